@@ -1,0 +1,157 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { Agent, ImportRow } from '../store/types.js';
+import { AGENT_TYPE, assertAgentType, assistantTaken, isUuid, unknownOrg } from '../store/validate.js';
+import { parseOptions, uuidFlag } from './options.js';
+
+const typeFlag = z.string().trim().regex(AGENT_TYPE, 'use 1-40 lower-case letters, digits, "-" or "_" (e.g. inbound)');
+const assistantIdFlag = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+
+const publicAgent = (a: Agent) => ({ org_id: a.orgId, org_name: a.orgName, type: a.type, vapi_assistant_id: a.vapiAssistantId });
+
+export async function agentsLinkAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
+  const opts = parseOptions(z.object({ org: uuidFlag('--org'), type: typeFlag, assistantId: assistantIdFlag }), raw);
+  const store = await ctx.store();
+  const agent = await store.linkAgent({ orgId: opts.org, type: assertAgentType(opts.type), vapiAssistantId: opts.assistantId });
+  if (ctx.flags.json) {
+    ctx.ui.jsonDoc({ ok: true, agent: publicAgent(agent) });
+    return;
+  }
+  ctx.ui.success(`Linked ${agent.vapiAssistantId} as ${agent.type} of ${agent.orgName}.`);
+}
+
+export async function agentsListAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
+  const opts = parseOptions(z.object({ org: uuidFlag('--org').optional() }), raw);
+  const store = await ctx.store();
+  if (opts.org && !(await store.getOrg(opts.org))) throw unknownOrg(opts.org);
+  const agents = await store.listAgents({ orgId: opts.org });
+  if (ctx.flags.json) {
+    ctx.ui.jsonDoc({ ok: true, agents: agents.map(publicAgent) });
+    return;
+  }
+  if (agents.length === 0) {
+    ctx.ui.info('No agents linked yet. Link one with `voxctl agents link --org <id> --type <type> --assistant-id <id>`.');
+    return;
+  }
+  ctx.ui.table(agents, [
+    { header: 'org id', value: (a) => a.orgId },
+    { header: 'org', value: (a) => a.orgName },
+    { header: 'type', value: (a) => a.type },
+    { header: 'assistant id', value: (a) => a.vapiAssistantId },
+  ]);
+}
+
+const importRowSchema = z.object({
+  org_id: z.string().refine(isUuid, 'org_id must be a uuid'),
+  org_name: z.string().trim().min(1, 'org_name must not be empty').max(200, 'org_name must be at most 200 characters').optional(),
+  type: z.string().regex(AGENT_TYPE, 'type must be 1-40 lower-case letters, digits, "-" or "_"'),
+  vapi_assistant_id: assistantIdFlag,
+});
+
+/**
+ * Checks every row before anything is written; the first problem (by row) is reported with its
+ * row number and nothing is imported. Rows are numbered from 1 in file order.
+ */
+export function validateImportRows(data: unknown, source: string): ImportRow[] {
+  const fail = (msg: string) =>
+    new UsageError(`${source}: ${msg}. Nothing was imported.`, {
+      hint: 'The file must be a JSON array of {"org_id","org_name"?,"type","vapi_assistant_id"} objects.',
+    });
+  if (!Array.isArray(data)) throw fail('expected a JSON array at the top level');
+  if (data.length === 0) throw fail('the array is empty');
+  const rows: ImportRow[] = [];
+  const slot = new Map<string, number>();
+  const assistant = new Map<string, { row: number; key: string }>();
+  data.forEach((item, i) => {
+    const n = i + 1;
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw fail(`row ${n}: expected an object`);
+    const extra = Object.keys(item).filter((k) => !['org_id', 'org_name', 'type', 'vapi_assistant_id'].includes(k));
+    if (extra.length) throw fail(`row ${n}: unknown field ${extra.map((k) => `"${k}"`).join(', ')}`);
+    const res = importRowSchema.safeParse(item);
+    if (!res.success) {
+      const issue = res.error.issues[0]!;
+      const field = String(issue.path[0] ?? '');
+      const msg = issue.code === 'invalid_type' && field ? `${field} is missing or not a string` : issue.message;
+      throw fail(`row ${n}: ${msg}`);
+    }
+    const row = { ...res.data, org_id: res.data.org_id.toLowerCase() };
+    const key = `${row.org_id}/${row.type}`;
+    const seen = slot.get(key);
+    if (seen) throw fail(`row ${n}: org ${row.org_id} type ${row.type} already appears in row ${seen}`);
+    slot.set(key, n);
+    const other = assistant.get(row.vapi_assistant_id);
+    if (other) throw fail(`row ${n}: assistant ${row.vapi_assistant_id} is also in row ${other.row}; one assistant serves one agent slot`);
+    assistant.set(row.vapi_assistant_id, { row: n, key });
+    rows.push(row);
+  });
+  return rows;
+}
+
+async function readInput(ctx: Context, file: string): Promise<{ text: string; source: string }> {
+  if (file === '-') {
+    const stdin = ctx.io.stdin;
+    if (!stdin) throw new UsageError('No standard input to read from.');
+    const chunks: Buffer[] = [];
+    for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return { text: Buffer.concat(chunks).toString('utf8'), source: 'stdin' };
+  }
+  const full = path.resolve(ctx.cwd, file);
+  try {
+    return { text: await readFile(full, 'utf8'), source: file };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`, {
+      hint: 'Pass the path of a JSON file (relative to the project dir), or - to read stdin.',
+    });
+  }
+}
+
+export async function agentsImportAction(_raw: Record<string, unknown>, args: string[], ctx: Context): Promise<void> {
+  const file = args[0]!;
+  const { text, source } = await readInput(ctx, file);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${source} is not valid JSON: ${(e as Error).message}. Nothing was imported.`, {
+      hint: 'The file must be a JSON array of {"org_id","org_name"?,"type","vapi_assistant_id"} objects.',
+    });
+  }
+  const rows = validateImportRows(data, source);
+  const store = await ctx.store();
+
+  // Cross-check against what is stored, so the error names a row rather than a constraint.
+  const [orgs, agents] = await Promise.all([store.listOrgs(), store.listAgents()]);
+  const orgIds = new Set(orgs.map((o) => o.id));
+  const byAssistant = new Map(agents.map((a) => [a.vapiAssistantId, a]));
+  rows.forEach((row, i) => {
+    if (!orgIds.has(row.org_id) && !row.org_name) {
+      const e = unknownOrg(row.org_id);
+      throw new UsageError(`${source}: row ${i + 1}: ${e.message} Give it an org_name to create it. Nothing was imported.`);
+    }
+    const linked = byAssistant.get(row.vapi_assistant_id);
+    if (linked && (linked.orgId !== row.org_id || linked.type !== row.type)) {
+      // Moving an assistant between slots within the file is fine if its old slot is re-pointed too.
+      const oldSlotRow = rows.find((r) => r.org_id === linked.orgId && r.type === linked.type);
+      if (!oldSlotRow) {
+        const e = assistantTaken(row.vapi_assistant_id, linked);
+        throw new UsageError(`${source}: row ${i + 1}: ${e.message} Nothing was imported.`);
+      }
+    }
+  });
+
+  const spinner = await ctx.spinner(`Importing ${rows.length} agents…`);
+  spinner.start();
+  let result;
+  try {
+    result = await store.importAgents(rows);
+  } catch (e) {
+    spinner.fail('Import failed; nothing was imported.');
+    throw e;
+  }
+  spinner.succeed(`Imported ${result.imported} agents (${result.orgsCreated} new orgs) into the ${store.kind} store.`);
+  if (ctx.flags.json) ctx.ui.jsonDoc({ ok: true, ...result });
+}

@@ -1,0 +1,217 @@
+/**
+ * Everything a command touches from the outside world comes through the Context: streams,
+ * environment, working directory, clock, prompts, spinners and lazily created clients. Tests
+ * build one with fakes; `createContext()` builds the real one.
+ */
+import path from 'node:path';
+import { statSync } from 'node:fs';
+import type { ChalkInstance } from 'chalk';
+import { parseSettings, readTerminalEnv, SECRET_SETTING_NAMES, type Settings, type TerminalEnv } from './config/env.js';
+import { loadProjectEnv, type ProjectEnv } from './config/load-env.js';
+import { dataDir } from './config/paths.js';
+import { AuthError, UsageError } from './errors.js';
+import type { Store } from './store/types.js';
+import type { IoStreams } from './ui/io.js';
+import { systemIo } from './ui/io.js';
+import { Ui } from './ui/output.js';
+import { createPrompter, type Prompter } from './ui/prompt.js';
+import { createSpinner, type Spinner } from './ui/spinner.js';
+import { createTheme } from './ui/theme.js';
+import { Redactor } from './util/mask.js';
+import type { VapiClient } from './vapi/types.js';
+
+export interface GlobalFlags {
+  json: boolean;
+  color: boolean;
+  yes: boolean;
+  debug: boolean;
+  cwd?: string | undefined;
+}
+
+export interface ContextOptions {
+  io?: IoStreams;
+  /** The process environment (tests pass a plain object). Env files are layered under it. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  now?: () => Date;
+  /** Replaces the store (tests share one PGlite per file). Called at most once per run. */
+  storeFactory?: (ctx: Context) => Promise<Store>;
+  /** Replaces the Vapi client factory. */
+  vapiFactory?: (ctx: Context, settings: Settings) => VapiClient | Promise<VapiClient>;
+  /** Replaces the prompter (scripted answers in tests). */
+  prompter?: Prompter;
+  /** Extra services by name (tunnel factory, receiver options…), for commands that need them. */
+  services?: Record<string, unknown>;
+}
+
+export class Context {
+  readonly io: IoStreams;
+  readonly env: Record<string, string | undefined>;
+  readonly now: () => Date;
+  readonly redactor = new Redactor();
+  readonly term: TerminalEnv;
+  readonly services: Record<string, unknown>;
+  flags: GlobalFlags = { json: false, color: true, yes: false, debug: false };
+  /** Set by a command to fail the run after printing its result (e.g. 3 for drift). */
+  exitCode: number | undefined;
+
+  private baseCwd: string;
+  private _cwd: string;
+  private _ui: Ui | undefined;
+  private _theme: ChalkInstance | undefined;
+  private _projectEnv: ProjectEnv | undefined;
+  private _settings: Settings | undefined;
+  private _store: Promise<Store> | undefined;
+  private _vapi: Promise<VapiClient> | undefined;
+  private _prompter: Prompter | undefined;
+  private readonly disposers: Array<() => unknown> = [];
+
+  constructor(private readonly options: ContextOptions = {}) {
+    this.io = options.io ?? systemIo();
+    this.env = options.env ?? { ...process.env };
+    this.now = options.now ?? (() => new Date());
+    this.baseCwd = options.cwd ?? process.cwd();
+    this._cwd = this.baseCwd;
+    this.term = readTerminalEnv(this.env);
+    this.services = options.services ?? {};
+    this._prompter = options.prompter;
+  }
+
+  /** Called once the global flags are parsed. */
+  applyFlags(flags: Partial<GlobalFlags>): void {
+    this.flags = { ...this.flags, ...flags };
+    if (flags.cwd !== undefined) {
+      const dir = path.resolve(this.baseCwd, flags.cwd);
+      let ok = false;
+      try {
+        ok = statSync(dir).isDirectory();
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw new UsageError(`--cwd ${flags.cwd}: no such directory.`, { hint: 'Pass the path of your project folder.' });
+      this._cwd = dir;
+    }
+    this._ui = undefined;
+    this._theme = undefined;
+  }
+
+  /** The project directory (`--cwd`, else the process's working directory). */
+  get cwd(): string {
+    return this._cwd;
+  }
+
+  get theme(): ChalkInstance {
+    this._theme ??= createTheme({ colorFlag: this.flags.color, term: this.term, isTTY: this.io.isStderrTTY });
+    return this._theme;
+  }
+
+  get ui(): Ui {
+    this._ui ??= new Ui(this.io, this.theme, this.redactor, { json: this.flags.json, debug: this.flags.debug });
+    return this._ui;
+  }
+
+  /** True when progress animations may be drawn: stderr is a TTY, not CI, not --json. */
+  get animate(): boolean {
+    return this.io.isStderrTTY && !this.term.ci && !this.flags.json;
+  }
+
+  get prompt(): Prompter {
+    const interactive = this.io.isStdinTTY && this.io.isStderrTTY && !this.term.ci && !this.term.noPrompt && !this.flags.yes && !this.flags.json;
+    this._prompter ??= createPrompter(this.io, interactive);
+    return this._prompter;
+  }
+
+  spinner(text: string): Promise<Spinner> {
+    return createSpinner(this.ui, text, this.animate);
+  }
+
+  /** The process env layered over the project's env files (loaded once). */
+  projectEnv(): ProjectEnv {
+    if (!this._projectEnv) {
+      this._projectEnv = loadProjectEnv(this.cwd, this.env);
+      // Mask every secret voxctl knows of, wherever it came from.
+      for (const k of SECRET_SETTING_NAMES) this.redactor.add(this._projectEnv.values[k]);
+    }
+    return this._projectEnv;
+  }
+
+  /** Validated settings (UsageError naming the bad variable and its file). */
+  settings(): Settings {
+    if (!this._settings) {
+      const pe = this.projectEnv();
+      this._settings = parseSettings(pe.values, pe.sources);
+    }
+    return this._settings;
+  }
+
+  /** Forget loaded settings (after a command rewrote the env files). */
+  reloadSettings(): void {
+    this._projectEnv = undefined;
+    this._settings = undefined;
+  }
+
+  /** `<project>/.voxctl` or VOXCTL_DATA_DIR. */
+  dataDir(): string {
+    return dataDir(this.cwd, this.settings().VOXCTL_DATA_DIR);
+  }
+
+  /** The store, opened on first use and closed when the run ends. */
+  store(): Promise<Store> {
+    this._store ??= (async () => {
+      const store = this.options.storeFactory ? await this.options.storeFactory(this) : await openDefaultStore(this);
+      this.onDispose(() => store.close());
+      return store;
+    })();
+    return this._store;
+  }
+
+  /** The Vapi client (AuthError with a hint when no key is configured). */
+  vapi(): Promise<VapiClient> {
+    this._vapi ??= (async () => {
+      const settings = this.settings();
+      if (this.options.vapiFactory) return this.options.vapiFactory(this, settings);
+      if (!settings.vapiKey) {
+        throw new AuthError('No Vapi API key is configured.', {
+          hint: 'Set VAPI_PRIVATE_KEY in .env.local (or the environment), e.g. with `voxctl init`.',
+        });
+      }
+      const { createVapiClient } = await import('./vapi/client.js');
+      return createVapiClient({ baseURL: settings.vapiBaseUrl, apiKey: settings.vapiKey, redactor: this.redactor, log: (m) => this.ui.debug(m) });
+    })();
+    return this._vapi;
+  }
+
+  service<T>(name: string): T | undefined {
+    return this.services[name] as T | undefined;
+  }
+
+  onDispose(fn: () => unknown): void {
+    this.disposers.push(fn);
+  }
+
+  /** Releases everything the run opened (store, servers), last opened first. */
+  async dispose(): Promise<void> {
+    while (this.disposers.length) {
+      const fn = this.disposers.pop()!;
+      try {
+        await fn();
+      } catch (e) {
+        this.ui.debug(`cleanup failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+async function openDefaultStore(ctx: Context): Promise<Store> {
+  const settings = ctx.settings();
+  if (settings.useSupabase) {
+    const { createSupabaseStore } = await import('./store/supabase.js');
+    return createSupabaseStore({ url: settings.SUPABASE_URL!, serviceRoleKey: settings.SUPABASE_SERVICE_ROLE_KEY!, redactor: ctx.redactor });
+  }
+  const { openEmbeddedStore } = await import('./store/pglite.js');
+  return openEmbeddedStore(ctx.dataDir(), `voxctl ${ctx.services.commandName ?? ''}`.trim());
+}
+
+export function createContext(options: ContextOptions = {}): Context {
+  return new Context(options);
+}

@@ -1,0 +1,176 @@
+/**
+ * The commander tree. Definitions only: each action validates its options with zod (in the
+ * command module) and runs. Command modules are imported lazily so `--help` stays fast.
+ */
+import { Command, Option } from 'commander';
+import type { Context } from './context.js';
+
+export const ROOT_HELP_AFTER = `
+Exit codes:
+  0    success
+  1    failure (some work failed; a service unreachable)
+  2    usage error (bad flags, arguments or configuration)
+  3    drift found (assistants status)
+  4    credentials missing or rejected (Vapi, Supabase, ngrok)
+  130  interrupted
+
+Environment:
+  Settings come from flags, then the environment, then .env.local, .env.<NODE_ENV>.local,
+  .env.<NODE_ENV> and .env in the project directory. Secrets belong in .env.local.
+  VAPI_PRIVATE_KEY, VAPI_BASE_URL, VAPI_WEBHOOK_SECRET, NGROK_AUTHTOKEN, NGROK_DOMAIN,
+  SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY, VOXCTL_DATA_DIR, BACKEND_URL, WEBHOOK_URL.
+  NO_COLOR / FORCE_COLOR set colour; CI or VOXCTL_NO_PROMPT turn prompts off.
+
+Examples:
+  $ voxctl orgs add --name "Demo Clinic"
+  $ voxctl agents link --org <org-id> --type inbound --assistant-id <vapi-id>
+  $ voxctl assistants sync --all-orgs --dry-run
+`;
+
+type Action = (opts: Record<string, unknown>, args: string[], ctx: Context, cmd: Command) => Promise<number | void>;
+
+/** Root options every command accepts, wherever they appear on the command line. */
+function addGlobalOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print one JSON document on stdout (NDJSON for long-running commands)')
+    .option('--cwd <dir>', 'project directory (default: the current directory)')
+    .option('--no-color', 'disable colour (also NO_COLOR=1)')
+    .option('-y, --yes', 'never prompt; take values from flags and the environment')
+    .option('--debug', 'show stack traces and HTTP details (secrets stay masked)');
+}
+
+export function createProgram(ctx: Context): Command {
+  const program = new Command('voxctl');
+  program
+    .description('Run Vapi voice assistants for many client organizations from one store')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .addHelpText('after', ROOT_HELP_AFTER)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.io.stdout.write(s),
+      writeErr: (s) => {
+        if (!ctx.flags.json) ctx.io.stderr.write(s);
+      },
+      outputError: (s, write) => {
+        if (!ctx.flags.json) write(ctx.theme.red(s));
+      },
+    });
+  addGlobalOptions(program);
+  program.hook('preAction', (_root, action) => {
+    const g = action.optsWithGlobals() as Record<string, unknown>;
+    ctx.applyFlags({
+      json: Boolean(g.json),
+      color: g.color !== false,
+      yes: Boolean(g.yes),
+      debug: Boolean(g.debug),
+      cwd: typeof g.cwd === 'string' ? g.cwd : undefined,
+    });
+    ctx.services.commandName = commandPath(action);
+  });
+
+  const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>) => {
+    const c = parent.command(name).description(description);
+    configure(c);
+    c.action(async (...all: unknown[]) => {
+      const cmd = all[all.length - 1] as Command;
+      const args = all.slice(0, -2) as string[];
+      const run = await action();
+      const code = await run(cmd.optsWithGlobals(), args, ctx, cmd);
+      if (typeof code === 'number' && code !== 0) ctx.exitCode = code;
+    });
+    return c;
+  };
+  const group = (name: string, description: string) => {
+    const g = program.command(name).description(description);
+    return g;
+  };
+
+  // orgs
+  const orgs = group('orgs', 'Add and list client organizations');
+  define(
+    orgs,
+    'add',
+    'Add an organization',
+    (c) =>
+      c
+        .requiredOption('--name <name>', 'display name, e.g. "Sunrise Dental"')
+        .option('--id <uuid>', 'use this id instead of a new one')
+        .option('--timezone <iana>', 'time zone for bookings', 'UTC')
+        .addHelpText('after', '\nExamples:\n  $ voxctl orgs add --name "Sunrise Dental" --timezone Europe/Berlin\n  $ voxctl orgs add --name Demo --json'),
+    async () => (await import('./commands/orgs.js')).orgsAddAction,
+  );
+  define(
+    orgs,
+    'list',
+    'List organizations',
+    (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl orgs list\n  $ voxctl orgs list --json | jq -r ".orgs[].id"'),
+    async () => (await import('./commands/orgs.js')).orgsListAction,
+  );
+
+  // agents
+  const agents = group('agents', "Link Vapi assistants to organizations' agent slots");
+  define(
+    agents,
+    'link',
+    "Link a Vapi assistant to an org's agent slot (upsert on org and type)",
+    (c) =>
+      c
+        .requiredOption('--org <id>', 'organization id')
+        .requiredOption('--type <type>', 'agent type, e.g. inbound, follow-up, outbound')
+        .requiredOption('--assistant-id <vapiId>', 'Vapi assistant id')
+        .addHelpText('after', '\nExamples:\n  $ voxctl agents link --org <org-id> --type inbound --assistant-id <vapi-id>'),
+    async () => (await import('./commands/agents.js')).agentsLinkAction,
+  );
+  define(
+    agents,
+    'list',
+    'List linked agents',
+    (c) =>
+      c
+        .option('--org <id>', 'only this organization')
+        .addHelpText('after', '\nExamples:\n  $ voxctl agents list\n  $ voxctl agents list --org <org-id> --json'),
+    async () => (await import('./commands/agents.js')).agentsListAction,
+  );
+  define(
+    agents,
+    'import',
+    'Import agents from a JSON array, all or nothing (creates missing orgs)',
+    (c) =>
+      c
+        .argument('<file>', 'JSON file: [{"org_id","org_name"?,"type","vapi_assistant_id"}], or - for stdin')
+        .addHelpText('after', '\nExamples:\n  $ voxctl agents import agents.json\n  $ voxctl agents import agents.json --json'),
+    async () => (await import('./commands/agents.js')).agentsImportAction,
+  );
+
+  // db
+  const db = group('db', 'The store schema');
+  define(
+    db,
+    'schema',
+    'Print the schema SQL (apply it to Supabase)',
+    (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl db schema > schema.sql\n  $ voxctl db schema | psql "$DATABASE_URL"'),
+    async () => (await import('./commands/db.js')).dbSchemaAction,
+  );
+  define(
+    db,
+    'migrate',
+    'Create or update the embedded store',
+    (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl db migrate\n  $ VOXCTL_DATA_DIR=/tmp/vox voxctl db migrate --json'),
+    async () => (await import('./commands/db.js')).dbMigrateAction,
+  );
+
+  return program;
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+export const VERSION = '0.1.0';
+
+export { Option };

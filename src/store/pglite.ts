@@ -1,0 +1,206 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { ConflictError } from '../errors.js';
+import { acquireDirLock } from './lock.js';
+import { readSchemaSql, SCHEMA_VERSION } from './schema.js';
+import type {
+  Agent,
+  AgentLink,
+  BookSlotRequest,
+  BookSlotResult,
+  ImportResult,
+  ImportRow,
+  NewOrg,
+  Org,
+  Store,
+} from './types.js';
+import { assistantTaken, unknownOrg } from './validate.js';
+
+type Row = Record<string, unknown>;
+
+const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
+
+function toOrg(r: Row): Org {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    timezone: String(r.timezone),
+    settings: (r.settings ?? {}) as Org['settings'],
+    createdAt: iso(r.created_at),
+  };
+}
+
+function toAgent(r: Row): Agent {
+  return {
+    orgId: String(r.org_id),
+    orgName: String(r.org_name ?? ''),
+    type: String(r.type),
+    vapiAssistantId: String(r.vapi_assistant_id),
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+const AGENT_SELECT = `select a.org_id, o.name as org_name, a.type, a.vapi_assistant_id, a.created_at, a.updated_at
+  from agents a join organizations o on o.id = a.org_id`;
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+  message?: string;
+}
+
+/** Applies templates/schema.sql unless the database already has this schema version. */
+export async function migrate(db: PGlite): Promise<{ applied: boolean; version: number }> {
+  const has = await db.query<{ ok: boolean }>(
+    `select exists (select 1 from information_schema.tables where table_name = 'voxctl_schema') as ok`,
+  );
+  if (has.rows[0]?.ok) {
+    const v = await db.query<{ v: number | null }>('select max(version) as v from voxctl_schema');
+    if ((v.rows[0]?.v ?? 0) >= SCHEMA_VERSION) return { applied: false, version: SCHEMA_VERSION };
+  }
+  await db.exec(await readSchemaSql());
+  return { applied: true, version: SCHEMA_VERSION };
+}
+
+/** Opens (creating and migrating on first use) the PGlite database under `<dataDir>/pgdata`. */
+export async function openPglite(dataDir: string, label = 'voxctl'): Promise<{ db: PGlite; release: () => void }> {
+  mkdirSync(dataDir, { recursive: true });
+  const release = acquireDirLock(dataDir, label);
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata') });
+    await migrate(db);
+    return { db, release };
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+/** The Store over a PGlite database. `onClose` runs after the database is closed. */
+export class PgliteStore implements Store {
+  readonly kind = 'embedded' as const;
+  private closed = false;
+
+  constructor(
+    readonly db: PGlite,
+    readonly description: string,
+    private readonly onClose: () => void | Promise<void> = () => {},
+    /** Tests share one database per file: closing the store then leaves it open. */
+    private readonly ownsDb = true,
+  ) {}
+
+  async addOrg(org: NewOrg): Promise<Org> {
+    try {
+      const r = await this.db.query<Row>(
+        `insert into organizations (id, name, timezone, settings)
+         values (coalesce($1::uuid, gen_random_uuid()), $2, $3, $4::jsonb) returning *`,
+        [org.id ?? null, org.name, org.timezone ?? 'UTC', JSON.stringify(org.settings ?? {})],
+      );
+      return toOrg(r.rows[0]!);
+    } catch (e) {
+      if ((e as PgError).code === '23505') {
+        throw new ConflictError(`Organization ${org.id} already exists.`, { hint: 'Use another --id, or leave it out to get a new one.' });
+      }
+      throw e;
+    }
+  }
+
+  async getOrg(id: string): Promise<Org | null> {
+    const r = await this.db.query<Row>('select * from organizations where id = $1', [id]);
+    return r.rows[0] ? toOrg(r.rows[0]) : null;
+  }
+
+  async listOrgs(): Promise<Org[]> {
+    const r = await this.db.query<Row>('select * from organizations order by name, id');
+    return r.rows.map(toOrg);
+  }
+
+  async linkAgent(link: AgentLink): Promise<Agent> {
+    return this.db.transaction(async (tx) => {
+      const org = await tx.query<Row>('select id from organizations where id = $1', [link.orgId]);
+      if (!org.rows[0]) throw unknownOrg(link.orgId);
+      const other = await tx.query<Row>(
+        'select org_id, type from agents where vapi_assistant_id = $1 and not (org_id = $2 and type = $3)',
+        [link.vapiAssistantId, link.orgId, link.type],
+      );
+      if (other.rows[0]) {
+        throw assistantTaken(link.vapiAssistantId, { orgId: String(other.rows[0].org_id), type: String(other.rows[0].type) });
+      }
+      await tx.query(
+        `insert into agents (org_id, type, vapi_assistant_id) values ($1, $2, $3)
+         on conflict (org_id, type) do update set vapi_assistant_id = excluded.vapi_assistant_id
+         where agents.vapi_assistant_id is distinct from excluded.vapi_assistant_id`,
+        [link.orgId, link.type, link.vapiAssistantId],
+      );
+      const r = await tx.query<Row>(`${AGENT_SELECT} where a.org_id = $1 and a.type = $2`, [link.orgId, link.type]);
+      return toAgent(r.rows[0]!);
+    });
+  }
+
+  async listAgents(filter: { orgId?: string | undefined } = {}): Promise<Agent[]> {
+    const r = filter.orgId
+      ? await this.db.query<Row>(`${AGENT_SELECT} where a.org_id = $1 order by o.name, a.org_id, a.type`, [filter.orgId])
+      : await this.db.query<Row>(`${AGENT_SELECT} order by o.name, a.org_id, a.type`);
+    return r.rows.map(toAgent);
+  }
+
+  async findAgentByAssistantId(vapiAssistantId: string): Promise<Agent | null> {
+    const r = await this.db.query<Row>(`${AGENT_SELECT} where a.vapi_assistant_id = $1`, [vapiAssistantId]);
+    return r.rows[0] ? toAgent(r.rows[0]) : null;
+  }
+
+  async importAgents(rows: ImportRow[]): Promise<ImportResult> {
+    // One statement, so one implicit transaction: all rows or none.
+    const r = await this.db.query<{ res: ImportResult }>('select voxctl_import_agents($1::jsonb) as res', [JSON.stringify(rows)]);
+    return r.rows[0]!.res;
+  }
+
+  async bookSlot(req: BookSlotRequest): Promise<BookSlotResult> {
+    const r = await this.db.query<{ res: Record<string, unknown> }>(
+      'select voxctl_book_slot($1::uuid, $2::timestamptz, $3, $4, $5) as res',
+      [req.orgId, req.startsAt, req.email, req.name, req.phone ?? null],
+    );
+    const res = r.rows[0]!.res;
+    if (res.status !== 'booked') return { status: 'taken' };
+    return {
+      status: 'booked',
+      appointmentId: String(res.appointmentId),
+      contactId: String(res.contactId),
+      startsAt: new Date(String(res.startsAt)).toISOString(),
+    };
+  }
+
+  async listBookedStarts(orgId: string, fromIso: string, toIso: string): Promise<string[]> {
+    const r = await this.db.query<{ starts_at: Date }>(
+      `select starts_at from appointments where org_id = $1 and status = 'booked'
+         and starts_at >= $2::timestamptz and starts_at < $3::timestamptz order by starts_at`,
+      [orgId, fromIso, toIso],
+    );
+    return r.rows.map((x) => iso(x.starts_at));
+  }
+
+  async cancelAppointment(req: { orgId: string; email: string; startsAt: string }): Promise<boolean> {
+    const r = await this.db.query<{ ok: boolean }>('select voxctl_cancel_appointment($1::uuid, $2, $3::timestamptz) as ok', [
+      req.orgId,
+      req.email,
+      req.startsAt,
+    ]);
+    return Boolean(r.rows[0]?.ok);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsDb) await this.db.close();
+    await this.onClose();
+  }
+}
+
+/** Opens the embedded store of a project. */
+export async function openEmbeddedStore(dataDir: string, label?: string): Promise<PgliteStore> {
+  const { db, release } = await openPglite(dataDir, label);
+  return new PgliteStore(db, `embedded store at ${dataDir}`, release);
+}

@@ -1,0 +1,48 @@
+import { ConflictError, NotFoundError, UsageError } from '../errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const AGENT_TYPE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+export function isUuid(v: unknown): v is string {
+  return typeof v === 'string' && UUID.test(v);
+}
+
+export function assertUuid(v: string, what: string): string {
+  if (!isUuid(v)) {
+    throw new UsageError(`${what} "${v}" is not a valid uuid.`, {
+      hint: 'Org ids look like 3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b; run `voxctl orgs list` to see them.',
+    });
+  }
+  return v.toLowerCase();
+}
+
+export function assertAgentType(v: string): string {
+  if (!AGENT_TYPE.test(v)) {
+    throw new UsageError(`Agent type "${v}" is not valid.`, {
+      hint: 'Use 1-40 lower-case letters, digits, "-" or "_", starting with a letter or digit (e.g. inbound, follow-up).',
+    });
+  }
+  return v;
+}
+
+export function assertTimezone(tz: string): string {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+  } catch {
+    throw new UsageError(`"${tz}" is not a known IANA time zone.`, { hint: 'Use a name such as UTC, Europe/Berlin or America/New_York.' });
+  }
+  return tz;
+}
+
+export function unknownOrg(id: string): NotFoundError {
+  return new NotFoundError(`Organization ${id} does not exist.`, {
+    hint: 'Run `voxctl orgs list` to see the orgs, or `voxctl orgs add --name <name>` to create it.',
+  });
+}
+
+export function assistantTaken(assistantId: string, other: { orgId: string; type: string }): ConflictError {
+  return new ConflictError(
+    `Assistant ${assistantId} is already linked to org ${other.orgId} (type ${other.type}); one assistant serves one org.`,
+    { hint: 'Link a different assistant, or re-link that slot first.' },
+  );
+}

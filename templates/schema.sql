@@ -1,0 +1,185 @@
+-- voxctl schema (version 1).
+-- Apply to Supabase with the SQL editor or `psql "$DATABASE_URL" -f schema.sql`
+-- (print it with `voxctl db schema`); the embedded store applies it itself (`voxctl db migrate`).
+-- Idempotent: safe to run again.
+
+create table if not exists voxctl_schema (
+  version    integer primary key,
+  applied_at timestamptz not null default now()
+);
+
+create table if not exists organizations (
+  id         uuid primary key default gen_random_uuid(),
+  name       text not null check (length(btrim(name)) between 1 and 200),
+  timezone   text not null default 'UTC',
+  settings   jsonb not null default '{}'::jsonb check (jsonb_typeof(settings) = 'object'),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+
+-- One assistant per (org, agent type); one org per Vapi assistant.
+create table if not exists agents (
+  id                uuid primary key default gen_random_uuid(),
+  org_id            uuid not null references organizations(id) on delete cascade,
+  type              text not null check (type ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+  vapi_assistant_id text not null check (length(vapi_assistant_id) between 1 and 100),
+  created_at        timestamptz not null default now(),
+  updated_at        timestamptz not null default now(),
+  constraint agents_org_type_key unique (org_id, type),
+  constraint agents_vapi_assistant_id_key unique (vapi_assistant_id)
+);
+
+create table if not exists contacts (
+  id         uuid primary key default gen_random_uuid(),
+  org_id     uuid not null references organizations(id) on delete cascade,
+  email      text not null check (email = lower(email) and position('@' in email) > 1),
+  phone      text,
+  name       text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint contacts_org_email_key unique (org_id, email)
+);
+
+create table if not exists appointments (
+  id         uuid primary key default gen_random_uuid(),
+  org_id     uuid not null references organizations(id) on delete cascade,
+  contact_id uuid not null references contacts(id) on delete cascade,
+  starts_at  timestamptz not null,
+  status     text not null default 'booked' check (status in ('booked', 'cancelled')),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+
+-- At most one booked appointment per slot and org; cancelled ones do not hold the slot.
+create unique index if not exists appointments_one_booked_per_slot
+  on appointments (org_id, starts_at) where status = 'booked';
+create index if not exists agents_org_id_idx on agents (org_id);
+create index if not exists contacts_org_id_idx on contacts (org_id);
+create index if not exists appointments_contact_id_idx on appointments (contact_id);
+create index if not exists appointments_org_starts_idx on appointments (org_id, starts_at);
+
+create or replace function voxctl_touch_updated_at() returns trigger
+language plpgsql as $$
+begin
+  new.updated_at := now();
+  return new;
+end $$;
+
+do $$
+declare t text;
+begin
+  foreach t in array array['organizations', 'agents', 'contacts', 'appointments'] loop
+    if not exists (select 1 from pg_trigger where tgname = t || '_touch_updated_at') then
+      execute format('create trigger %I before update on %I for each row execute function voxctl_touch_updated_at()',
+                     t || '_touch_updated_at', t);
+    end if;
+  end loop;
+end $$;
+
+-- Row-level security: on, with no policies, so Supabase's anon and authenticated roles see
+-- nothing; the CLI uses the service-role key, which bypasses RLS. Add policies of your own if
+-- an app reads these tables with user tokens.
+alter table organizations enable row level security;
+alter table agents enable row level security;
+alter table contacts enable row level security;
+alter table appointments enable row level security;
+alter table voxctl_schema enable row level security;
+
+-- Imports agent rows (jsonb array of {org_id, org_name?, type, vapi_assistant_id}) in one
+-- transaction: creates the orgs that do not exist (they need org_name), upserts on (org_id, type).
+create or replace function voxctl_import_agents(p_rows jsonb) returns jsonb
+language plpgsql as $$
+declare
+  v_orgs integer;
+  v_imported integer;
+  v_missing uuid;
+begin
+  select r.org_id into v_missing
+    from jsonb_to_recordset(p_rows) as r(org_id uuid, org_name text)
+   where nullif(btrim(r.org_name), '') is null
+     and not exists (select 1 from organizations o where o.id = r.org_id)
+   limit 1;
+  if v_missing is not null then
+    raise exception 'organization % does not exist and the row gives no org_name', v_missing
+      using errcode = 'P0002';
+  end if;
+
+  with src as (
+    select distinct on (r.org_id) r.org_id, btrim(r.org_name) as org_name
+      from jsonb_to_recordset(p_rows) as r(org_id uuid, org_name text)
+     where not exists (select 1 from organizations o where o.id = r.org_id)
+     order by r.org_id
+  ), ins as (
+    insert into organizations (id, name) select org_id, org_name from src returning 1
+  )
+  select count(*) into v_orgs from ins;
+
+  insert into agents (org_id, type, vapi_assistant_id)
+  select r.org_id, r.type, r.vapi_assistant_id
+    from jsonb_to_recordset(p_rows) as r(org_id uuid, type text, vapi_assistant_id text)
+  on conflict (org_id, type) do update
+    set vapi_assistant_id = excluded.vapi_assistant_id
+  where agents.vapi_assistant_id is distinct from excluded.vapi_assistant_id;
+  v_imported := jsonb_array_length(p_rows);
+
+  return jsonb_build_object('imported', v_imported, 'orgsCreated', v_orgs);
+end $$;
+
+-- Books a slot atomically: upserts the contact by (org, email), inserts the appointment. A slot
+-- already booked rolls the whole block back (contact included) and answers {"status":"taken"}.
+create or replace function voxctl_book_slot(
+  p_org_id uuid, p_starts_at timestamptz, p_email text, p_name text, p_phone text default null
+) returns jsonb
+language plpgsql as $$
+declare
+  v_contact uuid;
+  v_appointment uuid;
+begin
+  begin
+    insert into contacts (org_id, email, name, phone)
+    values (p_org_id, lower(btrim(p_email)), p_name, p_phone)
+    on conflict (org_id, email) do update
+      set name = excluded.name, phone = coalesce(excluded.phone, contacts.phone)
+    returning id into v_contact;
+
+    insert into appointments (org_id, contact_id, starts_at)
+    values (p_org_id, v_contact, p_starts_at)
+    returning id into v_appointment;
+
+    return jsonb_build_object('status', 'booked', 'appointmentId', v_appointment,
+                              'contactId', v_contact, 'startsAt', p_starts_at);
+  exception when unique_violation then
+    return jsonb_build_object('status', 'taken');
+  end;
+end $$;
+
+-- Cancels the contact's booked appointment at that start; true when one was cancelled.
+create or replace function voxctl_cancel_appointment(p_org_id uuid, p_email text, p_starts_at timestamptz)
+returns boolean
+language plpgsql as $$
+declare v_count integer;
+begin
+  update appointments a
+     set status = 'cancelled'
+    from contacts c
+   where a.contact_id = c.id
+     and a.org_id = p_org_id
+     and c.org_id = p_org_id
+     and c.email = lower(btrim(p_email))
+     and a.starts_at = p_starts_at
+     and a.status = 'booked';
+  get diagnostics v_count = row_count;
+  return v_count > 0;
+end $$;
+
+-- On Supabase, only the service role may call these functions.
+do $$
+begin
+  if exists (select 1 from pg_roles where rolname = 'anon') then
+    revoke execute on function voxctl_import_agents(jsonb) from public, anon, authenticated;
+    revoke execute on function voxctl_book_slot(uuid, timestamptz, text, text, text) from public, anon, authenticated;
+    revoke execute on function voxctl_cancel_appointment(uuid, text, timestamptz) from public, anon, authenticated;
+  end if;
+end $$;
+
+insert into voxctl_schema (version) values (1) on conflict (version) do nothing;
