@@ -5,20 +5,25 @@
  */
 import path from 'node:path';
 import { statSync } from 'node:fs';
-import type { ChalkInstance } from 'chalk';
-import { parseSettings, readTerminalEnv, SECRET_SETTING_NAMES, type Settings, type TerminalEnv } from './config/env.js';
-import { loadProjectEnv, type ProjectEnv } from './config/load-env.js';
+import type * as EnvModuleNs from './config/env.js';
+import type { Settings } from './config/env.js';
+import type * as LoadEnvModuleNs from './config/load-env.js';
+import type { ProjectEnv } from './config/load-env.js';
+import { readTerminalEnv, SECRET_SETTING_NAMES, type TerminalEnv } from './config/spec.js';
 import { dataDir } from './config/paths.js';
-import { AuthError, UsageError } from './errors.js';
+import { AuthError, InternalError, UsageError } from './errors.js';
 import type { Store } from './store/types.js';
 import type { IoStreams } from './ui/io.js';
 import { systemIo } from './ui/io.js';
 import { Ui } from './ui/output.js';
 import { createPrompter, type Prompter } from './ui/prompt.js';
 import { createSpinner, type Spinner } from './ui/spinner.js';
-import { createTheme } from './ui/theme.js';
+import { colorLevel, loadTheme, plainTheme, type Theme } from './ui/theme.js';
 import { Redactor } from './util/mask.js';
 import type { VapiClient } from './vapi/types.js';
+
+type EnvModule = typeof EnvModuleNs;
+type LoadEnvModule = typeof LoadEnvModuleNs;
 
 export interface GlobalFlags {
   json: boolean;
@@ -58,7 +63,8 @@ export class Context {
   private baseCwd: string;
   private _cwd: string;
   private _ui: Ui | undefined;
-  private _theme: ChalkInstance | undefined;
+  private _theme: Theme = plainTheme;
+  private modules: { env: EnvModule; loadEnv: LoadEnvModule } | undefined;
   private _projectEnv: ProjectEnv | undefined;
   private _settings: Settings | undefined;
   private _store: Promise<Store> | undefined;
@@ -75,6 +81,7 @@ export class Context {
     this.term = readTerminalEnv(this.env);
     this.services = options.services ?? {};
     this._prompter = options.prompter;
+    for (const k of SECRET_SETTING_NAMES) this.redactor.add(this.env[k]);
   }
 
   /** Called once the global flags are parsed. */
@@ -92,7 +99,27 @@ export class Context {
       this._cwd = dir;
     }
     this._ui = undefined;
-    this._theme = undefined;
+  }
+
+  /**
+   * Loads what running a command needs (zod schema, dotenv-flow, chalk) — kept out of start-up
+   * so `--help` stays fast. Called before every action and before rendering an error.
+   */
+  async prepare(): Promise<void> {
+    if (!this.modules) {
+      const [env, loadEnv] = await Promise.all([import('./config/env.js'), import('./config/load-env.js')]);
+      this.modules = { env, loadEnv };
+    }
+    const level = colorLevel({ colorFlag: this.flags.color, term: this.term, isTTY: this.io.isStderrTTY });
+    if (this._theme.level !== level) {
+      this._theme = await loadTheme(level);
+      this._ui = undefined;
+    }
+  }
+
+  private mod() {
+    if (!this.modules) throw new InternalError('Context.prepare() was not awaited before reading settings.');
+    return this.modules;
   }
 
   /** The project directory (`--cwd`, else the process's working directory). */
@@ -100,8 +127,7 @@ export class Context {
     return this._cwd;
   }
 
-  get theme(): ChalkInstance {
-    this._theme ??= createTheme({ colorFlag: this.flags.color, term: this.term, isTTY: this.io.isStderrTTY });
+  get theme(): Theme {
     return this._theme;
   }
 
@@ -128,7 +154,7 @@ export class Context {
   /** The process env layered over the project's env files (loaded once). */
   projectEnv(): ProjectEnv {
     if (!this._projectEnv) {
-      this._projectEnv = loadProjectEnv(this.cwd, this.env);
+      this._projectEnv = this.mod().loadEnv.loadProjectEnv(this.cwd, this.env);
       // Mask every secret voxctl knows of, wherever it came from.
       for (const k of SECRET_SETTING_NAMES) this.redactor.add(this._projectEnv.values[k]);
     }
@@ -139,7 +165,7 @@ export class Context {
   settings(): Settings {
     if (!this._settings) {
       const pe = this.projectEnv();
-      this._settings = parseSettings(pe.values, pe.sources);
+      this._settings = this.mod().env.parseSettings(pe.values, pe.sources);
     }
     return this._settings;
   }

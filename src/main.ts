@@ -22,6 +22,13 @@ export async function run(argv: string[], options: ContextOptions = {}): Promise
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode ?? ExitCode.ok;
   } catch (e) {
+    if (!(e instanceof CommanderError)) {
+      try {
+        await ctx.prepare();
+      } catch {
+        // Rendering must not fail: fall back to no colour.
+      }
+    }
     return renderError(ctx, e);
   } finally {
     await ctx.dispose();

@@ -59,7 +59,7 @@ export function createProgram(ctx: Context): Command {
       },
     });
   addGlobalOptions(program);
-  program.hook('preAction', (_root, action) => {
+  program.hook('preAction', async (_root, action) => {
     const g = action.optsWithGlobals() as Record<string, unknown>;
     ctx.applyFlags({
       json: Boolean(g.json),
@@ -69,6 +69,9 @@ export function createProgram(ctx: Context): Command {
       cwd: typeof g.cwd === 'string' ? g.cwd : undefined,
     });
     ctx.services.commandName = commandPath(action);
+    await ctx.prepare();
+    // Reads the env files (no validation yet) so their secrets are masked in all output.
+    ctx.projectEnv();
   });
 
   const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>) => {

@@ -1,6 +1,6 @@
-import type { ChalkInstance } from 'chalk';
 import type { Redactor } from '../util/mask.js';
 import type { IoStreams } from './io.js';
+import type { Theme } from './theme.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -18,7 +18,7 @@ export interface TableColumn<T> {
 export class Ui {
   constructor(
     readonly io: IoStreams,
-    readonly theme: ChalkInstance,
+    readonly theme: Theme,
     readonly redactor: Redactor,
     readonly flags: { json: boolean; debug: boolean; quiet?: boolean },
   ) {}
