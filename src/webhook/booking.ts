@@ -121,8 +121,22 @@ function offsetMs(ms: number, timeZone: string): number {
 /**
  * The instant a wall-clock time in a zone names, or null when that time does not exist there
  * (skipped by a clock change). An ambiguous time (clocks going back) gives the earlier instant.
+ * Memoised: Intl's formatToParts is the costliest thing on the tool-call path, and the answer
+ * for a (zone, day, minute) never changes while the process runs.
  */
 export function zonedToInstant(d: LocalDate, minutes: number, timeZone: string): number | null {
+  const key = `${timeZone}|${dateKey(d)}|${minutes}`;
+  const hit = instantCache.get(key);
+  if (hit !== undefined) return hit;
+  const value = computeInstant(d, minutes, timeZone);
+  if (instantCache.size >= 50_000) instantCache.clear();
+  instantCache.set(key, value);
+  return value;
+}
+
+const instantCache = new Map<string, number | null>();
+
+function computeInstant(d: LocalDate, minutes: number, timeZone: string): number | null {
   const guess = Date.UTC(d.year, d.month - 1, d.day, 0, minutes);
   let t = guess - offsetMs(guess, timeZone);
   const o2 = offsetMs(t, timeZone);
@@ -134,6 +148,18 @@ export function zonedToInstant(d: LocalDate, minutes: number, timeZone: string):
   const p = zonedParts(t, timeZone);
   if (dateKey(p) !== dateKey(d) || p.minutes !== minutes) return null;
   return t;
+}
+
+/** `zonedParts` of "now", computed once per zone and minute. */
+const todayCache = new Map<string, { minute: number; parts: LocalDate & { minutes: number } }>();
+function zonedNow(now: Date, timeZone: string): LocalDate & { minutes: number } {
+  const minute = Math.floor(now.getTime() / 60_000);
+  const hit = todayCache.get(timeZone);
+  if (hit && hit.minute === minute) return hit.parts;
+  const parts = zonedParts(now.getTime(), timeZone);
+  if (todayCache.size >= 1000) todayCache.clear();
+  todayCache.set(timeZone, { minute, parts });
+  return parts;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,20 +325,48 @@ interface DayPlan {
   date: LocalDate;
   spoken: string;
   ranges: Array<[number, number]>;
+  /** Every slot start of the day (minutes), past or not. */
+  slotMinutes: number[];
   /** Slot starts (minutes) still in the future, with their instants. */
   slots: Array<{ minutes: number; at: number }>;
   today: LocalDate;
 }
 
-function planDay(org: Org, date: LocalDate, now: Date): DayPlan {
-  const today = zonedParts(now.getTime(), org.timezone);
-  const ranges = openingRanges(org.settings, isoWeekday(date));
-  const slots: DayPlan['slots'] = [];
-  for (const minutes of daySlots(ranges)) {
-    const at = zonedToInstant(date, minutes, org.timezone);
-    if (at !== null && at > now.getTime()) slots.push({ minutes, at });
+/**
+ * Opening ranges and every slot's instant for one org and day, before "now" is applied. Kept
+ * per Org object: the receiver's route cache hands out the same object for a few seconds, so
+ * settings edits are picked up when it refreshes.
+ */
+const dayBases = new WeakMap<Org, Map<number, { ranges: Array<[number, number]>; slotMinutes: number[]; slots: Array<{ minutes: number; at: number }> }>>();
+
+function dayBase(org: Org, date: LocalDate) {
+  let byDay = dayBases.get(org);
+  if (!byDay) {
+    byDay = new Map();
+    dayBases.set(org, byDay);
   }
-  return { date, spoken: spokenDate(date, today.year), ranges, slots, today };
+  const key = dateKey(date);
+  let base = byDay.get(key);
+  if (!base) {
+    const ranges = openingRanges(org.settings, isoWeekday(date));
+    const slotMinutes = daySlots(ranges);
+    const slots: Array<{ minutes: number; at: number }> = [];
+    for (const minutes of slotMinutes) {
+      const at = zonedToInstant(date, minutes, org.timezone);
+      if (at !== null) slots.push({ minutes, at });
+    }
+    if (byDay.size >= 1000) byDay.clear();
+    base = { ranges, slotMinutes, slots };
+    byDay.set(key, base);
+  }
+  return base;
+}
+
+function planDay(org: Org, date: LocalDate, now: Date): DayPlan {
+  const today = zonedNow(now, org.timezone);
+  const base = dayBase(org, date);
+  const t = now.getTime();
+  return { date, spoken: spokenDate(date, today.year), ranges: base.ranges, slotMinutes: base.slotMinutes, slots: base.slots.filter((s) => s.at > t), today };
 }
 
 async function freeSlots(ctx: ToolContext, plan: DayPlan): Promise<Array<{ minutes: number; at: number }>> {
@@ -327,7 +381,7 @@ async function freeSlots(ctx: ToolContext, plan: DayPlan): Promise<Array<{ minut
 function nextOpenDay(org: Org, date: LocalDate, now: Date): string | null {
   for (let i = 1; i <= 14; i++) {
     const d = addDays(date, i);
-    if (planDay(org, d, now).slots.length > 0) return spokenDate(d, zonedParts(now.getTime(), org.timezone).year);
+    if (planDay(org, d, now).slots.length > 0) return spokenDate(d, zonedNow(now, org.timezone).year);
   }
   return null;
 }
@@ -359,7 +413,7 @@ async function checkSlot(ctx: ToolContext, date: LocalDate, minutes: number): Pr
     const next = nextOpenDay(ctx.org, date, ctx.now);
     return { ok: false, error: `Sorry, the clinic is closed on ${plan.spoken}.${next ? ` The next open day is ${next}.` : ''}` };
   }
-  if (!daySlots(plan.ranges).includes(minutes)) {
+  if (!plan.slotMinutes.includes(minutes)) {
     const alt = await offerAlternatives(ctx, plan, minutes);
     return { ok: false, error: `Sorry, ${when} is outside opening hours (${spokenRanges(plan.ranges)}). ${alt}` };
   }
@@ -450,7 +504,7 @@ export const cancelAppointment: ToolHandler = async (args, ctx) => {
   const email = checkEmailArg(own(args, 'patientEmail'));
   const bad = problems(date, time, email);
   if (bad || !date.ok || !time.ok || !email.ok) return { error: `I couldn't cancel that yet. ${bad}` };
-  const today = zonedParts(ctx.now.getTime(), ctx.org.timezone);
+  const today = zonedNow(ctx.now, ctx.org.timezone);
   const spoken = `${spokenTime(time.value)} on ${spokenDate(date.value, today.year)}`;
   const at = zonedToInstant(date.value, time.value, ctx.org.timezone);
   if (at === null) return { error: `There is no appointment at ${spoken}; that time does not exist because the clocks change.` };

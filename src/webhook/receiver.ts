@@ -9,7 +9,7 @@
  * envelope → org routing → the message's handler. Every answer is JSON; every answered webhook
  * request (401/403/413 included) becomes one event (event log + `onEvent`).
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -110,7 +110,6 @@ class TtlCache<V> {
 
 type Route = { org: Org | null; agent: Agent | null };
 
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
@@ -124,7 +123,19 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
   const tools = opts.tools ?? BUILTIN_TOOLS;
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   const toolTimeoutMs = opts.toolTimeoutMs ?? 10_000;
-  const secretDigest = opts.secret ? sha256(opts.secret) : null;
+  const secretBytes = opts.secret ? Buffer.from(opts.secret, 'utf8') : null;
+  /**
+   * Constant time in the secret: the presented value is copied into a buffer of the secret's
+   * length (cut or zero-padded) and compared whole; the length check is a separate integer test.
+   * Neither the secret's bytes nor where a guess first differs shows in the timing.
+   */
+  const secretMatches = (presented: string): boolean => {
+    const secret = secretBytes!;
+    const candidate = Buffer.alloc(secret.length);
+    const written = candidate.write(presented, 'utf8');
+    const sameBytes = timingSafeEqual(candidate, secret);
+    return sameBytes && written === secret.length && Buffer.byteLength(presented, 'utf8') === secret.length;
+  };
   const warn = (m: string) => {
     try {
       opts.onWarning?.(m);
@@ -161,7 +172,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
 
   // ---- auth ---------------------------------------------------------------------------------
   const authenticate = (req: IncomingMessage): void => {
-    if (!secretDigest) return;
+    if (!secretBytes) return;
     const presented: Array<{ via: string; value: string }> = [];
     const x = req.headers['x-vapi-secret'];
     if (typeof x === 'string') presented.push({ via: 'X-Vapi-Secret', value: x });
@@ -171,8 +182,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       if (m) presented.push({ via: 'Authorization: Bearer', value: m[1]!.trim() });
     }
     let ok = false;
-    // Compare digests: equal length always, so timingSafeEqual reveals neither length nor prefix.
-    for (const p of presented) if (timingSafeEqual(sha256(p.value), secretDigest)) ok = true;
+    for (const p of presented) if (secretMatches(p.value)) ok = true;
     if (ok) return;
     const detail = presented.length
       ? `wrong secret (${presented.map((p) => `${p.via} ${maskSecret(p.value)}`).join(', ')})`
@@ -277,22 +287,45 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
     if (!handler) {
       return { error: `Unknown tool "${clip(call.name, 64)}". This receiver handles ${toolList.join(', ')}.` };
     }
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const outcome = await Promise.race([
-        handler(call.args, { org, store, now: now(), availability }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`${call.name} took longer than ${toolTimeoutMs} ms`)), toolTimeoutMs);
-        }),
-      ]);
-      return outcome;
+      return await withDeadline(handler(call.args, { org, store, now: now(), availability }), `${call.name} took longer than ${toolTimeoutMs} ms`);
     } catch (e) {
       warn(`tool ${call.name} failed for org ${org.id}: ${(e as Error).message}`);
       return { error: 'Sorry, something went wrong on our side. Please try again in a moment.' };
-    } finally {
-      clearTimeout(timer);
     }
   };
+
+  // One watchdog for every running tool instead of a timer per call (the hot path stays cheap).
+  const running = new Set<{ deadline: number; fail: () => void }>();
+  const watchdog = setInterval(
+    () => {
+      const t = performance.now();
+      for (const r of running) if (r.deadline <= t) r.fail();
+    },
+    Math.max(10, Math.min(250, Math.floor(toolTimeoutMs / 4))),
+  );
+  watchdog.unref();
+  const withDeadline = <T>(work: Promise<T>, message: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const entry = {
+        deadline: performance.now() + toolTimeoutMs,
+        fail: () => {
+          running.delete(entry);
+          reject(new Error(message));
+        },
+      };
+      running.add(entry);
+      work.then(
+        (v) => {
+          running.delete(entry);
+          resolve(v);
+        },
+        (e: unknown) => {
+          running.delete(entry);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
 
   const handleToolCalls = async (message: JsonRecord, org: Org, pathTool: string | undefined, ev: RequestEvent) => {
     const calls = extractToolCalls(message, pathTool);
@@ -543,6 +576,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
     host,
     port,
     close(graceMs = 5000) {
+      clearInterval(watchdog);
       closing ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();

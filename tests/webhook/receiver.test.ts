@@ -393,6 +393,16 @@ describe('message types', () => {
     expect(res.json<{ results: Array<{ name: string; result: string }> }>().results[0]).toMatchObject({ name: 'checkAvailability', result: expect.stringMatching(/closed on Saturday, March 9/) });
   });
 
+  it('answers a tool that runs too long with an error result, in time for Vapi', async () => {
+    const hang = new Map([['hangs', () => new Promise<never>(() => {})]]);
+    const r = await start({ tools: hang, toolTimeoutMs: 100 });
+    const started = Date.now();
+    const res = await request(toolsUrl(r, 'hangs'), { body: toolCallsMessage([{ id: 'h', name: 'hangs', args: {} }], { assistantId: ASSISTANT_A }) });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(res.json()).toEqual({ results: [{ toolCallId: 'h', name: 'hangs', error: 'Sorry, something went wrong on our side. Please try again in a moment.' }] });
+    expect(warnings.some((w) => w.includes('hangs took longer than 100 ms'))).toBe(true);
+  });
+
   it('answers an empty tool call list with no results', async () => {
     const r = await start();
     const res = await request(toolsUrl(r), { body: { message: { type: 'tool-calls', call: { assistantId: ASSISTANT_A }, toolCallList: [] } } });
