@@ -105,6 +105,18 @@ async function serve() {
   process.send({ ready: true, raw: `http://127.0.0.1:${raw.address().port}`, receiver: receiver.url });
 }
 
+function post(url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 // ------------------------------------------------------------------------------------------
 // Parent: the load.
 async function main() {
@@ -128,10 +140,9 @@ async function main() {
   const checkBody = toolCallBody('call_check', 'checkAvailability', { appointmentDate: '2030-03-05', appointmentTime: '10:30' }, 'asst-bench-7');
 
   // Sanity: the receiver really answers the tool call (not an error, not a refusal).
-  const probe = await fetch(`${urls.receiver}/api/vapi/tools/checkAvailability`, { method: 'POST', headers, body: checkBody });
-  const probeBody = await probe.json();
-  if (probe.status !== 200 || !/^Yes, 10:30 AM on Tuesday, March 5 is free\.$/.test(probeBody.results?.[0]?.result ?? '')) {
-    throw new Error(`unexpected receiver answer: ${probe.status} ${JSON.stringify(probeBody)}`);
+  const probe = await post(`${urls.receiver}/api/vapi/tools/checkAvailability`, headers, checkBody);
+  if (probe.status !== 200 || !/^Yes, 10:30 AM on Tuesday, March 5 is free\.$/.test(probe.body.results?.[0]?.result ?? '')) {
+    throw new Error(`unexpected receiver answer: ${probe.status} ${JSON.stringify(probe.body)}`);
   }
 
   const load = (url, opts = {}) =>
