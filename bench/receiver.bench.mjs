@@ -216,9 +216,11 @@ async function main() {
   );
   const perReq = (k) => cpu[k].us / Math.max(1, cpu[k].n);
   console.log(
-    `  server CPU per request: raw ${perReq('raw').toFixed(0)} µs, receiver ${perReq('recv').toFixed(0)} µs (${(perReq('raw') / perReq('recv')).toFixed(2)}× raw in CPU terms; unaffected by other load on the machine)`,
+    `  server CPU per request: raw ${perReq('raw').toFixed(0)} µs, receiver ${perReq('recv').toFixed(0)} µs (${(perReq('raw') / perReq('recv')).toFixed(2)}× raw in CPU terms; steadier than req/s when other work shares the machine)`,
   );
-  console.log(`  bookings written: ${booked} of ${booking.total} requests (each a distinct slot); non-2xx/errors in the comparison runs: ${bad}`);
+  console.log(
+    `  bookings written: ${booked} for ${booking.total} completed requests (each a distinct slot; requests still in flight when the run ended also booked); non-2xx/errors: ${bad + booking.non2xx + booking.errors}`,
+  );
   if (bad > 0 || booking.non2xx + booking.errors > 0) process.exitCode = 1;
 }
 

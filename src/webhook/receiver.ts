@@ -88,25 +88,34 @@ class HttpError extends Error {
   }
 }
 
-/** A tiny TTL cache of promises, so concurrent misses share one query. */
+/**
+ * A tiny TTL cache: concurrent misses share one query, and a fresh settled entry is handed out
+ * as a plain value, so the hot path does not even wait a microtask for it.
+ */
 class TtlCache<V> {
-  private readonly map = new Map<string, { at: number; value: Promise<V> }>();
+  private readonly map = new Map<string, { at: number; value: Promise<V>; settled?: { v: V } }>();
   constructor(
     private readonly ttlMs: number,
     private readonly max = 10_000,
   ) {}
 
-  get(key: string, load: () => Promise<V>): Promise<V> {
+  get(key: string, load: () => Promise<V>): V | Promise<V> {
     const now = performance.now();
     const hit = this.map.get(key);
-    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    if (hit && now - hit.at < this.ttlMs) return hit.settled ? hit.settled.v : hit.value;
     if (this.map.size >= this.max) this.map.clear();
     const value = load();
-    this.map.set(key, { at: now, value });
-    value.catch(() => this.map.delete(key));
+    const entry: { at: number; value: Promise<V>; settled?: { v: V } } = { at: now, value };
+    this.map.set(key, entry);
+    value.then(
+      (v) => (entry.settled = { v }),
+      () => this.map.delete(key),
+    );
     return value;
   }
 }
+
+
 
 type Route = { org: Org | null; agent: Agent | null };
 
@@ -246,7 +255,8 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
     const { present, id } = assistantIdOf(message);
     const claims = claimedOrgs(message);
     if (present) {
-      const agent = id ? await agentCache.get(id, () => store.findAgentByAssistantId(id)) : null;
+      const cachedAgent = id ? agentCache.get(id, () => store.findAgentByAssistantId(id)) : null;
+      const agent = cachedAgent instanceof Promise ? await cachedAgent : cachedAgent;
       if (agent) {
         const bad = claims.find((c) => c.value !== agent.orgId.toLowerCase());
         if (bad) {
@@ -255,7 +265,8 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
             `${bad.path} claims org ${bad.value ?? '(not a string)'} but assistant ${id} is linked to org ${agent.orgId}`,
           );
         }
-        const org = await orgCache.get(agent.orgId, () => store.getOrg(agent.orgId));
+        const cachedOrg = orgCache.get(agent.orgId, () => store.getOrg(agent.orgId));
+        const org = cachedOrg instanceof Promise ? await cachedOrg : cachedOrg;
         if (org) return { org, agent };
       }
       if (!needsOrg) return { org: null, agent: null };
