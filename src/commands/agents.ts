@@ -65,6 +65,7 @@ export function validateImportRows(data: unknown, source: string): ImportRow[] {
   const rows: ImportRow[] = [];
   const slot = new Map<string, number>();
   const assistant = new Map<string, { row: number; key: string }>();
+  const orgName = new Map<string, { name: string; row: number }>();
   data.forEach((item, i) => {
     const n = i + 1;
     if (item === null || typeof item !== 'object' || Array.isArray(item)) throw fail(`row ${n}: expected an object`);
@@ -78,6 +79,13 @@ export function validateImportRows(data: unknown, source: string): ImportRow[] {
       throw fail(`row ${n}: ${msg}`);
     }
     const row = { ...res.data, org_id: res.data.org_id.toLowerCase() };
+    if (row.org_name !== undefined) {
+      const named = orgName.get(row.org_id);
+      if (named && named.name !== row.org_name) {
+        throw fail(`row ${n}: org_name "${row.org_name}" differs from "${named.name}" given for org ${row.org_id} in row ${named.row}`);
+      }
+      if (!named) orgName.set(row.org_id, { name: row.org_name, row: n });
+    }
     const key = `${row.org_id}/${row.type}`;
     const seen = slot.get(key);
     if (seen) throw fail(`row ${n}: org ${row.org_id} type ${row.type} already appears in row ${seen}`);
