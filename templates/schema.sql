@@ -209,13 +209,20 @@ begin
   return v_count > 0;
 end $$;
 
--- On Supabase, only the service role may call these functions.
+-- On Supabase, only the service role may call these functions; it gets explicit grants so the
+-- CLI works whatever the project's default privileges are.
 do $$
 begin
   if exists (select 1 from pg_roles where rolname = 'anon') then
     revoke execute on function voxctl_import_agents(jsonb) from public, anon, authenticated;
     revoke execute on function voxctl_book_slot(uuid, timestamptz, text, text, text) from public, anon, authenticated;
     revoke execute on function voxctl_cancel_appointment(uuid, text, timestamptz) from public, anon, authenticated;
+  end if;
+  if exists (select 1 from pg_roles where rolname = 'service_role') then
+    grant select, insert, update, delete on organizations, agents, contacts, appointments, voxctl_schema to service_role;
+    grant execute on function voxctl_import_agents(jsonb) to service_role;
+    grant execute on function voxctl_book_slot(uuid, timestamptz, text, text, text) to service_role;
+    grant execute on function voxctl_cancel_appointment(uuid, text, timestamptz) to service_role;
   end if;
 end $$;
 
