@@ -209,8 +209,7 @@ begin
   return v_count > 0;
 end $$;
 
--- On Supabase, only the service role may call these functions; it gets explicit grants so the
--- CLI works whatever the project's default privileges are.
+-- On Supabase, only the service role may call these functions.
 do $$
 begin
   if exists (select 1 from pg_roles where rolname = 'anon') then
@@ -218,11 +217,22 @@ begin
     revoke execute on function voxctl_book_slot(uuid, timestamptz, text, text, text) from public, anon, authenticated;
     revoke execute on function voxctl_cancel_appointment(uuid, text, timestamptz) from public, anon, authenticated;
   end if;
+end $$;
+
+-- The service role (the key the CLI uses) gets explicit grants on voxctl's tables and on every
+-- voxctl_* function, so the CLI works whatever the project's default privileges are.
+do $$
+declare
+  f regprocedure;
+begin
   if exists (select 1 from pg_roles where rolname = 'service_role') then
     grant select, insert, update, delete on organizations, agents, contacts, appointments, voxctl_schema to service_role;
-    grant execute on function voxctl_import_agents(jsonb) to service_role;
-    grant execute on function voxctl_book_slot(uuid, timestamptz, text, text, text) to service_role;
-    grant execute on function voxctl_cancel_appointment(uuid, text, timestamptz) to service_role;
+    for f in
+      select p.oid::regprocedure from pg_proc p
+       where p.pronamespace = 'public'::regnamespace and p.proname like 'voxctl\_%' and p.prorettype <> 'trigger'::regtype
+    loop
+      execute format('grant execute on function %s to service_role', f);
+    end loop;
   end if;
 end $$;
 
