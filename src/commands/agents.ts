@@ -13,7 +13,7 @@ const assistantIdFlag = z.string().trim().min(1, 'must not be empty').max(100, '
 const publicAgent = (a: Agent) => ({ org_id: a.orgId, org_name: a.orgName, type: a.type, vapi_assistant_id: a.vapiAssistantId });
 
 export async function agentsLinkAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
-  const opts = parseOptions(z.object({ org: uuidFlag('--org'), type: typeFlag, assistantId: assistantIdFlag }), raw);
+  const opts = parseOptions(z.object({ org: uuidFlag('the org id'), type: typeFlag, assistantId: assistantIdFlag }), raw);
   const store = await ctx.store();
   const agent = await store.linkAgent({ orgId: opts.org, type: assertAgentType(opts.type), vapiAssistantId: opts.assistantId });
   if (ctx.flags.json) {
@@ -24,7 +24,7 @@ export async function agentsLinkAction(raw: Record<string, unknown>, _args: stri
 }
 
 export async function agentsListAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
-  const opts = parseOptions(z.object({ org: uuidFlag('--org').optional() }), raw);
+  const opts = parseOptions(z.object({ org: uuidFlag('the org id').optional() }), raw);
   const store = await ctx.store();
   if (opts.org && !(await store.getOrg(opts.org))) throw unknownOrg(opts.org);
   const agents = await store.listAgents({ orgId: opts.org });

@@ -12,15 +12,15 @@ export function parseOptions<T extends z.ZodType>(schema: T, raw: Record<string,
 }
 
 /**
- * A uuid flag, lower-cased. The message is prefixed with the flag by parseOptions, e.g.
- * `--org: must be a uuid such as 3f2b8c1e-… (run \`voxctl orgs list\` to see the ids)`.
+ * A uuid flag, lower-cased. parseOptions prefixes the flag, e.g. `--org: the org id must be a
+ * uuid such as 3f2b8c1e-… (run \`voxctl orgs list\` to see the ids)`.
  */
-export const uuidFlag = (_what?: string) =>
+export const uuidFlag = (what: string) =>
   z
     .string()
     .trim()
     .regex(
       /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-      'must be a uuid such as 3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b (run `voxctl orgs list` to see the ids)',
+      `${what} must be a uuid such as 3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b (run \`voxctl orgs list\` to see the ids)`,
     )
     .transform((v) => v.toLowerCase());

@@ -99,7 +99,7 @@ describe('orgs add / list', () => {
   });
 
   it.each([
-    [['--name', 'X', '--id', 'not-a-uuid'], 2, 'usage', '--id: must be a uuid'],
+    [['--name', 'X', '--id', 'not-a-uuid'], 2, 'usage', '--id: the org id must be a uuid such as'],
     [['--name', '  '], 2, 'usage', '--name: must not be empty'],
     [['--name', 'X', '--timezone', 'Mars/Olympus'], 2, 'usage', '"Mars/Olympus" is not a known IANA time zone.'],
   ])('refuses bad input %j (exit %i) and writes nothing', async (args, exit, code, message) => {
@@ -157,7 +157,7 @@ describe('agents link / list', () => {
     });
     const malformed = await cli(['agents', 'link', '--org', '0a000000-0000', '--type', 'inbound', '--assistant-id', 'asst_1']);
     expect(malformed.exitCode).toBe(2);
-    expect(malformed.stderr).toContain('Error: --org: must be a uuid such as');
+    expect(malformed.stderr).toContain('Error: --org: the org id must be a uuid such as');
     expect(malformed.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect((await counts()).agents).toBe(0);
   });
