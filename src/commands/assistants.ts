@@ -31,8 +31,19 @@ function parseSelection(raw: Record<string, unknown>) {
 
 export async function assistantsSyncAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
   const opts = parseSelection(raw);
-  const report = await syncOrgs(ctx, { orgIds: opts.org, allOrgs: opts.allOrgs, url: opts.url, dryRun: Boolean(raw.dryRun), concurrency: opts.concurrency, mode: 'sync' });
-  printSyncReport(ctx, report, 'sync');
+  const dryRun = Boolean(raw.dryRun);
+  // On a terminal the plan is shown before anything is written; the end shows only what failed.
+  const showPlan = !dryRun && !ctx.flags.json && ctx.io.isStdoutTTY;
+  const report = await syncOrgs(ctx, {
+    orgIds: opts.org,
+    allOrgs: opts.allOrgs,
+    url: opts.url,
+    dryRun,
+    concurrency: opts.concurrency,
+    mode: 'sync',
+    onPlan: showPlan ? (p) => printPlanTable(ctx, p.document.results, p.orgs) : undefined,
+  });
+  printSyncReport(ctx, report, 'sync', { planShown: showPlan });
   return report.exitCode;
 }
 
@@ -73,7 +84,29 @@ function urlChange(ctx: Context, before: string | null, after: string | null): s
  * resource (org, kind, id, name, action, before, after, error). TTY: a table per org with what
  * changes (unchanged resources counted), then the summary on stderr.
  */
-export function printSyncReport(ctx: Context, report: SyncReport, mode: 'sync' | 'status'): void {
+/** The TTY table: per org, the resources that change (or failed), old → new; unchanged ones counted. */
+export function printPlanTable(ctx: Context, rows: SyncResult[], orgs: Array<{ id: string; name: string }>, onlyProblems = false): void {
+  const t = ctx.theme;
+  for (const org of orgs) {
+    const mine = rows.filter((r) => r.orgId === org.id);
+    const shown = mine.filter((r) => (onlyProblems ? r.action === 'failed' || r.action === 'missing' : r.action !== 'unchanged'));
+    if (!mine.length || (onlyProblems && !shown.length)) continue;
+    ctx.ui.line(`${t.bold(org.name)} ${t.dim(org.id)}`);
+    if (shown.length) {
+      ctx.ui.table<SyncResult>(shown, [
+        { header: 'kind', value: (r) => r.kind },
+        { header: 'resource', value: (r) => (r.name ? `${r.name} ${t.dim(r.id.slice(0, 8))}` : r.id) },
+        { header: 'action', value: (r) => actionLabel(ctx, r.action) },
+        { header: 'url (old → new)', value: (r) => urlChange(ctx, r.before, r.after) + (r.error ? `  ${t.red(r.error)}` : '') },
+      ]);
+    }
+    const same = mine.filter((r) => r.action === 'unchanged').length;
+    if (same && !onlyProblems) ctx.ui.line(t.dim(`  ${same} already in sync`));
+    ctx.ui.line();
+  }
+}
+
+export function printSyncReport(ctx: Context, report: SyncReport, mode: 'sync' | 'status', view: { planShown?: boolean } = {}): void {
   const doc = report.document;
   if (ctx.flags.json) {
     ctx.ui.jsonDoc(doc);
@@ -92,24 +125,8 @@ export function printSyncReport(ctx: Context, report: SyncReport, mode: 'sync' |
       { header: 'error', value: (r) => r.error ?? '' },
     ]);
   } else {
-    const t = ctx.theme;
-    for (const org of report.orgs) {
-      const mine = rows.filter((r) => r.orgId === org.id);
-      if (!mine.length) continue;
-      const shown = mine.filter((r) => r.action !== 'unchanged');
-      ctx.ui.line(`${t.bold(org.name)} ${t.dim(org.id)}`);
-      if (shown.length) {
-        ctx.ui.table<SyncResult>(shown, [
-          { header: 'kind', value: (r) => r.kind },
-          { header: 'resource', value: (r) => (r.name ? `${r.name} ${t.dim(r.id.slice(0, 8))}` : r.id) },
-          { header: 'action', value: (r) => actionLabel(ctx, r.action) },
-          { header: 'url (old → new)', value: (r) => urlChange(ctx, r.before, r.after) + (r.error ? `  ${t.red(r.error)}` : '') },
-        ]);
-      }
-      const same = mine.length - shown.length;
-      if (same) ctx.ui.line(t.dim(`  ${same} already in sync`));
-      ctx.ui.line();
-    }
+    // After a shown plan, only what did not go to plan is listed again.
+    printPlanTable(ctx, rows, report.orgs, Boolean(view.planShown));
   }
   const s = doc.summary;
   const parts =

@@ -78,6 +78,11 @@ export class AdaptiveLimiter implements RequestGate {
         const onAbort = () => {
           const i = this.waiters.indexOf(waiter);
           if (i >= 0) this.waiters.splice(i, 1);
+          if (this.waiters.length === 0 && this.pauseTimer) {
+            // Nobody waits for the pause any more: do not keep the process alive for it.
+            clearTimeout(this.pauseTimer);
+            this.pauseTimer = undefined;
+          }
           reject(new CancelledError('Interrupted while waiting to send.'));
         };
         signal?.addEventListener('abort', onAbort, { once: true });

@@ -39,6 +39,13 @@ export interface SyncOptions {
   concurrency?: number | undefined;
   /** Defaults to ctx.signal (Ctrl-C). */
   signal?: AbortSignal | undefined;
+  /** Called with the plan (actions `would-update` etc.) before anything is written. */
+  onPlan?: ((plan: SyncPreview) => void) | undefined;
+}
+
+export interface SyncPreview {
+  document: SyncDocument;
+  orgs: Array<Pick<Org, 'id' | 'name'>>;
 }
 
 export type SyncAction = 'updated' | 'would-update' | 'unchanged' | 'failed' | 'missing';
@@ -192,6 +199,10 @@ export async function syncOrgs(ctx: Context, opts: SyncOptions): Promise<SyncRep
   spinner.stop();
 
   const plan = planSync({ webhookUrl, secret, orgs: planOrgs, ...remote });
+  if (opts.onPlan) {
+    const preview = plan.entries.map((e) => toResult(e, e.action === 'update' ? 'would-update' : e.action, e.error));
+    opts.onPlan({ document: { ok: true, dryRun: true, webhookUrl, summary: summarize(preview), results: preview }, orgs: base.orgs });
+  }
   let outcomes: WriteOutcome[] = [];
   let interrupted = false;
   let snapshotPath: string | null = null;

@@ -434,6 +434,25 @@ describe('assistants sync', () => {
     ]);
   });
 
+  it('on a TTY, a real sync shows the plan first, then only what failed, then the summary', async () => {
+    const a = fake.addAssistant({ server: { url: URL_OLD } });
+    const b = fake.addAssistant({ server: { url: URL_OLD } });
+    await link(ORG_A, 'inbound', a);
+    await link(ORG_A, 'outbound', b);
+    fake.fail({ method: 'PATCH', id: String(b.id), status: 503 });
+    const r = await cli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW], { tty: true, env: { NO_COLOR: '1' } });
+    expect(r.exitCode).toBe(1);
+    const [plan, after] = r.stdout.split('Sunrise Dental').slice(1);
+    expect(plan).toContain(a.id);
+    expect(plan).toContain(b.id);
+    expect(plan!.match(/would-update/g)).toHaveLength(2);
+    expect(after).toContain(b.id);
+    expect(after).not.toContain(a.id);
+    expect(after).toContain(`failed  ${URL_OLD} → ${URL_NEW}  Vapi answered 503 to PATCH /assistant/${b.id}`);
+    expect(r.stderr).toContain(`1 updated, 0 unchanged, 1 failed → ${URL_NEW}`);
+    expect(r.stderr).toContain('Saved the previous values to');
+  });
+
   it('saves the previous values (mode 0600) before writing', async () => {
     const a = fake.addAssistant({ server: { url: URL_OLD, headers: { 'x-vapi-secret': 'old-secret-value' } } });
     await link(ORG_A, 'inbound', a);
