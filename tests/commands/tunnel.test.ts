@@ -9,7 +9,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { RunSync } from '../../src/commands/tunnel.js';
 import { ngrokError } from '../../src/tunnel/ngrok.js';
 import type { TunnelFactory, TunnelOpenOptions, TunnelStatus } from '../../src/tunnel/types.js';
+import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
 import { request } from '../helpers/http.js';
+import { createMswServer } from '../msw/server.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
 import { informationalMessage, toolCallsMessage } from '../helpers/vapi-messages.js';
@@ -241,7 +243,42 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(r.stderr).toContain('The ngrok session is back');
   });
 
-  it('--sync without an injected runner re-enters the CLI for `assistants sync`', async () => {
+  it('--sync without an injected runner runs the real `assistants sync` in-process against the new URL', async () => {
+    const fake = new FakeVapi();
+    const msw = createMswServer(...vapiHandlers(fake));
+    msw.listen();
+    try {
+      const tool = fake.addTool({ function: { name: 'bookClinicAppointment' }, server: { url: 'http://localhost:3001/api/vapi/tools/bookClinicAppointment' } });
+      const assistant = fake.addAssistant({ model: { provider: 'openai', model: 'gpt-4o', toolIds: [tool.id] }, server: { url: 'http://localhost:3001/api/vapi/tools' } });
+      // Re-link Sunrise Dental's inbound slot to an assistant the fake Vapi knows.
+      await sharedStore(db).linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: String(assistant.id) });
+      const tunnel = fakeTunnel();
+      const signals = fakeSignals();
+      const running = runCli(['tunnel', 'up', '--port', '0', '--sync', '--org', ORG_A, '--json'], {
+        cwd,
+        env: { NGROK_AUTHTOKEN: TOKEN, VAPI_PRIVATE_KEY: fake.apiKey, VAPI_BASE_URL: FAKE_VAPI_URL },
+        storeFactory: storeFactory(db),
+        services: { tunnelFactory: tunnel.factory, signals: signals.source },
+      });
+      await signals.listening();
+      // The assistant and its tool now point at the tunnel.
+      expect((fake.get('assistant', String(assistant.id))!.server as { url: string }).url).toBe(`${PUBLIC}/api/vapi/tools`);
+      expect((fake.get('tool', String(tool.id))!.server as { url: string }).url).toBe(`${PUBLIC}/api/vapi/tools/bookClinicAppointment`);
+      signals.fire('SIGINT');
+      const r = await running;
+      expect(r.exitCode).toBe(0);
+      const sync = r.lines<{ event: string; exitCode?: number; result?: { ok: boolean; webhookUrl: string; summary: Record<string, number> } }>()[1]!;
+      expect(sync).toMatchObject({ event: 'sync', exitCode: 0, result: { ok: true, webhookUrl: `${PUBLIC}/api/vapi/tools` } });
+      expect(sync.result!.summary).toMatchObject({ updated: 2, failed: 0, missing: 0 });
+      expect(r.stdout + r.stderr).not.toContain(fake.apiKey);
+      // The store survived the sub-command (it was lent, not closed).
+      expect((await sharedStore(db).listOrgs()).length).toBe(2);
+    } finally {
+      msw.close();
+    }
+  });
+
+  it('keeps serving when the sync fails, and says how to retry', async () => {
     const tunnel = fakeTunnel();
     const signals = fakeSignals();
     const running = runCli(['tunnel', 'up', '--port', '0', '--sync', '--all-orgs', '--json'], {
@@ -251,18 +288,14 @@ describe('tunnel up end to end (fake tunnel)', () => {
       services: { tunnelFactory: tunnel.factory, signals: signals.source },
     });
     await signals.listening();
+    expect((await request(`${localUrl(tunnel)}/healthz`, { method: 'GET' })).status).toBe(200);
     signals.fire('SIGINT');
     const r = await running;
     expect(r.exitCode).toBe(0);
-    const sync = r.lines<{ event: string; exitCode?: number; result?: { ok: boolean; error?: { message: string } } }>()[1]!;
-    expect(sync.event).toBe('sync');
-    // Whatever `assistants sync` answers is reported as its own JSON document (on a branch
-    // without the command it is commander's usage error for the unknown command).
-    expect(typeof sync.exitCode).toBe('number');
-    expect(sync.result).toBeTypeOf('object');
-    if (sync.exitCode === 2) expect(sync.result!.error!.message).toMatch(/unknown command 'assistants'|assistants/);
-    // The store survived the sub-command (it was lent, not closed).
-    expect((await sharedStore(db).listOrgs()).length).toBe(2);
+    // No Vapi key: `assistants sync` fails with exit 4 and its own JSON error document.
+    expect(r.lines()[1]).toMatchObject({ event: 'sync', exitCode: 4, result: { ok: false, error: { code: 'credentials' } } });
+    expect(r.stderr).toContain(`assistants sync failed (exit 4)`);
+    expect(r.stderr).toContain(`voxctl assistants sync --all-orgs --url ${PUBLIC}/api/vapi/tools`);
   });
 });
 
