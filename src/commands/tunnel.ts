@@ -232,6 +232,14 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
       throw e;
     }
     ctx.reloadSettings();
+    // A value from the environment or .env.local wins over .env: say so, or the user would
+    // wonder why scripts still see the old URL.
+    const pe = ctx.projectEnv();
+    for (const [key, value] of Object.entries(values)) {
+      if (pe.values[key] === value) continue;
+      const where = pe.sources[key] === 'environment' ? 'the environment' : (pe.sources[key] ?? 'another file');
+      ui.warn(`${key} is also set in ${where}, which overrides .env; remove it there so the new URL is used.`);
+    }
   }
 
   // --sync: point the selected orgs' assistants, tools and numbers at the new URL.

@@ -200,6 +200,23 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(readFileSync(path.join(cwd, '.env'), 'utf8')).toBe(`BACKEND_URL=${PUBLIC}\nWEBHOOK_URL=${PUBLIC}/api/vapi/tools\n`);
   });
 
+  it('warns when .env.local or the environment shadows the URLs it wrote', async () => {
+    writeFileSync(path.join(cwd, '.env.local'), 'WEBHOOK_URL=https://stale.example.com/api/vapi/tools\n');
+    const tunnel = fakeTunnel();
+    const signals = fakeSignals();
+    const running = runCli(['tunnel', 'up', '--port', '0'], {
+      cwd,
+      env: { NGROK_AUTHTOKEN: TOKEN, BACKEND_URL: 'https://also-stale.example.com' },
+      storeFactory: storeFactory(db),
+      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+    });
+    await signals.listening();
+    signals.fire('SIGINT');
+    const r = await running;
+    expect(r.stderr).toContain('WEBHOOK_URL is also set in .env.local, which overrides .env');
+    expect(r.stderr).toContain('BACKEND_URL is also set in the environment, which overrides .env');
+  });
+
   it('--no-tunnel runs the receiver alone and writes no env file', async () => {
     const tunnel = fakeTunnel();
     const signals = fakeSignals();

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
@@ -85,6 +85,15 @@ describe('webhook logs', () => {
     const r = await runCli(['webhook', 'logs', '--json'], { cwd, env: {}, storeFactory: storeFactory(db) });
     expect(r.stdout).not.toContain(SECRET);
     expect(r.stdout).toContain('whse…6789');
+  });
+
+  it('works while `tunnel up` holds the embedded store (org ids instead of names)', async () => {
+    await writeEvents([event(1)]);
+    // Another live process (our parent) holds the store lock, as a running `tunnel up` would.
+    writeFileSync(path.join(cwd, '.voxctl', 'store.lock'), JSON.stringify({ pid: process.ppid, command: 'voxctl tunnel up', since: new Date().toISOString() }));
+    const r = await runCli(['webhook', 'logs'], { cwd, env: {} });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/200 {2}tool-calls {2}bookClinicAppointment {2}0a000000 {2}3ms {2}Booked 1/);
   });
 
   it('says so when there is no log yet', async () => {
