@@ -152,6 +152,28 @@ describe('authentication', () => {
     expect(res.status).toBe(401);
   });
 
+  it('with Expect: 100-continue, refuses before the body is sent, and continues for the right secret', async () => {
+    const r = await start({ secret: SECRET });
+    const body = JSON.stringify(informationalMessage('status-update', { assistantId: ASSISTANT_A }));
+    const send = (headers: Record<string, string>) =>
+      new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+        let continued = false;
+        const req = http.request(toolsUrl(r), { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(body.length), expect: '100-continue', ...headers } });
+        req.on('continue', () => {
+          continued = true;
+          req.end(body);
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }));
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+    expect(await send({})).toEqual({ status: 401, continued: false });
+    expect(await send({ 'x-vapi-secret': SECRET })).toEqual({ status: 200, continued: true });
+  });
+
   it('without a secret it runs, and warns that anyone can call it', async () => {
     const r = await start();
     expect(warnings).toHaveLength(1);
