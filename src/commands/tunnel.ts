@@ -12,7 +12,7 @@ import type { Store } from '../store/types.js';
 import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
 import { bufferIo } from '../ui/io.js';
 import { waitForShutdown, type SignalSource } from '../util/signals.js';
-import { EVENT_LOG_NAME, openEventLog, type RequestEvent } from '../webhook/event-log.js';
+import { EVENT_LOG_NAME, openEventLog, withoutBody, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
 import { parseForwardTarget } from '../webhook/forward.js';
 import { DEFAULT_PORT, startWebhookReceiver, TOOLS_PATH, type WebhookReceiver } from '../webhook/receiver.js';
@@ -151,7 +151,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   const early: Array<() => void> = [];
   const whenReady = (fn: () => void) => (ready ? fn() : early.push(fn));
   const printRequest = (ev: RequestEvent) => {
-    if (json) ui.jsonDoc({ event: 'request', ...ev });
+    if (json) ui.jsonDoc({ event: 'request', ...withoutBody(ev) });
     else ui.line(formatRequestLine(ev, { theme: ctx.theme, orgName: (id) => orgNames.get(id) }));
   };
 

@@ -36,6 +36,27 @@ export interface RequestEvent {
   summary?: string;
   /** The backend the request was relayed to (--forward-to). */
   forwardedTo?: string;
+  /** The body as received (UTF-8), for `voxctl webhook replay`; left out above MAX_LOGGED_BODY bytes. */
+  body?: string;
+  /** Size of the body in bytes, when one was read. */
+  bodyBytes?: number;
+}
+
+/** Bodies up to this size are kept in the log, so `webhook replay` can send them again. */
+export const MAX_LOGGED_BODY = 64 * 1024;
+
+/** Records a request body on its event (the text only when it is small enough to keep). */
+export function recordBody(ev: RequestEvent, raw: Buffer): void {
+  ev.bodyBytes = raw.length;
+  if (raw.length > 0 && raw.length <= MAX_LOGGED_BODY) ev.body = raw.toString('utf8');
+}
+
+/** The event without its body, for one-line-per-request output. */
+export function withoutBody(ev: RequestEvent): Omit<RequestEvent, 'body'> {
+  if (ev.body === undefined) return ev;
+  const { body, ...rest } = ev;
+  void body;
+  return rest;
 }
 
 export interface EventLog {

@@ -1,6 +1,7 @@
 /**
  * One human line per webhook request, shared by `tunnel up` and `webhook logs`:
- *   12:01:02  200  tool-calls  bookClinicAppointment  Sunrise Dental  12ms  Booked: …
+ *   12:01:02  3f2a9c1e  200  tool-calls  bookClinicAppointment  Sunrise Dental  12ms  Booked: …
+ * (the second column is the start of the event id: `voxctl webhook replay 3f2a9c1e`)
  */
 import type { Theme } from '../ui/theme.js';
 import type { RequestEvent } from './event-log.js';
@@ -34,6 +35,7 @@ export function formatRequestLine(ev: RequestEvent, opts: { theme: Theme; orgNam
   const hasError = Boolean(ev.error) || Boolean(ev.results?.[0]?.error);
   return [
     t.dim(clock(ev.time)),
+    t.dim(String(ev.id).slice(0, 8)),
     status,
     clip(what, 80),
     clip(org, 40),

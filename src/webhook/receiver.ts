@@ -17,7 +17,7 @@ import type { Agent, Org, Store } from '../store/types.js';
 import { isUuid } from '../store/validate.js';
 import { maskSecret } from '../util/mask.js';
 import { AvailabilityCache, BUILTIN_TOOLS, type ToolHandler, type ToolOutcome } from './booking.js';
-import type { EventLog, RequestEvent } from './event-log.js';
+import { recordBody, type EventLog, type RequestEvent } from './event-log.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, ForwardError, forwardRequest, parseForwardTarget, type ForwardTarget } from './forward.js';
 import {
   assistantIdOf,
@@ -436,6 +436,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
         authenticate(req);
         const body = await readBody(req, res, expectContinue);
         bodyRead = true;
+        recordBody(ev, body);
         describeForLog(body, ev);
         ev.forwardedTo = forward.url.origin;
         try {
@@ -483,6 +484,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       }
       const raw = await readBody(req, res, expectContinue);
       bodyRead = true;
+      recordBody(ev, raw);
       let body: unknown;
       try {
         body = JSON.parse(raw.toString('utf8'));

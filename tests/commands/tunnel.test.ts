@@ -193,7 +193,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(r.stdout).toMatch(new RegExp(`Webhook URL +${PUBLIC}/api/vapi/tools`));
     expect(r.stdout).toMatch(/Local URL +http:\/\/127\.0\.0\.1:\d+/);
     expect(r.stdout).toMatch(/Orgs served +2 \(2 assistants\): Harbor Clinic, Sunrise Dental/);
-    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}200 {2}tool-calls {2}bookClinicAppointment {2}Harbor Clinic {2}\d+ms {2}error: Wednesday, January 1, 2020 has already passed/m);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}[0-9a-f]{8} {2}200 {2}tool-calls {2}bookClinicAppointment {2}Harbor Clinic {2}\d+ms {2}error: Wednesday, January 1, 2020 has already passed/m);
     expect(r.stderr).toMatch(/VAPI_WEBHOOK_SECRET is not set: anyone/);
     expect(r.stderr).toContain('Updated .env: added BACKEND_URL');
     expect(r.stderr).toContain('SIGTERM received');

@@ -58,8 +58,8 @@ describe('webhook logs', () => {
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d {2}200 {2}tool-calls {2}bookClinicAppointment {2}Sunrise Dental {2}3ms {2}Booked 1$/);
-    expect(lines[1]).toMatch(/401 {2}POST \/api\/vapi\/tools\/bookClinicAppointment {2}no org {2}3ms {2}Missing or wrong X-Vapi-Secret$/);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d {2}ev-1 {2}200 {2}tool-calls {2}bookClinicAppointment {2}Sunrise Dental {2}3ms {2}Booked 1$/);
+    expect(lines[1]).toMatch(/ev-2 {2}401 {2}POST \/api\/vapi\/tools\/bookClinicAppointment {2}no org {2}3ms {2}Missing or wrong X-Vapi-Secret$/);
   });
 
   it('--json gives one document; -n limits; rotated files are read too', async () => {

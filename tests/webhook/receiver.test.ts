@@ -595,18 +595,40 @@ describe('event log', () => {
     expect(first).toMatchObject({ status: 401, path: '/api/vapi/tools/bookClinicAppointment' });
     expect(second).toMatchObject({ status: 200, type: 'tool-calls', orgId: ORG_A, assistantId: ASSISTANT_A, tools: ['noSuchTool', 'bookClinicAppointment'] });
     expect(Object.keys(second!)).toEqual(expect.arrayContaining(['id', 'time', 'latencyMs', 'results']));
+    // The body is kept for `webhook replay` (refused before reading: none), masked like the rest.
+    expect(first!.body).toBeUndefined();
+    expect(second!.bodyBytes).toBeGreaterThan(200);
+    const replayable = JSON.parse(second!.body!) as { message: { toolCallList: Array<{ function: { arguments: { patientName: string } } }> } };
+    expect(replayable.message.toolCallList).toHaveLength(2);
+    expect(replayable.message.toolCallList[1]!.function.arguments.patientName).toBe('Mr whse…cdef');
+  });
+
+  it('keeps bodies up to 64 KiB and only the size of larger ones', async () => {
+    const file = path.join(dir, 'events.ndjson');
+    log = openEventLog({ file });
+    const r = await start({ eventLog: log });
+    await request(toolsUrl(r), { body: informationalMessage('status-update', { assistantId: ASSISTANT_A }) });
+    const big = informationalMessage('status-update', { assistantId: ASSISTANT_A }) as { message: Record<string, unknown> };
+    big.message.padding = 'x'.repeat(70 * 1024);
+    await request(toolsUrl(r), { body: big });
+    await log.flush();
+    const [small, large] = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RequestEvent);
+    expect(JSON.parse(small!.body!)).toMatchObject({ message: { type: 'status-update' } });
+    expect(large!.body).toBeUndefined();
+    expect(large!.bodyBytes).toBeGreaterThan(70 * 1024);
+    expect(large!.status).toBe(200);
   });
 
   it('rotates by size', async () => {
     const file = path.join(dir, 'events.ndjson');
-    log = openEventLog({ file, maxBytes: 2000, keep: 2 });
+    log = openEventLog({ file, maxBytes: 5000, keep: 2 });
     const r = await start({ eventLog: log });
     for (let i = 0; i < 30; i++) {
       await request(toolsUrl(r), { body: informationalMessage('status-update', { assistantId: ASSISTANT_A }) });
       await log.flush();
     }
     const sizes = [file, `${file}.1`, `${file}.2`].map((f) => readFileSync(f).length);
-    for (const s of sizes) expect(s).toBeLessThanOrEqual(2000);
+    for (const s of sizes) expect(s).toBeLessThanOrEqual(5000);
     expect(() => readFileSync(`${file}.3`)).toThrow();
     const all = [`${file}.2`, `${file}.1`, file].flatMap((f) => readFileSync(f, 'utf8').trim().split('\n'));
     expect(all.length).toBeGreaterThan(10);
