@@ -27,6 +27,8 @@ Examples:
   $ voxctl assistants sync --all-orgs --dry-run
 `;
 
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
 type Action = (opts: Record<string, unknown>, args: string[], ctx: Context, cmd: Command) => Promise<number | void>;
 
 /** Root options every command accepts, wherever they appear on the command line. */
@@ -163,6 +165,40 @@ export function createProgram(ctx: Context): Command {
     'Create or update the embedded store',
     (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl db migrate\n  $ VOXCTL_DATA_DIR=/tmp/vox voxctl db migrate --json'),
     async () => (await import('./commands/db.js')).dbMigrateAction,
+  );
+
+  // webhook
+  const webhook = group('webhook', 'Send test messages to a webhook and check the answers the way Vapi would');
+  define(
+    webhook,
+    'test',
+    'Send a realistic Vapi tool call (or --event message) and check the answer',
+    (c) =>
+      c
+        .argument('[toolName]', 'tool to call: bookClinicAppointment, checkAvailability, cancelAppointment, or any function name')
+        .option('--org <id>', "send as this org's linked assistant")
+        .option('--assistant-id <id>', 'send as this Vapi assistant (message.call.assistantId); the store is not opened')
+        .option('--type <type>', 'with --org: which of its assistants (default: inbound, else the first)')
+        .option('--arg <key=value>', 'override an argument (repeatable); numbers, true/false, null and JSON are coerced; key:=json sends raw JSON', collect, [])
+        .option('--url <url>', 'the exact URL to post to (default: WEBHOOK_URL/<toolName>)')
+        .option('--local', 'start an in-process receiver on the embedded store and test against it (no account, no network)')
+        .addOption(new Option('--event <type>', 'send this message type instead of a tool call').choices(['status-update', 'end-of-call-report', 'assistant-request']))
+        .option('--timeout <seconds>', 'how long to wait for the answer (default: 20, assistant-request 7.5, as Vapi)')
+        .option('--string-args', 'send function.arguments as a JSON string (Vapi sends both forms)')
+        .option('--dry-run', 'print the message instead of sending it')
+        .addHelpText(
+          'after',
+          `
+Checks the answer as Vapi reads it: HTTP 200, a "results" entry with the same toolCallId, and a
+string "result" or "error". Exit 0 on a result, 1 on an error result or a malformed answer.
+Adds X-Vapi-Secret when VAPI_WEBHOOK_SECRET is set. Templates live in templates/payloads/.
+
+Examples:
+  $ voxctl webhook test bookClinicAppointment --local
+  $ voxctl webhook test bookClinicAppointment --org <org-id> --arg appointmentTime=14:30 --arg patientName="Ann Lee"
+  $ voxctl webhook test --event end-of-call-report --url https://example.com/api/vapi/tools --json`,
+        ),
+    async () => (await import('./commands/webhook.js')).webhookTestAction,
   );
 
   return program;
