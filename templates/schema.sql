@@ -1,4 +1,4 @@
--- voxctl schema (version 2: agent slot claims).
+-- voxctl schema (version 3).
 -- Apply to Supabase with the SQL editor or `psql "$DATABASE_URL" -f schema.sql`
 -- (print it with `voxctl db schema`); the embedded store applies it itself (`voxctl db migrate`).
 -- Idempotent: safe to run again.
@@ -26,8 +26,20 @@ create table if not exists agents (
   created_at        timestamptz not null default now(),
   updated_at        timestamptz not null default now(),
   constraint agents_org_type_key unique (org_id, type),
-  constraint agents_vapi_assistant_id_key unique (vapi_assistant_id)
+  -- Deferrable so an import may move an assistant to another slot while re-pointing the old one.
+  constraint agents_vapi_assistant_id_key unique (vapi_assistant_id) deferrable initially immediate
 );
+
+-- Version 1 created that constraint as not deferrable.
+do $$
+begin
+  if exists (select 1 from pg_constraint
+              where conname = 'agents_vapi_assistant_id_key' and conrelid = 'agents'::regclass and not condeferrable) then
+    alter table agents
+      drop constraint agents_vapi_assistant_id_key,
+      add constraint agents_vapi_assistant_id_key unique (vapi_assistant_id) deferrable initially immediate;
+  end if;
+end $$;
 
 create table if not exists contacts (
   id         uuid primary key default gen_random_uuid(),
@@ -86,43 +98,64 @@ alter table appointments enable row level security;
 alter table voxctl_schema enable row level security;
 
 -- Imports agent rows (jsonb array of {org_id, org_name?, type, vapi_assistant_id}) in one
--- transaction: creates the orgs that do not exist (they need org_name), upserts on (org_id, type).
+-- transaction: creates the orgs that do not exist (from the first org_name given for them; an
+-- existing org keeps its name) and upserts on (org_id, type). Any bad row fails the whole call;
+-- messages name the row (1-based). An assistant may move to another slot when its old slot is
+-- re-pointed in the same call.
 create or replace function voxctl_import_agents(p_rows jsonb) returns jsonb
-language plpgsql as $$
+language plpgsql
+set search_path = public, pg_temp
+as $$
 declare
   v_orgs integer;
-  v_imported integer;
-  v_missing uuid;
+  v_bad record;
 begin
-  select r.org_id into v_missing
-    from jsonb_to_recordset(p_rows) as r(org_id uuid, org_name text)
-   where nullif(btrim(r.org_name), '') is null
-     and not exists (select 1 from organizations o where o.id = r.org_id)
-   limit 1;
-  if v_missing is not null then
-    raise exception 'organization % does not exist and the row gives no org_name', v_missing
+  if jsonb_typeof(p_rows) is distinct from 'array' then
+    raise exception 'p_rows must be a JSON array' using errcode = '22023';
+  end if;
+  set constraints agents_vapi_assistant_id_key deferred;
+
+  drop table if exists pg_temp.voxctl_import_rows;
+  create temporary table voxctl_import_rows on commit drop as
+  select x.n::integer as n, (x.e->>'org_id')::uuid as org_id, nullif(btrim(x.e->>'org_name'), '') as org_name,
+         x.e->>'type' as type, x.e->>'vapi_assistant_id' as vapi_assistant_id
+    from jsonb_array_elements(p_rows) with ordinality as x(e, n);
+
+  select r.n, r.org_id into v_bad
+    from pg_temp.voxctl_import_rows r
+   where r.org_name is null and not exists (select 1 from organizations o where o.id = r.org_id)
+   order by r.n limit 1;
+  if found then
+    raise exception 'row %: organization % does not exist and the row gives no org_name', v_bad.n, v_bad.org_id
       using errcode = 'P0002';
   end if;
 
+  select d.n, d.org_id, d.type into v_bad
+    from (select r.n, r.org_id, r.type, row_number() over (partition by r.org_id, r.type order by r.n) as k
+            from pg_temp.voxctl_import_rows r) d
+   where d.k > 1 order by d.n limit 1;
+  if found then
+    raise exception 'row %: org % type % appears more than once', v_bad.n, v_bad.org_id, v_bad.type
+      using errcode = '22023';
+  end if;
+
   with src as (
-    select distinct on (r.org_id) r.org_id, btrim(r.org_name) as org_name
-      from jsonb_to_recordset(p_rows) as r(org_id uuid, org_name text)
-     where not exists (select 1 from organizations o where o.id = r.org_id)
-     order by r.org_id
+    select distinct on (r.org_id) r.org_id, r.org_name
+      from pg_temp.voxctl_import_rows r
+     where r.org_name is not null and not exists (select 1 from organizations o where o.id = r.org_id)
+     order by r.org_id, r.n
   ), ins as (
     insert into organizations (id, name) select org_id, org_name from src returning 1
   )
   select count(*) into v_orgs from ins;
 
   insert into agents (org_id, type, vapi_assistant_id)
-  select r.org_id, r.type, r.vapi_assistant_id
-    from jsonb_to_recordset(p_rows) as r(org_id uuid, type text, vapi_assistant_id text)
+  select r.org_id, r.type, r.vapi_assistant_id from pg_temp.voxctl_import_rows r order by r.n
   on conflict (org_id, type) do update
     set vapi_assistant_id = excluded.vapi_assistant_id
   where agents.vapi_assistant_id is distinct from excluded.vapi_assistant_id;
-  v_imported := jsonb_array_length(p_rows);
 
-  return jsonb_build_object('imported', v_imported, 'orgsCreated', v_orgs);
+  return jsonb_build_object('imported', jsonb_array_length(p_rows), 'orgsCreated', v_orgs);
 end $$;
 
 -- Books a slot atomically: upserts the contact by (org, email), inserts the appointment. A slot
@@ -130,7 +163,9 @@ end $$;
 create or replace function voxctl_book_slot(
   p_org_id uuid, p_starts_at timestamptz, p_email text, p_name text, p_phone text default null
 ) returns jsonb
-language plpgsql as $$
+language plpgsql
+set search_path = public, pg_temp
+as $$
 declare
   v_contact uuid;
   v_appointment uuid;
@@ -156,7 +191,9 @@ end $$;
 -- Cancels the contact's booked appointment at that start; true when one was cancelled.
 create or replace function voxctl_cancel_appointment(p_org_id uuid, p_email text, p_starts_at timestamptz)
 returns boolean
-language plpgsql as $$
+language plpgsql
+set search_path = public, pg_temp
+as $$
 declare v_count integer;
 begin
   update appointments a
@@ -172,7 +209,7 @@ begin
   return v_count > 0;
 end $$;
 
--- Version 2: claims on agent slots. `assistants upsert` claims (org, type) before it creates a
+-- Version 3: claims on agent slots. `assistants upsert` claims (org, type) before it creates a
 -- Vapi assistant, so racing runs create exactly one; the others wait for its id. A claim
 -- expires, so a run that died cannot block its slot for ever (the next run also finds what it
 -- may have created in Vapi by its metadata, so nothing is duplicated).
@@ -195,7 +232,9 @@ create or replace function voxctl_claim_agent_slot(
   p_org_id uuid, p_type text, p_claim_id uuid, p_holder text, p_ttl_seconds integer,
   p_replace_assistant text default null, p_take_over uuid default null
 ) returns jsonb
-language plpgsql as $$
+language plpgsql
+set search_path = public, pg_temp
+as $$
 declare
   v_assistant text;
   v_claim agent_claims%rowtype;
@@ -231,7 +270,9 @@ end $$;
 -- Extends a claim we still hold; false when it was taken over (do not create anything then).
 create or replace function voxctl_renew_agent_claim(p_org_id uuid, p_type text, p_claim_id uuid, p_ttl_seconds integer)
 returns boolean
-language plpgsql as $$
+language plpgsql
+set search_path = public, pg_temp
+as $$
 begin
   update agent_claims set expires_at = now() + make_interval(secs => p_ttl_seconds)
    where org_id = p_org_id and type = p_type and claim_id = p_claim_id;
@@ -242,7 +283,9 @@ end $$;
 -- transaction. {"status":"lost"} when the claim is no longer ours (nothing written).
 create or replace function voxctl_complete_agent_claim(p_org_id uuid, p_type text, p_claim_id uuid, p_assistant_id text)
 returns jsonb
-language plpgsql as $$
+language plpgsql
+set search_path = public, pg_temp
+as $$
 declare v_holder uuid;
 begin
   select claim_id into v_holder from agent_claims where org_id = p_org_id and type = p_type for update;
@@ -259,7 +302,9 @@ end $$;
 -- Gives up a claim (the create failed); true when it was still ours.
 create or replace function voxctl_release_agent_claim(p_org_id uuid, p_type text, p_claim_id uuid)
 returns boolean
-language plpgsql as $$
+language plpgsql
+set search_path = public, pg_temp
+as $$
 begin
   delete from agent_claims where org_id = p_org_id and type = p_type and claim_id = p_claim_id;
   return found;
@@ -279,4 +324,4 @@ begin
   end if;
 end $$;
 
-insert into voxctl_schema (version) values (1), (2) on conflict (version) do nothing;
+insert into voxctl_schema (version) values (3) on conflict (version) do nothing;

@@ -11,23 +11,34 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds (a second in-process opener is refused too). */
+const held = new Set<string>();
+
 /**
- * PGlite must not be opened by two processes at once (both would write the same files). A lock
+ * PGlite must not be opened twice at once (both instances would write the same files). A lock
  * file with the owner's pid and command guards the data dir; a lock left by a dead process is
- * taken over.
+ * taken over. A lock naming this process's pid that this process does not hold is stale too
+ * (containers reuse low pids from run to run).
  */
 export function acquireDirLock(dir: string, label: string): () => void {
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'store.lock');
+  const file = path.join(path.resolve(dir), 'store.lock');
+  if (held.has(file)) {
+    throw new ConflictError(`The embedded store in ${dir} is already open in this process.`, {
+      hint: 'Close the other store first (one command at a time), or use another VOXCTL_DATA_DIR.',
+    });
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600);
       writeSync(fd, JSON.stringify({ pid: process.pid, command: label, since: new Date().toISOString() }));
       closeSync(fd);
+      held.add(file);
       let released = false;
       return () => {
         if (released) return;
         released = true;
+        held.delete(file);
         rmSync(file, { force: true });
       };
     } catch (e) {

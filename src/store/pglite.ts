@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { ConflictError } from '../errors.js';
+import { UsageError, type VoxError } from '../errors.js';
+import { withDbErrors } from './db-errors.js';
 import { acquireDirLock } from './lock.js';
 import { readSchemaSql, SCHEMA_VERSION } from './schema.js';
 import type {
@@ -17,7 +18,7 @@ import type {
   SlotClaimRequest,
   Store,
 } from './types.js';
-import { assistantTaken, unknownOrg } from './validate.js';
+import { assistantTaken, isUuid, unknownOrg } from './validate.js';
 
 type Row = Record<string, unknown>;
 
@@ -61,35 +62,54 @@ export function toSlotClaim(res: Record<string, unknown>): SlotClaim {
 const AGENT_SELECT = `select a.org_id, o.name as org_name, a.type, a.vapi_assistant_id, a.created_at, a.updated_at
   from agents a join organizations o on o.id = a.org_id`;
 
-interface PgError {
-  code?: string;
-  constraint?: string;
-  message?: string;
+export interface MigrateResult {
+  /** True when the schema SQL was run (a new store, or one at an older version). */
+  applied: boolean;
+  /** The schema version the database is at now. */
+  version: number;
+  /** The version found before, 0 for an empty database. */
+  from: number;
 }
 
 /** Applies templates/schema.sql unless the database already has this schema version. */
-export async function migrate(db: PGlite): Promise<{ applied: boolean; version: number }> {
+export async function migrate(db: PGlite): Promise<MigrateResult> {
   const has = await db.query<{ ok: boolean }>(
-    `select exists (select 1 from information_schema.tables where table_name = 'voxctl_schema') as ok`,
+    `select exists (select 1 from information_schema.tables where table_schema = current_schema() and table_name = 'voxctl_schema') as ok`,
   );
+  let from = 0;
   if (has.rows[0]?.ok) {
     const v = await db.query<{ v: number | null }>('select max(version) as v from voxctl_schema');
-    if ((v.rows[0]?.v ?? 0) >= SCHEMA_VERSION) return { applied: false, version: SCHEMA_VERSION };
+    from = v.rows[0]?.v ?? 0;
+    if (from > SCHEMA_VERSION) {
+      throw new UsageError(`The store was created by a newer voxctl (schema version ${from}; this voxctl knows up to ${SCHEMA_VERSION}).`, {
+        hint: 'Upgrade voxctl (npm install voxctl@latest), or point VOXCTL_DATA_DIR at another folder.',
+      });
+    }
+    if (from === SCHEMA_VERSION) return { applied: false, version: SCHEMA_VERSION, from };
   }
+  // The file is idempotent and upgrades older versions in place; exec runs it as one transaction.
   await db.exec(await readSchemaSql());
-  return { applied: true, version: SCHEMA_VERSION };
+  return { applied: true, version: SCHEMA_VERSION, from };
 }
 
-/** Opens (creating and migrating on first use) the PGlite database under `<dataDir>/pgdata`. */
-export async function openPglite(dataDir: string, label = 'voxctl'): Promise<{ db: PGlite; release: () => void }> {
+/**
+ * Opens (creating and migrating on first use) the PGlite database under `<dataDir>/pgdata`,
+ * holding the data-dir lock until `release` is called.
+ */
+export async function openPglite(
+  dataDir: string,
+  label = 'voxctl',
+): Promise<{ db: PGlite; release: () => void; migration: MigrateResult }> {
   mkdirSync(dataDir, { recursive: true });
   const release = acquireDirLock(dataDir, label);
+  let db: PGlite | undefined;
   try {
     const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata') });
-    await migrate(db);
-    return { db, release };
+    db = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata') });
+    const migration = await migrate(db);
+    return { db, release, migration };
   } catch (e) {
+    await db?.close().catch(() => {});
     release();
     throw e;
   }
@@ -109,22 +129,19 @@ export class PgliteStore implements Store {
   ) {}
 
   async addOrg(org: NewOrg): Promise<Org> {
-    try {
+    return withDbErrors({ orgId: org.id }, async () => {
       const r = await this.db.query<Row>(
         `insert into organizations (id, name, timezone, settings)
          values (coalesce($1::uuid, gen_random_uuid()), $2, $3, $4::jsonb) returning *`,
         [org.id ?? null, org.name, org.timezone ?? 'UTC', JSON.stringify(org.settings ?? {})],
       );
       return toOrg(r.rows[0]!);
-    } catch (e) {
-      if ((e as PgError).code === '23505') {
-        throw new ConflictError(`Organization ${org.id} already exists.`, { hint: 'Use another --id, or leave it out to get a new one.' });
-      }
-      throw e;
-    }
+    });
   }
 
   async getOrg(id: string): Promise<Org | null> {
+    // Ids come from webhook payloads too: anything that is not a uuid is simply not an org.
+    if (!isUuid(id)) return null;
     const r = await this.db.query<Row>('select * from organizations where id = $1', [id]);
     return r.rows[0] ? toOrg(r.rows[0]) : null;
   }
@@ -135,7 +152,8 @@ export class PgliteStore implements Store {
   }
 
   async linkAgent(link: AgentLink): Promise<Agent> {
-    return this.db.transaction(async (tx) => {
+    const ctx = { orgId: link.orgId, assistantId: link.vapiAssistantId };
+    return withDbErrors(ctx, () => this.db.transaction(async (tx) => {
       const org = await tx.query<Row>('select id from organizations where id = $1', [link.orgId]);
       if (!org.rows[0]) throw unknownOrg(link.orgId);
       const other = await tx.query<Row>(
@@ -153,10 +171,11 @@ export class PgliteStore implements Store {
       );
       const r = await tx.query<Row>(`${AGENT_SELECT} where a.org_id = $1 and a.type = $2`, [link.orgId, link.type]);
       return toAgent(r.rows[0]!);
-    });
+    }));
   }
 
   async listAgents(filter: { orgId?: string | undefined } = {}): Promise<Agent[]> {
+    if (filter.orgId !== undefined && !isUuid(filter.orgId)) return [];
     const r = filter.orgId
       ? await this.db.query<Row>(`${AGENT_SELECT} where a.org_id = $1 order by o.name, a.org_id, a.type`, [filter.orgId])
       : await this.db.query<Row>(`${AGENT_SELECT} order by o.name, a.org_id, a.type`);
@@ -170,14 +189,21 @@ export class PgliteStore implements Store {
 
   async importAgents(rows: ImportRow[]): Promise<ImportResult> {
     // One statement, so one implicit transaction: all rows or none.
-    const r = await this.db.query<{ res: ImportResult }>('select voxctl_import_agents($1::jsonb) as res', [JSON.stringify(rows)]);
-    return r.rows[0]!.res;
+    return withDbErrors({}, async () => {
+      const r = await this.db.query<{ res: ImportResult }>('select voxctl_import_agents($1::jsonb) as res', [JSON.stringify(rows)]);
+      return r.rows[0]!.res;
+    });
   }
 
   async bookSlot(req: BookSlotRequest): Promise<BookSlotResult> {
-    const r = await this.db.query<{ res: Record<string, unknown> }>(
-      'select voxctl_book_slot($1::uuid, $2::timestamptz, $3, $4, $5) as res',
-      [req.orgId, req.startsAt, req.email, req.name, req.phone ?? null],
+    const r = await withDbErrors({ orgId: req.orgId }, () =>
+      this.db.query<{ res: Record<string, unknown> }>('select voxctl_book_slot($1::uuid, $2::timestamptz, $3, $4, $5) as res', [
+        req.orgId,
+        req.startsAt,
+        req.email,
+        req.name,
+        req.phone ?? null,
+      ]),
     );
     const res = r.rows[0]!.res;
     if (res.status !== 'booked') return { status: 'taken' };
@@ -190,33 +216,41 @@ export class PgliteStore implements Store {
   }
 
   async listBookedStarts(orgId: string, fromIso: string, toIso: string): Promise<string[]> {
-    const r = await this.db.query<{ starts_at: Date }>(
-      `select starts_at from appointments where org_id = $1 and status = 'booked'
-         and starts_at >= $2::timestamptz and starts_at < $3::timestamptz order by starts_at`,
-      [orgId, fromIso, toIso],
+    if (!isUuid(orgId)) return [];
+    const r = await withDbErrors({ orgId }, () =>
+      this.db.query<{ starts_at: Date }>(
+        `select starts_at from appointments where org_id = $1 and status = 'booked'
+           and starts_at >= $2::timestamptz and starts_at < $3::timestamptz order by starts_at`,
+        [orgId, fromIso, toIso],
+      ),
     );
     return r.rows.map((x) => iso(x.starts_at));
   }
 
   async cancelAppointment(req: { orgId: string; email: string; startsAt: string }): Promise<boolean> {
-    const r = await this.db.query<{ ok: boolean }>('select voxctl_cancel_appointment($1::uuid, $2, $3::timestamptz) as ok', [
-      req.orgId,
-      req.email,
-      req.startsAt,
-    ]);
+    if (!isUuid(req.orgId)) return false;
+    const r = await withDbErrors({ orgId: req.orgId }, () =>
+      this.db.query<{ ok: boolean }>('select voxctl_cancel_appointment($1::uuid, $2, $3::timestamptz) as ok', [
+        req.orgId,
+        req.email,
+        req.startsAt,
+      ]),
+    );
     return Boolean(r.rows[0]?.ok);
   }
 
   async claimAgentSlot(req: SlotClaimRequest): Promise<SlotClaim> {
+    if (!isUuid(req.orgId)) throw unknownOrg(req.orgId);
     try {
-      const r = await this.db.query<{ res: Record<string, unknown> }>(
-        'select voxctl_claim_agent_slot($1::uuid, $2, $3::uuid, $4, $5::integer, $6, $7::uuid) as res',
-        [req.orgId, req.type, req.claimId, req.holder, Math.ceil(req.ttlSeconds), req.replaceAssistantId ?? null, req.takeOverClaimId ?? null],
+      const r = await withDbErrors({ orgId: req.orgId }, () =>
+        this.db.query<{ res: Record<string, unknown> }>(
+          'select voxctl_claim_agent_slot($1::uuid, $2, $3::uuid, $4, $5::integer, $6, $7::uuid) as res',
+          [req.orgId, req.type, req.claimId, req.holder, Math.ceil(req.ttlSeconds), req.replaceAssistantId ?? null, req.takeOverClaimId ?? null],
+        ),
       );
       return toSlotClaim(r.rows[0]!.res);
     } catch (e) {
-      if ((e as PgError).code === 'P0002') throw unknownOrg(req.orgId);
-      throw e;
+      throw (e as VoxError).code === 'not_found' ? unknownOrg(req.orgId) : e;
     }
   }
 
@@ -232,17 +266,19 @@ export class PgliteStore implements Store {
 
   async completeAgentClaim(req: { orgId: string; type: string; claimId: string; assistantId: string }): Promise<{ status: 'linked' | 'lost' }> {
     try {
-      const r = await this.db.query<{ res: { status: string } }>('select voxctl_complete_agent_claim($1::uuid, $2, $3::uuid, $4) as res', [
-        req.orgId,
-        req.type,
-        req.claimId,
-        req.assistantId,
-      ]);
+      const r = await withDbErrors({ orgId: req.orgId, assistantId: req.assistantId }, () =>
+        this.db.query<{ res: { status: string } }>('select voxctl_complete_agent_claim($1::uuid, $2, $3::uuid, $4) as res', [
+          req.orgId,
+          req.type,
+          req.claimId,
+          req.assistantId,
+        ]),
+      );
       return { status: r.rows[0]!.res.status === 'linked' ? 'linked' : 'lost' };
     } catch (e) {
-      if ((e as PgError).code === '23505') {
+      if ((e as VoxError).code === 'conflict') {
         const other = await this.findAgentByAssistantId(req.assistantId);
-        throw assistantTaken(req.assistantId, other ?? { orgId: 'another org', type: 'another type' });
+        if (other) throw assistantTaken(req.assistantId, other);
       }
       throw e;
     }

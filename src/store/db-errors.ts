@@ -1,0 +1,94 @@
+/**
+ * Postgres errors → voxctl errors, shared by both stores so a constraint violation reads the same
+ * whether it came from PGlite directly or from Supabase through PostgREST (which forwards
+ * Postgres's code, message, details and hint unchanged).
+ */
+import { ConflictError, NotFoundError, UsageError, type VoxError } from '../errors.js';
+import { unknownOrg } from './validate.js';
+
+/** The fields Postgres reports (PGlite: `detail`; PostgREST: `details`). */
+export interface DbError {
+  code: string;
+  message: string;
+  details?: string | null | undefined;
+  hint?: string | null | undefined;
+}
+
+/** What the failing call was about, to name it in the message. */
+export interface DbErrorContext {
+  orgId?: string | undefined;
+  assistantId?: string | undefined;
+}
+
+/** A PGlite (or any driver's) error carrying a SQLSTATE, normalised; undefined for other errors. */
+export function asDbError(e: unknown): DbError | undefined {
+  if (!e || typeof e !== 'object') return undefined;
+  const x = e as { code?: unknown; message?: unknown; detail?: unknown; details?: unknown; hint?: unknown };
+  if (typeof x.code !== 'string' || !/^[0-9A-Z]{5}$/.test(x.code)) return undefined;
+  const details = typeof x.detail === 'string' ? x.detail : typeof x.details === 'string' ? x.details : null;
+  return { code: x.code, message: String(x.message ?? ''), details, hint: typeof x.hint === 'string' ? x.hint : null };
+}
+
+/** `Key (col)=(value) …` → value. */
+function keyValue(details: string | null | undefined, column: string): string | undefined {
+  if (!details) return undefined;
+  const m = new RegExp(`Key \\(${column}\\)=\\(([^)]*)\\)`).exec(details);
+  return m?.[1];
+}
+
+const INVALID_INPUT = new Set(['22P02', '22007', '22008', '22001', '22023', '23502', '23514']);
+
+/**
+ * The voxctl error for a Postgres error, or undefined when the code is not one a user can cause
+ * (the caller then reports it as a service failure).
+ */
+export function mapDbError(e: DbError, ctx: DbErrorContext = {}): VoxError | undefined {
+  const constraint = /constraint "([^"]+)"/.exec(e.message)?.[1];
+  const sentence = e.message ? e.message[0]!.toUpperCase() + e.message.slice(1) : 'Database error';
+  switch (e.code) {
+    case '23505': {
+      if (constraint === 'organizations_pkey') {
+        const id = keyValue(e.details, 'id') ?? ctx.orgId ?? 'with this id';
+        return new ConflictError(`Organization ${id} already exists.`, { hint: 'Use another --id, or leave it out to get a new one.' });
+      }
+      if (constraint === 'agents_vapi_assistant_id_key') {
+        const id = keyValue(e.details, 'vapi_assistant_id') ?? ctx.assistantId;
+        return new ConflictError(`${id ? `Assistant ${id}` : 'The assistant'} is already linked to another agent slot; one assistant serves one org.`, {
+          hint: 'Link a different assistant, or re-link that slot first.',
+        });
+      }
+      return new ConflictError(`${sentence}${e.details ? ` (${e.details})` : ''}.`, {
+        hint: 'Another change got there first; list the current state and retry.',
+      });
+    }
+    case '23503': {
+      const org = keyValue(e.details, 'org_id') ?? keyValue(e.details, 'id') ?? ctx.orgId;
+      if (org && (e.details ?? '').includes('"organizations"')) return unknownOrg(org);
+      if (ctx.orgId && !e.details) return unknownOrg(ctx.orgId);
+      return new NotFoundError(`${sentence}${e.details ? ` (${e.details})` : ''}.`);
+    }
+    case 'P0002':
+      return new NotFoundError(`${sentence}.`, {
+        hint: 'Give the row an org_name so the org is created, or add the org first with `voxctl orgs add`.',
+      });
+    default:
+      if (INVALID_INPUT.has(e.code)) {
+        return new UsageError(`Invalid value: ${e.message}${e.details ? ` (${e.details})` : ''}.`, {
+          hint: 'Check the values passed; org ids are uuids and agent types are lower-case words such as inbound.',
+        });
+      }
+      return undefined;
+  }
+}
+
+/** Runs `fn`, turning Postgres errors a user can cause into voxctl errors. */
+export async function withDbErrors<T>(ctx: DbErrorContext, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const db = asDbError(e);
+    const mapped = db && mapDbError(db, ctx);
+    if (mapped) throw mapped;
+    throw e;
+  }
+}

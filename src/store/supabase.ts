@@ -1,0 +1,475 @@
+/**
+ * The Store over a Supabase project, through @supabase/supabase-js with the service-role key:
+ * plain table queries for orgs and agents, and the schema's SQL functions (via PostgREST `rpc`)
+ * wherever several writes must happen in one transaction. Every PostgREST error is turned into a
+ * voxctl error in one place (`toStoreError`); the key never appears in a message.
+ */
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { ApiError, AuthError, type VoxError } from '../errors.js';
+import type { Redactor } from '../util/mask.js';
+import { mapDbError, type DbErrorContext } from './db-errors.js';
+import type {
+  Agent,
+  AgentLink,
+  BookSlotRequest,
+  BookSlotResult,
+  ImportResult,
+  ImportRow,
+  NewOrg,
+  Org,
+  SlotClaim,
+  SlotClaimRequest,
+  Store,
+} from './types.js';
+import { assistantTaken, isUuid, unknownOrg } from './validate.js';
+
+export interface SupabaseStoreOptions {
+  /** The project URL, e.g. https://abcd.supabase.co (a trailing /rest/v1 is tolerated). */
+  url: string;
+  serviceRoleKey: string;
+  /** Masks the key (it is registered here) in every message. */
+  redactor: Redactor;
+  /** Replaces global fetch (tests). */
+  fetch?: typeof fetch;
+  /**
+   * Let postgrest-js retry reads on network errors, 503 and 520 (1 s, 2 s, 4 s). Default true;
+   * tests of unreachable hosts turn it off.
+   */
+  retry?: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+/** What a supabase-js call resolves to (the parts used here). */
+interface PgResponse<T> {
+  data: T | null;
+  error: { code?: string; message?: string; details?: string | null; hint?: string | null } | null;
+  status: number;
+  count?: number | null;
+}
+
+/** Rows per request when listing. Supabase caps responses at max-rows (1000 by default). */
+const PAGE = 1000;
+/** Bounds listing loops: 10,000 pages of at least one row. */
+const MAX_PAGES = 10_000;
+
+const ORG_COLUMNS = 'id,name,timezone,settings,created_at';
+const AGENT_COLUMNS = 'org_id,type,vapi_assistant_id,created_at,updated_at,organizations(name)';
+
+const iso = (v: unknown) => new Date(String(v)).toISOString();
+
+function toOrg(r: Row): Org {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    timezone: String(r.timezone),
+    settings: (r.settings ?? {}) as Org['settings'],
+    createdAt: iso(r.created_at),
+  };
+}
+
+function toAgent(r: Row): Agent {
+  const org = (r.organizations ?? {}) as { name?: unknown };
+  return {
+    orgId: String(r.org_id),
+    orgName: String(org.name ?? ''),
+    type: String(r.type),
+    vapiAssistantId: String(r.vapi_assistant_id),
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+/** The role claim of a legacy JWT key, or the kind of a new-style key; undefined if unknown. */
+function keyRole(key: string): string | undefined {
+  if (key.startsWith('sb_publishable_')) return 'anon';
+  if (key.startsWith('sb_secret_')) return 'service_role';
+  const parts = key.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { role?: unknown };
+    return typeof payload.role === 'string' ? payload.role : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const KEY_HINT =
+  'Check SUPABASE_SERVICE_ROLE_KEY in .env.local: use the service_role (secret) key from the Supabase dashboard (Project Settings → API keys), not the anon key.';
+const SCHEMA_HINT = 'Apply `voxctl db schema` in the Supabase SQL editor (or `voxctl db schema | psql "$DATABASE_URL"`), then retry.';
+
+export class SupabaseStore implements Store {
+  readonly kind = 'supabase' as const;
+  readonly description: string;
+  private closed = false;
+
+  constructor(
+    private readonly client: SupabaseClient,
+    private readonly host: string,
+    private readonly key: string,
+    private readonly redactor: Redactor,
+    private readonly retry: boolean,
+  ) {
+    this.description = `Supabase project at ${host}`;
+  }
+
+  // ---- error mapping (the one place) -------------------------------------------------------
+
+  private clean(text: string): string {
+    // The redactor knows the key; the explicit replace also covers a redactor that was reset.
+    return this.redactor.redact(text).split(this.key).join('…');
+  }
+
+  /** A PostgREST / network failure as a voxctl error. */
+  private toStoreError(what: string, res: PgResponse<unknown>, ctx: DbErrorContext = {}): VoxError {
+    const err = res.error ?? {};
+    const code = err.code ?? '';
+    const message = this.clean(String(err.message ?? '').slice(0, 500));
+    const status = res.status;
+
+    if (status === 0) {
+      // No HTTP answer: postgrest-js puts "TypeError: fetch failed" in message and the cause in details.
+      const cause = /Caused by: ([^\n]+)/.exec(String(err.details ?? ''))?.[1];
+      const reason = this.clean((cause ?? message).replace(/^(Type)?Error: /, ''));
+      return new ApiError(`Cannot reach Supabase at ${this.host} while trying to ${what}: ${reason}.`, {
+        code: 'network',
+        hint: 'Check SUPABASE_URL (https://<project-ref>.supabase.co) and your network; a paused project must be resumed in the Supabase dashboard.',
+      });
+    }
+    if (
+      status === 401 ||
+      code === 'PGRST301' ||
+      code === 'PGRST302' ||
+      /invalid api key|no api key|jwt|jws/i.test(message)
+    ) {
+      return new AuthError(`Supabase rejected the service-role key (HTTP ${status}${message ? `: ${message}` : ''}).`, { hint: KEY_HINT });
+    }
+    if (code === '42501') {
+      return new AuthError(`Supabase denied access while trying to ${what}: ${message}.`, { hint: KEY_HINT });
+    }
+    if (['PGRST202', 'PGRST205', 'PGRST200', 'PGRST204', '42883', '42P01', '42703'].includes(code)) {
+      return new ApiError(`The Supabase project at ${this.host} is missing voxctl's schema (${message}).`, {
+        status,
+        code: 'schema_missing',
+        hint: SCHEMA_HINT,
+      });
+    }
+    if (code) {
+      const mapped = mapDbError({ code, message, details: err.details ? this.clean(err.details) : null, hint: err.hint }, ctx);
+      if (mapped) return mapped;
+    }
+    if (status === 404) {
+      return new ApiError(`Supabase at ${this.host} answered 404 (${message || 'not found'}) while trying to ${what}.`, {
+        status,
+        hint: 'Check SUPABASE_URL: it is the project URL, e.g. https://<project-ref>.supabase.co, with no path.',
+      });
+    }
+    if (status >= 500) {
+      return new ApiError(`Supabase at ${this.host} failed (HTTP ${status}${message ? `: ${message}` : ''}) while trying to ${what}.`, {
+        status,
+        hint: 'Try again in a moment; check the project status in the Supabase dashboard.',
+      });
+    }
+    return new ApiError(
+      `Supabase refused to ${what} (HTTP ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}).`,
+      { status, hint: err.hint ? this.clean(err.hint) : 'Re-run with --debug for details.' },
+    );
+  }
+
+  private async run<T>(what: string, query: PromiseLike<PgResponse<T>>, ctx?: DbErrorContext): Promise<T | null> {
+    this.assertOpen();
+    const res = await query;
+    if (res.error) throw this.toStoreError(what, res, ctx);
+    return res.data;
+  }
+
+  /**
+   * Every row of a query, page by page. The first page asks for the exact count, so a project
+   * whose max-rows is below PAGE is still read completely.
+   */
+  private async all(
+    what: string,
+    build: (withCount: boolean) => {
+      range(from: number, to: number): PromiseLike<PgResponse<Row[]>> & { retry(enabled: boolean): unknown };
+    },
+  ): Promise<Row[]> {
+    this.assertOpen();
+    const out: Row[] = [];
+    let total: number | null | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const q = build(page === 0).range(out.length, out.length + PAGE - 1);
+      q.retry(this.retry);
+      const res = await q;
+      if (res.error) throw this.toStoreError(what, res);
+      const rows = res.data ?? [];
+      if (page === 0) total = res.count;
+      out.push(...rows);
+      const done = rows.length === 0 || (typeof total === 'number' ? out.length >= total : rows.length < PAGE);
+      if (done) break;
+    }
+    return out;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ApiError('The Supabase store is closed.', { hint: 'This is a bug in voxctl; please report it.' });
+  }
+
+  // ---- orgs --------------------------------------------------------------------------------
+
+  async addOrg(org: NewOrg): Promise<Org> {
+    const row: Row = { name: org.name, timezone: org.timezone ?? 'UTC', settings: org.settings ?? {} };
+    if (org.id) row.id = org.id;
+    const data = await this.run('add the organization', this.client.from('organizations').insert(row).select(ORG_COLUMNS).single(), {
+      orgId: org.id,
+    });
+    return toOrg(data as unknown as Row);
+  }
+
+  async getOrg(id: string): Promise<Org | null> {
+    if (!isUuid(id)) return null;
+    const q = this.client.from('organizations').select(ORG_COLUMNS).eq('id', id).maybeSingle();
+    q.retry(this.retry);
+    const data = await this.run('read the organization', q);
+    return data ? toOrg(data as Row) : null;
+  }
+
+  async listOrgs(): Promise<Org[]> {
+    const rows = await this.all('list organizations', (withCount) =>
+      this.client
+        .from('organizations')
+        .select(ORG_COLUMNS, withCount ? { count: 'exact' } : undefined)
+        .order('name')
+        .order('id'),
+    );
+    return rows.map(toOrg);
+  }
+
+  // ---- agents ------------------------------------------------------------------------------
+
+  async linkAgent(link: AgentLink): Promise<Agent> {
+    const ctx = { orgId: link.orgId, assistantId: link.vapiAssistantId };
+    // The same checks, in the same order, as the embedded store, so the errors read the same.
+    const orgQ = this.client.from('organizations').select('id').eq('id', link.orgId).maybeSingle();
+    orgQ.retry(this.retry);
+    const org = await this.run('check the organization', orgQ, ctx);
+    if (!org) throw unknownOrg(link.orgId);
+
+    const otherQ = this.client.from('agents').select('org_id,type').eq('vapi_assistant_id', link.vapiAssistantId);
+    otherQ.retry(this.retry);
+    const others = ((await this.run('check the assistant', otherQ, ctx)) ?? []) as Row[];
+    const other = others.find((r) => !(r.org_id === link.orgId && r.type === link.type));
+    if (other) throw assistantTaken(link.vapiAssistantId, { orgId: String(other.org_id), type: String(other.type) });
+
+    // A racing writer is still caught by the constraints (23505 / 23503 → Conflict / NotFound).
+    const data = await this.run(
+      'link the agent',
+      this.client
+        .from('agents')
+        .upsert({ org_id: link.orgId, type: link.type, vapi_assistant_id: link.vapiAssistantId }, { onConflict: 'org_id,type' })
+        .select(AGENT_COLUMNS)
+        .single(),
+      ctx,
+    );
+    return toAgent(data as unknown as Row);
+  }
+
+  async listAgents(filter: { orgId?: string | undefined } = {}): Promise<Agent[]> {
+    const orgId = filter.orgId;
+    if (orgId !== undefined && !isUuid(orgId)) return [];
+    const rows = await this.all('list agents', (withCount) => {
+      let q = this.client.from('agents').select(AGENT_COLUMNS, withCount ? { count: 'exact' } : undefined);
+      if (orgId !== undefined) q = q.eq('org_id', orgId);
+      return q.order('organizations(name)').order('org_id').order('type');
+    });
+    return rows.map(toAgent);
+  }
+
+  async findAgentByAssistantId(vapiAssistantId: string): Promise<Agent | null> {
+    const q = this.client.from('agents').select(AGENT_COLUMNS).eq('vapi_assistant_id', vapiAssistantId).maybeSingle();
+    q.retry(this.retry);
+    const data = await this.run('look up the assistant', q, { assistantId: vapiAssistantId });
+    return data ? toAgent(data as Row) : null;
+  }
+
+  async importAgents(rows: ImportRow[]): Promise<ImportResult> {
+    // One function call is one transaction in PostgREST: all rows or none.
+    const data = (await this.run('import agents', this.client.rpc('voxctl_import_agents', { p_rows: rows }))) as ImportResult | null;
+    if (!data || typeof data.imported !== 'number') {
+      throw new ApiError('Supabase answered the import with an unexpected result.', { hint: SCHEMA_HINT });
+    }
+    return { imported: data.imported, orgsCreated: data.orgsCreated };
+  }
+
+  // ---- appointments ------------------------------------------------------------------------
+
+  async bookSlot(req: BookSlotRequest): Promise<BookSlotResult> {
+    const res = (await this.run(
+      'book the slot',
+      this.client.rpc('voxctl_book_slot', {
+        p_org_id: req.orgId,
+        p_starts_at: req.startsAt,
+        p_email: req.email,
+        p_name: req.name,
+        p_phone: req.phone ?? null,
+      }),
+      { orgId: req.orgId },
+    )) as Row | null;
+    if (!res || res.status !== 'booked') return { status: 'taken' };
+    return {
+      status: 'booked',
+      appointmentId: String(res.appointmentId),
+      contactId: String(res.contactId),
+      startsAt: iso(res.startsAt),
+    };
+  }
+
+  async listBookedStarts(orgId: string, fromIso: string, toIso: string): Promise<string[]> {
+    if (!isUuid(orgId)) return [];
+    const rows = await this.all('list booked slots', (withCount) =>
+      this.client
+        .from('appointments')
+        .select('starts_at', withCount ? { count: 'exact' } : undefined)
+        .eq('org_id', orgId)
+        .eq('status', 'booked')
+        .gte('starts_at', fromIso)
+        .lt('starts_at', toIso)
+        .order('starts_at'),
+    );
+    return rows.map((r) => iso(r.starts_at));
+  }
+
+  async cancelAppointment(req: { orgId: string; email: string; startsAt: string }): Promise<boolean> {
+    if (!isUuid(req.orgId)) return false;
+    const ok = await this.run(
+      'cancel the appointment',
+      this.client.rpc('voxctl_cancel_appointment', { p_org_id: req.orgId, p_email: req.email, p_starts_at: req.startsAt }),
+      { orgId: req.orgId },
+    );
+    return ok === true;
+  }
+
+  // ---- agent slot claims (assistants upsert) ----------------------------------------------
+
+  async claimAgentSlot(req: SlotClaimRequest): Promise<SlotClaim> {
+    if (!isUuid(req.orgId)) throw unknownOrg(req.orgId);
+    const res = (await this.run(
+      'claim the agent slot',
+      this.client.rpc('voxctl_claim_agent_slot', {
+        p_org_id: req.orgId,
+        p_type: req.type,
+        p_claim_id: req.claimId,
+        p_holder: req.holder,
+        p_ttl_seconds: Math.ceil(req.ttlSeconds),
+        p_replace_assistant: req.replaceAssistantId ?? null,
+        p_take_over: req.takeOverClaimId ?? null,
+      }),
+      { orgId: req.orgId },
+    ).catch((e: VoxError) => {
+      throw e.code === 'not_found' ? unknownOrg(req.orgId) : e;
+    })) as Row | null;
+    if (!res || typeof res.status !== 'string') {
+      throw new ApiError('Supabase answered the slot claim with an unexpected result.', { hint: SCHEMA_HINT });
+    }
+    if (res.status === 'linked') return { status: 'linked', assistantId: String(res.assistantId) };
+    if (res.status === 'claimed') return { status: 'claimed', expiresAt: iso(res.expiresAt) };
+    return { status: 'busy', claimId: String(res.claimId), holder: String(res.holder ?? ''), claimedAt: iso(res.claimedAt), expiresAt: iso(res.expiresAt) };
+  }
+
+  async renewAgentClaim(req: { orgId: string; type: string; claimId: string; ttlSeconds: number }): Promise<boolean> {
+    const ok = await this.run(
+      'renew the agent slot claim',
+      this.client.rpc('voxctl_renew_agent_claim', {
+        p_org_id: req.orgId,
+        p_type: req.type,
+        p_claim_id: req.claimId,
+        p_ttl_seconds: Math.ceil(req.ttlSeconds),
+      }),
+      { orgId: req.orgId },
+    );
+    return ok === true;
+  }
+
+  async completeAgentClaim(req: { orgId: string; type: string; claimId: string; assistantId: string }): Promise<{ status: 'linked' | 'lost' }> {
+    try {
+      const res = (await this.run(
+        'link the new assistant',
+        this.client.rpc('voxctl_complete_agent_claim', {
+          p_org_id: req.orgId,
+          p_type: req.type,
+          p_claim_id: req.claimId,
+          p_assistant_id: req.assistantId,
+        }),
+        { orgId: req.orgId, assistantId: req.assistantId },
+      )) as Row | null;
+      return { status: res?.status === 'linked' ? 'linked' : 'lost' };
+    } catch (e) {
+      if ((e as VoxError).code === 'conflict') {
+        const other = await this.findAgentByAssistantId(req.assistantId);
+        if (other) throw assistantTaken(req.assistantId, other);
+      }
+      throw e;
+    }
+  }
+
+  async releaseAgentClaim(req: { orgId: string; type: string; claimId: string }): Promise<void> {
+    await this.run(
+      'release the agent slot claim',
+      this.client.rpc('voxctl_release_agent_claim', { p_org_id: req.orgId, p_type: req.type, p_claim_id: req.claimId }),
+      { orgId: req.orgId },
+    );
+  }
+
+  async schemaVersion(): Promise<number | null> {
+    this.assertOpen();
+    const q = this.client.from('voxctl_schema').select('version').order('version', { ascending: false }).limit(1);
+    q.retry(this.retry);
+    const res = (await q) as PgResponse<Row[]>;
+    if (res.error) {
+      const err = this.toStoreError('read the schema version', res);
+      if (err.code === 'schema_missing') return null;
+      throw err;
+    }
+    const v = res.data?.[0]?.version;
+    return typeof v === 'number' ? v : v === undefined ? null : Number(v);
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open: no session, no realtime socket; fetch keeps no state of ours.
+    this.closed = true;
+  }
+}
+
+/**
+ * supabase-js builds a realtime client in its constructor, and on Node 20 (no global WebSocket)
+ * that throws unless a transport is given. voxctl never subscribes, so the transport only has to
+ * exist; opening a socket with it is a bug and says so.
+ */
+class NoRealtimeSocket {
+  constructor() {
+    throw new Error('voxctl does not use Supabase realtime.');
+  }
+}
+
+export async function createSupabaseStore(opts: SupabaseStoreOptions): Promise<Store> {
+  const key = opts.serviceRoleKey.trim();
+  opts.redactor.add(key);
+  const base = opts.url.trim().replace(/\/+$/, '').replace(/\/rest\/v1$/, '');
+  let host: string;
+  try {
+    host = new URL(base).host;
+  } catch {
+    throw new AuthError(`SUPABASE_URL "${base}" is not a URL.`, { hint: 'Use the project URL, e.g. https://<project-ref>.supabase.co.' });
+  }
+  if (keyRole(key) === 'anon') {
+    throw new AuthError('SUPABASE_SERVICE_ROLE_KEY holds the anon (publishable) key; voxctl needs the service-role key.', {
+      hint: KEY_HINT,
+    });
+  }
+  const { createClient } = await import('@supabase/supabase-js');
+  const client = createClient(base, key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: NoRealtimeSocket as unknown as never },
+    global: opts.fetch ? { fetch: opts.fetch } : {},
+  });
+  return new SupabaseStore(client, host, key, opts.redactor, opts.retry ?? true);
+}

@@ -1,0 +1,228 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of many shapes */
+/**
+ * The fake Vapi must behave like the real API (shared/vapi-reference.md), or the sync tests
+ * prove nothing. Exercised through the msw adapter with fetch, and once over real loopback HTTP.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMswServer } from '../msw/server.js';
+import { FAKE_VAPI_URL, FakeVapi, startFakeVapiServer, UNAUTHORIZED_BODY, vapiHandlers } from './vapi.js';
+
+let fake = new FakeVapi();
+const msw = createMswServer(...vapiHandlers({ handle: (r) => fake.handle(r) } as FakeVapi));
+beforeAll(() => msw.listen());
+afterAll(() => msw.close());
+beforeEach(() => {
+  fake = new FakeVapi();
+});
+afterEach(() => msw.reset());
+
+async function call(method: string, path: string, body?: unknown, key: string | null = fake.apiKey) {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const res = await fetch(`${FAKE_VAPI_URL}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+}
+
+describe('auth', () => {
+  it('answers 401 with the real body for a wrong or missing key', async () => {
+    for (const key of ['wrong-key-123456', null]) {
+      const r = await call('GET', '/assistant', undefined, key);
+      expect(r.status).toBe(401);
+      expect(r.body).toEqual(UNAUTHORIZED_BODY);
+    }
+  });
+});
+
+describe('lists', () => {
+  it('returns a bare array, 100 by default, newest first', async () => {
+    for (let i = 0; i < 150; i++) fake.addAssistant({ name: `a${i}` });
+    const r = await call('GET', '/assistant');
+    expect(r.status).toBe(200);
+    expect(Array.isArray(r.body)).toBe(true);
+    expect(r.body).toHaveLength(100);
+    expect(r.body[0].name).toBe('a149');
+    const created = r.body.map((a: any) => a.createdAt);
+    expect([...created].sort().reverse()).toEqual(created);
+  });
+
+  it('accepts limit up to 1000 and rejects more or negative with a NestJS 400', async () => {
+    for (let i = 0; i < 1200; i++) fake.addTool();
+    expect((await call('GET', '/tool?limit=1000')).body).toHaveLength(1000);
+    expect((await call('GET', '/tool?limit=0')).body).toHaveLength(0);
+    const over = await call('GET', '/tool?limit=1001');
+    expect(over.status).toBe(400);
+    expect(over.body).toEqual({ message: ['limit must not be greater than 1000'], error: 'Bad Request', statusCode: 400 });
+    expect((await call('GET', '/tool?limit=-1')).status).toBe(400);
+  });
+
+  it('applies createdAt and updatedAt filters', async () => {
+    const a = fake.addPhoneNumber();
+    const b = fake.addPhoneNumber();
+    const c = fake.addPhoneNumber();
+    const ids = (r: any) => r.body.map((x: any) => x.id);
+    expect(ids(await call('GET', `/phone-number?createdAtLt=${b.createdAt}`))).toEqual([a.id]);
+    expect(ids(await call('GET', `/phone-number?createdAtLe=${b.createdAt}`))).toEqual([b.id, a.id]);
+    expect(ids(await call('GET', `/phone-number?createdAtGt=${b.createdAt}`))).toEqual([c.id]);
+    expect(ids(await call('GET', `/phone-number?createdAtGe=${b.createdAt}`))).toEqual([c.id, b.id]);
+    await call('PATCH', `/phone-number/${a.id}`, { name: 'x' });
+    expect(ids(await call('GET', `/phone-number?updatedAtGt=${c.updatedAt}`))).toEqual([a.id]);
+    expect((await call('GET', '/phone-number?createdAtLt=yesterday')).status).toBe(400);
+  });
+
+  it('can sort ascending instead', async () => {
+    fake.sortOrder = 'asc';
+    const a = fake.addAssistant();
+    fake.addAssistant();
+    expect((await call('GET', '/assistant')).body[0].id).toBe(a.id);
+  });
+});
+
+describe('create and get', () => {
+  it('creates with 201, a uuid, orgId and ISO timestamps with ms', async () => {
+    const r = await call('POST', '/assistant', { name: 'Sarah', model: { provider: 'openai', model: 'gpt-4o' } });
+    expect(r.status).toBe(201);
+    expect(r.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(r.body.orgId).toBe(fake.orgId);
+    expect(r.body.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(r.body.updatedAt).toBe(r.body.createdAt);
+    expect((await call('GET', `/assistant/${r.body.id}`)).body).toEqual(r.body);
+  });
+
+  it('rejects read-only fields on create', async () => {
+    const r = await call('POST', '/tool', { id: 'x', type: 'function', function: { name: 'f' } });
+    expect(r.status).toBe(400);
+    expect(r.body.message).toEqual(['property id should not exist']);
+  });
+
+  it('answers 404 in NestJS form for an unknown id', async () => {
+    for (const path of ['/assistant/nope', '/tool/nope', '/phone-number/nope']) {
+      const r = await call('GET', path);
+      expect(r.status).toBe(404);
+      expect(r.body).toMatchObject({ error: 'Not Found', statusCode: 404 });
+      expect((await call('PATCH', path, { name: 'x' })).status).toBe(404);
+    }
+  });
+});
+
+describe('PATCH', () => {
+  it('is a shallow merge in which each given nested object replaces the stored one whole', async () => {
+    const a = fake.addAssistant({
+      server: { url: 'https://old', timeoutSeconds: 20, headers: { 'X-Env': 'prod' } },
+      metadata: { team: 'blue' },
+    });
+    const r = await call('PATCH', `/assistant/${a.id}`, { server: { url: 'https://new' } });
+    expect(r.status).toBe(200);
+    expect(r.body.server).toEqual({ url: 'https://new' });
+    expect(r.body.model).toEqual(a.model);
+    expect(r.body.metadata).toEqual({ team: 'blue' });
+    expect(r.body.updatedAt > String(a.updatedAt)).toBe(true);
+    expect(fake.get('assistant', String(a.id))).toEqual(r.body);
+    // A partial model wipes the system prompt, as the real API does.
+    const m = await call('PATCH', `/assistant/${a.id}`, { model: { provider: 'openai', model: 'gpt-4o' } });
+    expect(m.body.model.messages).toBeUndefined();
+  });
+
+  it.each([
+    [{ id: 'x' }, 'property id should not exist'],
+    [{ orgId: 'x' }, 'property orgId should not exist'],
+    [{ createdAt: 'x' }, 'property createdAt should not exist'],
+    [{ updatedAt: 'x' }, 'property updatedAt should not exist'],
+    [{ serverUrl: 'https://x' }, 'property serverUrl should not exist'],
+    [{ serverUrlSecret: 's' }, 'property serverUrlSecret should not exist'],
+    [{ isServerUrlSecretSet: true }, 'property isServerUrlSecretSet should not exist'],
+    [{ server: { url: 'https://x', secret: 's' } }, 'server.property secret should not exist'],
+    [{ server: { url: 'https://x', timeoutSeconds: 301 } }, 'server.timeoutSeconds must not be greater than 300'],
+    [{ server: { url: 'https://x', timeoutSeconds: 0 } }, 'server.timeoutSeconds must not be less than 1'],
+    [{ name: 'x'.repeat(41) }, 'name must be shorter than or equal to 40 characters'],
+    [{ model: { tools: [{ type: 'function', serverUrl: 'https://x' }] } }, 'model.each value in tools.property serverUrl should not exist'],
+  ])('rejects %j on an assistant with a NestJS 400', async (body, message) => {
+    const a = fake.addAssistant();
+    const r = await call('PATCH', `/assistant/${a.id}`, body);
+    expect(r.status).toBe(400);
+    expect(r.body).toEqual({ message: [message], error: 'Bad Request', statusCode: 400 });
+    expect(fake.get('assistant', String(a.id))).toEqual(a);
+  });
+
+  it('rejects a spread GET body with every read-only key listed', async () => {
+    const a = fake.addAssistant({ isServerUrlSecretSet: false });
+    const r = await call('PATCH', `/assistant/${a.id}`, a);
+    expect(r.status).toBe(400);
+    expect(r.body.message).toEqual(expect.arrayContaining(['property id should not exist', 'property orgId should not exist', 'property isServerUrlSecretSet should not exist']));
+  });
+
+  it('tools: accepts an unchanged type, rejects a changed one, whitelists by tool type', async () => {
+    const t = fake.addTool({ server: { url: 'https://old/book' } });
+    expect((await call('PATCH', `/tool/${t.id}`, { type: 'function', server: { url: 'https://n/book' } })).status).toBe(200);
+    expect((await call('PATCH', `/tool/${t.id}`, { type: 'apiRequest' })).status).toBe(400);
+    expect((await call('PATCH', `/tool/${t.id}`, { url: 'https://x' })).body.message).toEqual(['property url should not exist']);
+    const api = fake.addTool({ type: 'apiRequest', url: 'https://a', method: 'POST' });
+    expect((await call('PATCH', `/tool/${api.id}`, { url: 'https://b' })).status).toBe(200);
+  });
+
+  it('phone numbers: accepts the same provider, rejects a changed one and serverUrl', async () => {
+    const p = fake.addPhoneNumber();
+    expect((await call('PATCH', `/phone-number/${p.id}`, { provider: 'twilio', server: { url: 'https://n' } })).status).toBe(200);
+    expect((await call('PATCH', `/phone-number/${p.id}`, { provider: 'vonage' })).status).toBe(400);
+    expect((await call('PATCH', `/phone-number/${p.id}`, { serverUrl: 'https://x' })).body.message).toEqual(['property serverUrl should not exist']);
+  });
+
+  it('logs every request with method, path, query and body', async () => {
+    const a = fake.addAssistant();
+    await call('GET', '/assistant?limit=5');
+    await call('PATCH', `/assistant/${a.id}`, { name: 'B' });
+    expect(fake.requests().map((r) => [r.method, r.path, r.query, r.body, r.status])).toEqual([
+      ['GET', '/assistant', { limit: '5' }, undefined, 200],
+      ['PATCH', `/assistant/${a.id}`, {}, { name: 'B' }, 200],
+    ]);
+  });
+});
+
+describe('injection', () => {
+  it('fails chosen ids with a status, N times or for good', async () => {
+    const a = fake.addAssistant();
+    const b = fake.addAssistant();
+    fake.fail({ kind: 'assistant', id: String(a.id), status: 503, times: 2 });
+    fake.fail({ method: 'PATCH', id: String(b.id), status: 500 });
+    expect((await call('GET', `/assistant/${a.id}`)).status).toBe(503);
+    expect((await call('GET', `/assistant/${a.id}`)).status).toBe(503);
+    expect((await call('GET', `/assistant/${a.id}`)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await call('PATCH', `/assistant/${b.id}`, { name: 'x' })).status).toBe(500);
+    expect((await call('GET', `/assistant/${b.id}`)).status).toBe(200);
+  });
+
+  it('answers 429 with Retry-After beyond the concurrency cap', async () => {
+    fake.latencyMs = 30;
+    fake.concurrencyCap = 2;
+    fake.retryAfterSeconds = 3;
+    fake.addAssistant();
+    const all = await Promise.all([1, 2, 3, 4].map(() => call('GET', '/assistant')));
+    const limited = all.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(2);
+    expect(limited[0]!.headers.get('retry-after')).toBe('3');
+    expect(fake.maxInFlight).toBe(4);
+  });
+
+  it('drops the connection for a network failure', async () => {
+    fake.fail({ status: 'network-error', times: 1 });
+    await expect(call('GET', '/assistant')).rejects.toThrow();
+    expect((await call('GET', '/assistant')).status).toBe(200);
+  });
+});
+
+describe('over real loopback HTTP', () => {
+  it('serves the same API on 127.0.0.1 port 0 with latency', async () => {
+    const srv = await startFakeVapiServer({ latencyMs: 20 });
+    try {
+      const t = srv.fake.addTool();
+      const started = Date.now();
+      const res = await fetch(`${srv.url}/tool/${t.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${srv.fake.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ server: { url: 'https://x/y' } }) });
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(19);
+      expect(((await res.json()) as any).server).toEqual({ url: 'https://x/y' });
+      srv.fake.fail({ status: 'network-error', times: 1 });
+      await expect(fetch(`${srv.url}/tool`, { headers: { authorization: `Bearer ${srv.fake.apiKey}` } })).rejects.toThrow();
+    } finally {
+      await srv.close();
+    }
+  });
+});

@@ -1,0 +1,76 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConflictError } from '../../src/errors.js';
+import { acquireDirLock } from '../../src/store/lock.js';
+import { openEmbeddedStore, openPglite } from '../../src/store/pglite.js';
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
+import { createTestDb, sharedStore } from '../helpers/store.js';
+import { describeStoreContract } from './store-contract.js';
+
+describeStoreContract('embedded (PGlite)', async () => {
+  const db = await createTestDb();
+  return { store: sharedStore(db), db, close: () => db.close() };
+});
+
+describe('embedded store on disk', () => {
+  it('creates and migrates a data dir on first open, locks it, and reopens it without migrating', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'voxctl-store-'));
+    try {
+      const first = await openPglite(dir, 'test first');
+      expect(first.migration).toEqual({ applied: true, version: SCHEMA_VERSION, from: 0 });
+      // A second opener is refused while the first holds the lock.
+      const e = await openPglite(dir, 'test second').catch((x: unknown) => x as Error);
+      expect(e).toBeInstanceOf(ConflictError);
+      expect((e as Error).message).toContain('already open in this process');
+      await first.db.close();
+      first.release();
+
+      const store = await openEmbeddedStore(dir, 'test reopen');
+      const org = await store.addOrg({ name: 'Kept' });
+      await store.close();
+      await store.close(); // safe twice
+
+      const again = await openPglite(dir, 'test again');
+      expect(again.migration.applied).toBe(false);
+      const rows = await again.db.query<{ name: string }>('select name from organizations where id = $1', [org.id]);
+      expect(rows.rows).toEqual([{ name: 'Kept' }]);
+      await again.db.close();
+      again.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('data-dir lock', () => {
+  const withDir = (fn: (dir: string) => void) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'voxctl-lock-'));
+    try {
+      fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const writeLock = (dir: string, pid: number) =>
+    writeFileSync(path.join(dir, 'store.lock'), JSON.stringify({ pid, command: 'voxctl tunnel up', since: '2030-01-01T00:00:00Z' }));
+
+  it('refuses a lock held by another live process, naming it', () => {
+    withDir((dir) => {
+      writeLock(dir, process.ppid);
+      expect(() => acquireDirLock(dir, 'x')).toThrow(new RegExp(`in use by another voxctl process \\(pid ${process.ppid}: voxctl tunnel up\\)`));
+    });
+  });
+
+  it('takes over a lock left by a dead process, or by an earlier process that had our pid', () => {
+    withDir((dir) => {
+      writeLock(dir, 2 ** 22 + 12345); // above Linux's pid_max: never alive
+      const release = acquireDirLock(dir, 'x');
+      release();
+      expect(existsSync(path.join(dir, 'store.lock'))).toBe(false);
+      writeLock(dir, process.pid);
+      acquireDirLock(dir, 'y')();
+    });
+  });
+});
