@@ -167,6 +167,35 @@ export function createProgram(ctx: Context): Command {
     async () => (await import('./commands/db.js')).dbMigrateAction,
   );
 
+  // assistants
+  const assistants = group('assistants', 'Create, update and re-point Vapi assistants of your orgs');
+  define(
+    assistants,
+    'upsert',
+    "Create the org's assistant of a type on the first run, update it later (never a duplicate)",
+    (c) =>
+      c
+        .requiredOption('--org <id>', 'organization id')
+        .requiredOption('--type <type>', 'agent type, e.g. inbound, follow-up, outbound')
+        .option('--file <assistant.json>', 'assistant definition (default: templates/assistants/<type>.json)')
+        .option('--url <webhookUrl>', 'webhook base URL (default: WEBHOOK_URL); tools get <url>/<toolName>')
+        .option('--wait <seconds>', 'how long to wait for another run creating the same assistant', '90')
+        .addHelpText(
+          'after',
+          `
+Sets metadata.org_id, server.url and every function tool's server.url (plus X-Vapi-Secret when
+VAPI_WEBHOOK_SECRET is set). Racing runs create exactly one assistant: the others wait for it
+and update. Templates: inbound (receptionist), follow-up (caller), outbound (campaign).
+Strings in the file may use \${ORG_NAME}, \${ORG_ID}, \${AGENT_TYPE} and \${WEBHOOK_URL}.
+
+Examples:
+  $ voxctl assistants upsert --org <org-id> --type inbound
+  $ voxctl assistants upsert --org <org-id> --type follow-up --file assistants/marcy.json
+  $ voxctl assistants upsert --org <org-id> --type outbound --url https://x.ngrok-free.dev/api/vapi/tools --json`,
+        ),
+    async () => (await import('./commands/assistants-upsert.js')).assistantsUpsertAction,
+  );
+
   // webhook
   const webhook = group('webhook', 'Send test messages to a webhook and check the answers the way Vapi would');
   define(
