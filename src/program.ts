@@ -196,6 +196,30 @@ Examples:
     async () => (await import('./commands/assistants-upsert.js')).assistantsUpsertAction,
   );
 
+  // doctor
+  define(
+    program,
+    'doctor',
+    'Check secrets, webhook URLs, the store and your Vapi assistants for the common problems',
+    (c) =>
+      c.addHelpText(
+        'after',
+        `
+Checks: secrets only in .env.local (git-ignored, mode 0600), no secret in .env or tracked
+files, VAPI_WEBHOOK_SECRET set, NGROK_AUTHTOKEN well-formed, WEBHOOK_URL https, the store
+reachable and migrated, the Vapi key accepted, every assistant of an org on WEBHOOK_URL,
+metadata.org_id on every linked assistant, no duplicate assistants, no unlinked assistant
+claiming an org. Checks that need the network are skipped (not failed) offline or without a key.
+Exit 0 when every check passes, else 1.
+
+Examples:
+  $ voxctl doctor
+  $ voxctl doctor --json | jq '.checks[] | select(.ok | not)'
+  $ voxctl doctor --cwd ./clinic-project`,
+      ),
+    async () => (await import('./commands/doctor.js')).doctorAction,
+  );
+
   // webhook
   const webhook = group('webhook', 'Send test messages to a webhook and check the answers the way Vapi would');
   define(
