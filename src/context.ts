@@ -5,13 +5,14 @@
  */
 import path from 'node:path';
 import { statSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import type * as EnvModuleNs from './config/env.js';
 import type { Settings } from './config/env.js';
 import type * as LoadEnvModuleNs from './config/load-env.js';
 import type { ProjectEnv } from './config/load-env.js';
 import { readTerminalEnv, SECRET_SETTING_NAMES, type TerminalEnv } from './config/spec.js';
 import { dataDir } from './config/paths.js';
-import { AuthError, InternalError, UsageError } from './errors.js';
+import { AuthError, CancelledError, InternalError, UsageError } from './errors.js';
 import type { Store } from './store/types.js';
 import type { IoStreams } from './ui/io.js';
 import { systemIo } from './ui/io.js';
@@ -47,6 +48,11 @@ export interface ContextOptions {
   prompter?: Prompter;
   /** Extra services by name (tunnel factory, receiver options…), for commands that need them. */
   services?: Record<string, unknown>;
+  /**
+   * Aborted on Ctrl-C. Tests and in-process callers pass their own; without it, the first read
+   * of `ctx.signal` listens for SIGINT/SIGTERM until the run ends.
+   */
+  signal?: AbortSignal;
 }
 
 export class Context {
@@ -71,6 +77,7 @@ export class Context {
   private _vapi: Promise<VapiClient> | undefined;
   private _prompter: Prompter | undefined;
   private readonly disposers: Array<() => unknown> = [];
+  private _interrupt: AbortController | undefined;
 
   constructor(private readonly options: ContextOptions = {}) {
     this.io = options.io ?? systemIo();
@@ -205,6 +212,30 @@ export class Context {
       return createVapiClient({ baseURL: settings.vapiBaseUrl, apiKey: settings.vapiKey, redactor: this.redactor, log: (m) => this.ui.debug(m) });
     })();
     return this._vapi;
+  }
+
+  /**
+   * Aborted when the user interrupts (Ctrl-C / SIGTERM). Long commands read it to stop starting
+   * new work and finish what is in flight. The process listeners are installed only when a
+   * command asks (other commands keep Node's default: Ctrl-C ends the process), once each, so a
+   * second Ctrl-C still ends the process at once; they are removed when the run ends.
+   */
+  get signal(): AbortSignal {
+    if (this.options.signal) return this.options.signal;
+    if (!this._interrupt) {
+      const ac = new AbortController();
+      // Every request waiting on a slot or a backoff listens to it; that is not a leak.
+      setMaxListeners(0, ac.signal);
+      this._interrupt = ac;
+      const onSignal = () => ac.abort(new CancelledError());
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      this.onDispose(() => {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      });
+    }
+    return this._interrupt.signal;
   }
 
   service<T>(name: string): T | undefined {

@@ -150,25 +150,70 @@ export function createProgram(ctx: Context): Command {
     async () => (await import('./commands/agents.js')).agentsImportAction,
   );
 
-  // db
-  const db = group('db', 'The store schema');
-  define(
-    db,
-    'schema',
-    'Print the schema SQL (apply it to Supabase)',
-    (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl db schema > schema.sql\n  $ voxctl db schema | psql "$DATABASE_URL"'),
-    async () => (await import('./commands/db.js')).dbSchemaAction,
-  );
-  define(
-    db,
-    'migrate',
-    'Create or update the embedded store',
-    (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl db migrate\n  $ VOXCTL_DATA_DIR=/tmp/vox voxctl db migrate --json'),
-    async () => (await import('./commands/db.js')).dbMigrateAction,
-  );
-
   // assistants
-  const assistants = group('assistants', 'Create, update and re-point Vapi assistants of your orgs');
+  const assistants = group('assistants', 'Create assistants and point them, their tools and phone numbers at your webhook');
+  const selection = (c: Command) =>
+    c
+      .option('--org <id...>', 'organization id (repeatable)')
+      .option('--all-orgs', 'every organization in the store')
+      .option('--url <webhookUrl>', 'base webhook URL, https only (default: WEBHOOK_URL)');
+  define(
+    assistants,
+    'sync',
+    'Point every assistant, tool and phone number of the selected orgs at one webhook URL',
+    (c) =>
+      selection(c)
+        .option('--dry-run', 'show what would change; write nothing')
+        .option('--concurrency <n>', 'most writes at a time; the pace adapts below it (default 16)')
+        .addHelpText(
+          'after',
+          `
+Assistants get server.url = URL and metadata.org_id; function tools (saved and inline) get
+URL/<function name>; phone numbers of linked assistants get URL. With VAPI_WEBHOOK_SECRET set,
+servers without a credentialId get the X-Vapi-Secret header. Everything else stays as it is.
+The previous values are saved first; \`voxctl assistants restore\` puts them back.
+
+Examples:
+  $ voxctl assistants sync --all-orgs --dry-run
+  $ voxctl assistants sync --org <org-id> --url https://name.ngrok-free.dev/api/vapi/tools
+  $ voxctl assistants sync --all-orgs --json | jq '.summary'`,
+        ),
+    async () => (await import('./commands/assistants.js')).assistantsSyncAction,
+  );
+  define(
+    assistants,
+    'status',
+    'Show which resources are not pointed at the webhook URL (exit 3 on drift)',
+    (c) =>
+      selection(c).addHelpText(
+        'after',
+        `
+Examples:
+  $ voxctl assistants status --all-orgs
+  $ voxctl assistants status --org <org-id> --json | jq '.results[] | select(.action != "unchanged")'
+  $ voxctl assistants status --all-orgs >/dev/null || echo "drift or errors"`,
+      ),
+    async () => (await import('./commands/assistants.js')).assistantsStatusAction,
+  );
+  define(
+    assistants,
+    'restore',
+    'Put back the values the last sync replaced (or those of --snapshot)',
+    (c) =>
+      c
+        .option('--snapshot <file>', 'a snapshot from <data dir>/snapshots (default: the newest)')
+        .option('--concurrency <n>', 'most writes at a time (default 16)')
+        .addHelpText(
+          'after',
+          `
+Resources changed by someone else since the sync are skipped, not overwritten.
+
+Examples:
+  $ voxctl assistants restore
+  $ voxctl assistants restore --snapshot .voxctl/snapshots/sync-2025-06-01T12-00-00-000Z.json --json`,
+        ),
+    async () => (await import('./commands/assistants.js')).assistantsRestoreAction,
+  );
   define(
     assistants,
     'upsert',
@@ -194,6 +239,23 @@ Examples:
   $ voxctl assistants upsert --org <org-id> --type outbound --url https://x.ngrok-free.dev/api/vapi/tools --json`,
         ),
     async () => (await import('./commands/assistants-upsert.js')).assistantsUpsertAction,
+  );
+
+  // db
+  const db = group('db', 'The store schema');
+  define(
+    db,
+    'schema',
+    'Print the schema SQL (apply it to Supabase)',
+    (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl db schema > schema.sql\n  $ voxctl db schema | psql "$DATABASE_URL"'),
+    async () => (await import('./commands/db.js')).dbSchemaAction,
+  );
+  define(
+    db,
+    'migrate',
+    'Create or update the embedded store',
+    (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl db migrate\n  $ VOXCTL_DATA_DIR=/tmp/vox voxctl db migrate --json'),
+    async () => (await import('./commands/db.js')).dbMigrateAction,
   );
 
   // doctor

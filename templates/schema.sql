@@ -324,4 +324,21 @@ begin
   end if;
 end $$;
 
+-- The service role (the key the CLI uses) gets explicit grants on voxctl's tables and on every
+-- voxctl_* function, so the CLI works whatever the project's default privileges are.
+do $$
+declare
+  f regprocedure;
+begin
+  if exists (select 1 from pg_roles where rolname = 'service_role') then
+    grant select, insert, update, delete on organizations, agents, contacts, appointments, agent_claims, voxctl_schema to service_role;
+    for f in
+      select p.oid::regprocedure from pg_proc p
+       where p.pronamespace = 'public'::regnamespace and p.proname like 'voxctl\_%' and p.prorettype <> 'trigger'::regtype
+    loop
+      execute format('grant execute on function %s to service_role', f);
+    end loop;
+  end if;
+end $$;
+
 insert into voxctl_schema (version) values (3) on conflict (version) do nothing;

@@ -13,7 +13,7 @@ const assistantIdFlag = z.string().trim().min(1, 'must not be empty').max(100, '
 const publicAgent = (a: Agent) => ({ org_id: a.orgId, org_name: a.orgName, type: a.type, vapi_assistant_id: a.vapiAssistantId });
 
 export async function agentsLinkAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
-  const opts = parseOptions(z.object({ org: uuidFlag('--org'), type: typeFlag, assistantId: assistantIdFlag }), raw);
+  const opts = parseOptions(z.object({ org: uuidFlag('the org id'), type: typeFlag, assistantId: assistantIdFlag }), raw);
   const store = await ctx.store();
   const agent = await store.linkAgent({ orgId: opts.org, type: assertAgentType(opts.type), vapiAssistantId: opts.assistantId });
   if (ctx.flags.json) {
@@ -24,7 +24,7 @@ export async function agentsLinkAction(raw: Record<string, unknown>, _args: stri
 }
 
 export async function agentsListAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
-  const opts = parseOptions(z.object({ org: uuidFlag('--org').optional() }), raw);
+  const opts = parseOptions(z.object({ org: uuidFlag('the org id').optional() }), raw);
   const store = await ctx.store();
   if (opts.org && !(await store.getOrg(opts.org))) throw unknownOrg(opts.org);
   const agents = await store.listAgents({ orgId: opts.org });
@@ -65,6 +65,7 @@ export function validateImportRows(data: unknown, source: string): ImportRow[] {
   const rows: ImportRow[] = [];
   const slot = new Map<string, number>();
   const assistant = new Map<string, { row: number; key: string }>();
+  const orgName = new Map<string, { name: string; row: number }>();
   data.forEach((item, i) => {
     const n = i + 1;
     if (item === null || typeof item !== 'object' || Array.isArray(item)) throw fail(`row ${n}: expected an object`);
@@ -78,6 +79,13 @@ export function validateImportRows(data: unknown, source: string): ImportRow[] {
       throw fail(`row ${n}: ${msg}`);
     }
     const row = { ...res.data, org_id: res.data.org_id.toLowerCase() };
+    if (row.org_name !== undefined) {
+      const named = orgName.get(row.org_id);
+      if (named && named.name !== row.org_name) {
+        throw fail(`row ${n}: org_name "${row.org_name}" differs from "${named.name}" given for org ${row.org_id} in row ${named.row}`);
+      }
+      if (!named) orgName.set(row.org_id, { name: row.org_name, row: n });
+    }
     const key = `${row.org_id}/${row.type}`;
     const seen = slot.get(key);
     if (seen) throw fail(`row ${n}: org ${row.org_id} type ${row.type} already appears in row ${seen}`);

@@ -17,16 +17,29 @@ export async function dbMigrateAction(_raw: Record<string, unknown>, _args: stri
       hint: 'Apply `voxctl db schema` in the Supabase SQL editor, or unset SUPABASE_URL to use the embedded store.',
     });
   }
-  const { openPglite, migrate } = await import('../store/pglite.js');
+  const { openPglite } = await import('../store/pglite.js');
   const dir = ctx.dataDir();
   const spinner = await ctx.spinner(`Migrating the embedded store at ${dir}…`);
   spinner.start();
-  const { db, release } = await openPglite(dir, 'voxctl db migrate');
+  let opened;
   try {
-    // openPglite already migrated; a second call reports whether anything was left to do.
-    const res = await migrate(db);
-    spinner.succeed(`Embedded store at ${dir} is at schema version ${res.version}.`);
-    if (ctx.flags.json) ctx.ui.jsonDoc({ ok: true, store: 'embedded', dataDir: dir, version: res.version });
+    // Opening migrates (that is what every command does on first use); its result says what it did.
+    opened = await openPglite(dir, 'voxctl db migrate');
+  } catch (e) {
+    spinner.fail(`Could not migrate the embedded store at ${dir}.`);
+    throw e;
+  }
+  const { db, release, migration } = opened;
+  try {
+    const what = !migration.applied
+      ? 'is up to date'
+      : migration.from === 0
+        ? 'was created'
+        : `was migrated from version ${migration.from}`;
+    spinner.succeed(`Embedded store at ${dir} ${what} (schema version ${migration.version}).`);
+    if (ctx.flags.json) {
+      ctx.ui.jsonDoc({ ok: true, store: 'embedded', dataDir: dir, version: migration.version, applied: migration.applied });
+    }
   } finally {
     await db.close();
     release();

@@ -11,9 +11,16 @@ export function parseOptions<T extends z.ZodType>(schema: T, raw: Record<string,
   throw new UsageError(`${flag}: ${issue.message}`);
 }
 
+/**
+ * A uuid flag, lower-cased. parseOptions prefixes the flag, e.g. `--org: the org id must be a
+ * uuid such as 3f2b8c1e-… (run \`voxctl orgs list\` to see the ids)`.
+ */
 export const uuidFlag = (what: string) =>
   z
     .string()
     .trim()
-    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, `${what} must be a uuid (see \`voxctl orgs list\`)`)
+    .regex(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+      `${what} must be a uuid such as 3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b (run \`voxctl orgs list\` to see the ids)`,
+    )
     .transform((v) => v.toLowerCase());

@@ -114,6 +114,16 @@ describe('assistants upsert', () => {
     expect(Object.keys(fake.requests('PATCH')[0]!.body as object).sort()).toEqual(['model', 'server']);
   });
 
+  it('leaves nothing for `assistants status` to report: upsert and sync agree on every URL and header', async () => {
+    const r = await upsert([], { VAPI_WEBHOOK_SECRET: SECRET });
+    expect(r.exitCode).toBe(0);
+    const status = await runCli(['assistants', 'status', '--org', orgId, '--json'], { env: env({ VAPI_WEBHOOK_SECRET: SECRET }), cwd: dir, storeFactory: storeFactory(db) });
+    expect(status.exitCode).toBe(0);
+    const doc = status.json<{ summary: Record<string, number>; results: Array<{ action: string }> }>();
+    expect(doc.summary).toMatchObject({ wouldUpdate: 0, failed: 0, missing: 0 });
+    expect(doc.results.length).toBeGreaterThan(0);
+  });
+
   it('sends X-Vapi-Secret on the assistant and its tools when VAPI_WEBHOOK_SECRET is set, and never prints it', async () => {
     const r = await upsert(['--debug'], { VAPI_WEBHOOK_SECRET: SECRET });
     expect(r.exitCode).toBe(0);

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.js';
 import { acquireDirLock } from '../../src/store/lock.js';
-import { openEmbeddedStore, openPglite } from '../../src/store/pglite.js';
+import { migrate, openEmbeddedStore, openPglite } from '../../src/store/pglite.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { createTestDb, sharedStore } from '../helpers/store.js';
 import { describeStoreContract } from './store-contract.js';
@@ -72,5 +72,42 @@ describe('data-dir lock', () => {
       writeLock(dir, process.pid);
       acquireDirLock(dir, 'y')();
     });
+  });
+});
+
+describe('schema SQL', () => {
+  it('upgrades a version-1 store in place and, on Supabase roles, grants the service role only', { timeout: 60_000 }, async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create();
+    try {
+      // Supabase's roles (the service role bypasses row-level security there).
+      await db.exec('create role anon; create role authenticated; create role service_role bypassrls;');
+      await db.exec(readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'schema-v1.sql'), 'utf8'));
+      await db.exec(`insert into organizations (id, name) values ('0a000000-0000-4000-8000-00000000000a', 'Alpha');
+                     insert into agents (org_id, type, vapi_assistant_id) values ('0a000000-0000-4000-8000-00000000000a', 'inbound', 'asst_1');`);
+      expect(await migrate(db)).toEqual({ applied: true, version: SCHEMA_VERSION, from: 1 });
+      expect(await migrate(db)).toEqual({ applied: false, version: SCHEMA_VERSION, from: SCHEMA_VERSION });
+
+      const q = async (sql: string) => (await db.query<Record<string, unknown>>(sql)).rows[0]!;
+      expect(await q(`select condeferrable as d from pg_constraint where conname = 'agents_vapi_assistant_id_key'`)).toEqual({ d: true });
+      expect(
+        await q(`select has_function_privilege('service_role', 'voxctl_import_agents(jsonb)', 'execute') as sr,
+                        has_function_privilege('anon', 'voxctl_import_agents(jsonb)', 'execute') as anon,
+                        has_function_privilege('authenticated', 'voxctl_book_slot(uuid, timestamptz, text, text, text)', 'execute') as auth`),
+      ).toEqual({ sr: true, anon: false, auth: false });
+
+      // As the service role (not a superuser): the data survived, and a move between slots imports.
+      await db.exec('set role service_role');
+      const store = sharedStore(db);
+      expect((await store.listAgents()).map((a) => a.vapiAssistantId)).toEqual(['asst_1']);
+      const rows = [
+        { org_id: '0a000000-0000-4000-8000-00000000000a', type: 'outbound', vapi_assistant_id: 'asst_1' },
+        { org_id: '0a000000-0000-4000-8000-00000000000a', type: 'inbound', vapi_assistant_id: 'asst_2' },
+      ];
+      expect(await store.importAgents(rows)).toEqual({ imported: 2, orgsCreated: 0 });
+      await db.exec('reset role');
+    } finally {
+      await db.close();
+    }
   });
 });

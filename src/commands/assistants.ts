@@ -1,0 +1,166 @@
+/**
+ * `voxctl assistants sync | status | restore`: option parsing and output. The work is in
+ * src/sync/ (plan, apply, run).
+ */
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_CONCURRENCY, restoreSnapshot, syncOrgs, type RestoreReport, type SyncReport, type SyncResult } from '../sync/run.js';
+import { parseOptions, uuidFlag } from './options.js';
+
+const concurrencyFlag = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(64, 'must be at most 64');
+
+const selectionSchema = z.object({
+  org: z.array(uuidFlag('--org')).optional(),
+  allOrgs: z.boolean().optional(),
+  url: z.string().trim().min(1, 'must not be empty').optional(),
+  concurrency: concurrencyFlag.optional(),
+});
+
+function parseSelection(raw: Record<string, unknown>) {
+  const org = raw.org === undefined ? undefined : Array.isArray(raw.org) ? raw.org : [raw.org];
+  const opts = parseOptions(selectionSchema, { org, allOrgs: raw.allOrgs, url: raw.url, concurrency: raw.concurrency });
+  if (opts.allOrgs && opts.org?.length) throw new UsageError('Pass either --org <id> or --all-orgs, not both.');
+  if (!opts.allOrgs && !opts.org?.length) throw new UsageError('Choose the organizations: pass --org <id> (repeatable) or --all-orgs.');
+  return opts;
+}
+
+export async function assistantsSyncAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
+  const opts = parseSelection(raw);
+  const dryRun = Boolean(raw.dryRun);
+  // On a terminal the plan is shown before anything is written; the end shows only what failed.
+  const showPlan = !dryRun && !ctx.flags.json && ctx.io.isStdoutTTY;
+  const report = await syncOrgs(ctx, {
+    orgIds: opts.org,
+    allOrgs: opts.allOrgs,
+    url: opts.url,
+    dryRun,
+    concurrency: opts.concurrency,
+    mode: 'sync',
+    onPlan: showPlan ? (p) => printPlanTable(ctx, p.document.results, p.orgs) : undefined,
+  });
+  printSyncReport(ctx, report, 'sync', { planShown: showPlan });
+  return report.exitCode;
+}
+
+export async function assistantsStatusAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
+  const opts = parseSelection(raw);
+  const report = await syncOrgs(ctx, { orgIds: opts.org, allOrgs: opts.allOrgs, url: opts.url, mode: 'status' });
+  printSyncReport(ctx, report, 'status');
+  return report.exitCode;
+}
+
+export async function assistantsRestoreAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
+  const opts = parseOptions(z.object({ snapshot: z.string().trim().min(1, 'must not be empty').optional(), concurrency: concurrencyFlag.optional() }), {
+    snapshot: raw.snapshot,
+    concurrency: raw.concurrency,
+  });
+  const report = await restoreSnapshot(ctx, { snapshot: opts.snapshot, concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY });
+  printRestoreReport(ctx, report);
+  return report.exitCode;
+}
+
+const dash = (v: string | null | undefined) => (v === null || v === undefined || v === '' ? '-' : v);
+
+function actionLabel(ctx: Context, action: string): string {
+  const t = ctx.theme;
+  if (action === 'updated' || action === 'restored') return t.green(action);
+  if (action === 'would-update') return t.yellow(action);
+  if (action === 'failed' || action === 'missing' || action === 'skipped') return t.red(action);
+  return t.dim(action);
+}
+
+function urlChange(ctx: Context, before: string | null, after: string | null): string {
+  if (before === after || after === null) return dash(before ?? after);
+  return `${dash(before)} ${ctx.theme.dim('→')} ${after}`;
+}
+
+/**
+ * `--json`: the contract's document, nothing else on stdout. Piped: one tab-separated line per
+ * resource (org, kind, id, name, action, before, after, error). TTY: a table per org with what
+ * changes (unchanged resources counted), then the summary on stderr.
+ */
+/** The TTY table: per org, the resources that change (or failed), old → new; unchanged ones counted. */
+export function printPlanTable(ctx: Context, rows: SyncResult[], orgs: Array<{ id: string; name: string }>, onlyProblems = false): void {
+  const t = ctx.theme;
+  for (const org of orgs) {
+    const mine = rows.filter((r) => r.orgId === org.id);
+    const shown = mine.filter((r) => (onlyProblems ? r.action === 'failed' || r.action === 'missing' : r.action !== 'unchanged'));
+    if (!mine.length || (onlyProblems && !shown.length)) continue;
+    ctx.ui.line(`${t.bold(org.name)} ${t.dim(org.id)}`);
+    if (shown.length) {
+      ctx.ui.table<SyncResult>(shown, [
+        { header: 'kind', value: (r) => r.kind },
+        { header: 'resource', value: (r) => (r.name ? `${r.name} ${t.dim(r.id.slice(0, 8))}` : r.id) },
+        { header: 'action', value: (r) => actionLabel(ctx, r.action) },
+        { header: 'url (old → new)', value: (r) => urlChange(ctx, r.before, r.after) + (r.error ? `  ${t.red(r.error)}` : '') },
+      ]);
+    }
+    const same = mine.filter((r) => r.action === 'unchanged').length;
+    if (same && !onlyProblems) ctx.ui.line(t.dim(`  ${same} already in sync`));
+    ctx.ui.line();
+  }
+}
+
+export function printSyncReport(ctx: Context, report: SyncReport, mode: 'sync' | 'status', view: { planShown?: boolean } = {}): void {
+  const doc = report.document;
+  if (ctx.flags.json) {
+    ctx.ui.jsonDoc(doc);
+    return;
+  }
+  const rows = doc.results;
+  if (!ctx.io.isStdoutTTY) {
+    ctx.ui.table(rows, [
+      { header: 'org', value: (r) => r.orgId },
+      { header: 'kind', value: (r) => r.kind },
+      { header: 'id', value: (r) => r.id },
+      { header: 'name', value: (r) => dash(r.name) },
+      { header: 'action', value: (r) => r.action },
+      { header: 'before', value: (r) => dash(r.before) },
+      { header: 'after', value: (r) => dash(r.after) },
+      { header: 'error', value: (r) => r.error ?? '' },
+    ]);
+  } else {
+    // After a shown plan, only what did not go to plan is listed again.
+    printPlanTable(ctx, rows, report.orgs, Boolean(view.planShown));
+  }
+  const s = doc.summary;
+  const parts =
+    mode === 'status' || doc.dryRun
+      ? [`${s.wouldUpdate} to update`, `${s.unchanged} in sync`]
+      : [`${s.updated} updated`, `${s.unchanged} unchanged`];
+  if (s.failed) parts.push(`${s.failed} failed`);
+  if (s.missing) parts.push(`${s.missing} missing`);
+  const tail = report.requests.total ? ` (${report.requests.total} requests, ${(report.elapsedMs / 1000).toFixed(1)} s)` : '';
+  const line = `${parts.join(', ')} → ${doc.webhookUrl}${tail}`;
+  if (s.failed || s.missing) ctx.ui.warn(line);
+  else ctx.ui.success(line);
+  if (report.interrupted) ctx.ui.warn('Interrupted: writes in flight were finished, the rest was not started. Run the same command again to finish.');
+  if (s.missing) ctx.ui.info(ctx.theme.dim('Missing: linked in the store but unknown to Vapi. Re-link with `voxctl agents link`, or fix the tool ids in the assistant.'));
+  if (mode === 'status' && s.wouldUpdate && !s.failed && !s.missing) ctx.ui.info(ctx.theme.dim('Drift found: run `voxctl assistants sync` with the same flags to fix it.'));
+  if (mode === 'sync' && doc.dryRun && s.wouldUpdate) ctx.ui.info(ctx.theme.dim('Dry run: nothing was written.'));
+}
+
+export function printRestoreReport(ctx: Context, report: RestoreReport): void {
+  const doc = report.document;
+  if (ctx.flags.json) {
+    ctx.ui.jsonDoc(doc);
+    return;
+  }
+  ctx.ui.table(doc.results, [
+    ...(ctx.io.isStdoutTTY ? [] : [{ header: 'org', value: (r: (typeof doc.results)[number]) => r.orgId }]),
+    { header: 'kind', value: (r) => r.kind },
+    { header: 'id', value: (r) => r.id },
+    { header: 'action', value: (r) => (ctx.io.isStdoutTTY ? actionLabel(ctx, r.action) : r.action) },
+    { header: 'url (now → restored)', value: (r) => (ctx.io.isStdoutTTY ? urlChange(ctx, r.before, r.after) : `${dash(r.before)}\t${dash(r.after)}`) },
+    { header: 'error', value: (r) => r.error ?? '' },
+  ]);
+  const s = doc.summary;
+  const line = `Restored ${s.restored}, already as before ${s.unchanged}, skipped ${s.skipped}, failed ${s.failed}, missing ${s.missing} (from ${doc.snapshot}).`;
+  if (s.failed || s.skipped || s.missing) ctx.ui.warn(line);
+  else ctx.ui.success(line);
+}
