@@ -258,6 +258,38 @@ Examples:
     async () => (await import('./commands/db.js')).dbMigrateAction,
   );
 
+  // init
+  define(
+    program,
+    'init',
+    'Set up a project: keys into .env.local (0600), the rest into .env, git ignores .env.local',
+    (c) =>
+      c
+        .option('--vapi-key <key>', 'Vapi private API key (- reads it from stdin)')
+        .option('--ngrok-token <token>', 'ngrok authtoken (- reads it from stdin)')
+        .option('--webhook-secret <secret>', 'shared secret for X-Vapi-Secret (default: a generated one)')
+        .option('--ngrok-domain <domain>', 'fixed ngrok domain, e.g. name.ngrok-free.dev')
+        .addOption(new Option('--store <kind>', 'where orgs and agents live').choices(['embedded', 'supabase']))
+        .option('--supabase-url <url>', 'Supabase project URL (selects the Supabase store)')
+        .option('--supabase-key <key>', 'Supabase service-role key (- reads it from stdin)')
+        .option('--backend-url <url>', 'public URL of your own backend (instead of an ngrok tunnel)')
+        .option('--vapi-base-url <url>', 'Vapi API base URL (default https://api.vapi.ai)')
+        .addHelpText(
+          'after',
+          `
+Asks only for what is missing, checking each answer; secrets are masked as you type. With --yes,
+--json or no TTY it never prompts: values come from flags or the environment (VAPI_PRIVATE_KEY,
+NGROK_AUTHTOKEN, SUPABASE_URL, …), and a missing one is a usage error naming its flag (exit 2).
+Without Supabase, the embedded store is created and migrated in .voxctl/.
+
+Examples:
+  $ voxctl init
+  $ VAPI_PRIVATE_KEY=… NGROK_AUTHTOKEN=… voxctl init --yes
+  $ echo "$SUPABASE_KEY" | voxctl init --yes --vapi-key "$VAPI_KEY" --ngrok-token "$NGROK" --supabase-url https://abcd.supabase.co --supabase-key -`,
+        ),
+    async () => (await import('./commands/init.js')).initAction,
+  );
+
   // doctor
   define(
     program,
