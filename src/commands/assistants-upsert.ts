@@ -65,8 +65,17 @@ export async function assistantsUpsertAction(raw: Record<string, unknown>, _args
         store,
         vapi,
         waitMs: opts.wait * 1000,
-        log: (m) => ctx.ui.info(m),
-        warn: (m) => ctx.ui.warn(m),
+        // Stop the spinner around messages so they do not tangle with its frames.
+        log: (m) => {
+          spinner.stop();
+          ctx.ui.info(m);
+          spinner.start();
+        },
+        warn: (m) => {
+          spinner.stop();
+          ctx.ui.warn(m);
+          spinner.start();
+        },
         ...(ctx.services.upsertDeps as object | undefined),
       },
     );
