@@ -314,8 +314,39 @@ Examples:
     async () => (await import('./commands/doctor.js')).doctorAction,
   );
 
+  // tunnel
+  const tunnel = group('tunnel', 'Expose the embedded webhook receiver through ngrok');
+  define(
+    tunnel,
+    'up',
+    'Start the webhook receiver and an ngrok tunnel to it; write BACKEND_URL and WEBHOOK_URL to .env',
+    (c) =>
+      c
+        .option('--port <n>', 'local port on 127.0.0.1 (0 picks a free one)', '4242')
+        .option('--domain <domain>', 'fixed ngrok domain, e.g. name.ngrok-free.dev (default: NGROK_DOMAIN)')
+        .option('--forward-to <url>', 'relay every webhook to your own backend instead of answering it here')
+        .option('--no-tunnel', 'run the receiver on localhost only; write no env file')
+        .option('--sync', 'run `assistants sync` against the new webhook URL (needs --org or --all-orgs)')
+        .option('--org <id>', 'org to sync (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+        .option('--all-orgs', 'sync every org')
+        .addHelpText(
+          'after',
+          `
+Runs until Ctrl-C (SIGINT) or SIGTERM, then closes the receiver and the tunnel and exits 0.
+With --json, stdout is NDJSON: a "ready" event, then one "request" event per webhook.
+Requests are also appended to <VOXCTL_DATA_DIR>/events.ndjson (see \`voxctl webhook logs\`).
+
+Examples:
+  $ voxctl tunnel up
+  $ voxctl tunnel up --domain name.ngrok-free.dev --sync --all-orgs
+  $ voxctl tunnel up --forward-to http://localhost:3001 --json
+  $ voxctl tunnel up --no-tunnel --port 0`,
+        ),
+    async () => (await import('./commands/tunnel.js')).tunnelUpAction,
+  );
+
   // webhook
-  const webhook = group('webhook', 'Send test messages to a webhook and check the answers the way Vapi would');
+  const webhook = group('webhook', 'Test the webhook receiver, replay logged requests and read its log');
   define(
     webhook,
     'test',
@@ -346,6 +377,28 @@ Examples:
   $ voxctl webhook test --event end-of-call-report --url https://example.com/api/vapi/tools --json`,
         ),
     async () => (await import('./commands/webhook.js')).webhookTestAction,
+  );
+
+  define(
+    webhook,
+    'logs',
+    "Show the receiver's request log (newest last)",
+    (c) =>
+      c
+        .option('-f, --follow', 'keep printing new requests until Ctrl-C')
+        .option('-n, --lines <n>', 'how many of the latest requests to show (0 for all)', '50')
+        .addHelpText(
+          'after',
+          `
+Reads <VOXCTL_DATA_DIR>/events.ndjson and its rotations (secrets are masked in the log).
+With --json: one {"ok":true,"file","events":[…]} document, or NDJSON "request" events with --follow.
+
+Examples:
+  $ voxctl webhook logs
+  $ voxctl webhook logs --follow
+  $ voxctl webhook logs -n 0 --json | jq '.events[] | select(.status >= 400)'`,
+        ),
+    async () => (await import('./commands/webhook-logs.js')).webhookLogsAction,
   );
 
   return program;

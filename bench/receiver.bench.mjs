@@ -1,0 +1,228 @@
+// Webhook receiver throughput and latency (autocannon), beside a raw node:http server that
+// parses the same JSON, under the same load in the same run.
+//   goals: non-writing tool call ≥ 0.7 × raw throughput with p99 ≤ 5 ms;
+//          booking path p99 ≤ 20 ms on the embedded store (PGlite).
+// The servers run in a child process (one core), autocannon here (the other core), so the load
+// generator does not steal the servers' event loop. Run after `npm run build`:
+//   node bench/receiver.bench.mjs
+import { fork } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (p) => pathToFileURL(path.join(root, 'dist', p)).href;
+
+const SECRET = 'bench-secret-0123456789abcdef';
+const ORGS = 50;
+// Monday 2030-03-04 08:00 UTC: the receiver's clock, so every date below is in the future.
+const NOW = '2030-03-04T08:00:00.000Z';
+const CONNECTIONS = 10;
+const DURATION = 6; // seconds per measured run
+const orgId = (i) => `0a000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+function toolCallBody(id, name, args, assistantId) {
+  const call = { id, type: 'function', function: { name, arguments: args } };
+  return JSON.stringify({
+    message: {
+      type: 'tool-calls',
+      timestamp: 1735689600000,
+      call: { id: 'call-bench', orgId: 'vapi-org', type: 'webCall', assistantId },
+      assistant: { name: 'Sarah' },
+      customer: { number: '+14155550100' },
+      artifact: { messages: [] },
+      toolCallList: [call],
+      toolWithToolCallList: [{ type: 'function', function: { name, parameters: { type: 'object' } }, server: { url: 'https://x.ngrok-free.dev/api/vapi/tools' }, toolCall: call }],
+    },
+  });
+}
+
+// ------------------------------------------------------------------------------------------
+// Child: the two servers over one in-memory PGlite.
+async function serve() {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { migrate, PgliteStore } = await import(dist('store/pglite.js'));
+  const { startWebhookReceiver } = await import(dist('webhook/receiver.js'));
+  const { openEventLog } = await import(dist('webhook/event-log.js'));
+  const { Redactor } = await import(dist('util/mask.js'));
+
+  const db = await PGlite.create();
+  await migrate(db);
+  const store = new PgliteStore(db, 'bench store', () => {}, true);
+  for (let i = 0; i < ORGS; i++) {
+    await store.addOrg({ id: orgId(i), name: `Clinic ${i}`, timezone: 'UTC' });
+    await store.linkAgent({ orgId: orgId(i), type: 'inbound', vapiAssistantId: `asst-bench-${i}` });
+  }
+
+  // Baseline: what any node:http handler must do at least — read the body, parse the JSON,
+  // pick the call, answer in Vapi's shape.
+  const served = { raw: 0, receiver: 0 };
+  const raw = http.createServer((req, res) => {
+    served.raw++;
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const call = body.message.toolCallList[0];
+      const text = JSON.stringify({ results: [{ toolCallId: call.id, name: call.function.name, result: 'ok' }] });
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  });
+  await new Promise((resolve) => raw.listen(0, '127.0.0.1', resolve));
+
+  const tmp = path.join(root, '.bench-tmp', `receiver-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  // As `tunnel up` runs it: secret required, every request in the event log.
+  const eventLog = openEventLog({ file: path.join(tmp, 'events.ndjson'), redactor: new Redactor([SECRET]) });
+  const receiver = await startWebhookReceiver({
+    port: 0,
+    store,
+    secret: SECRET,
+    eventLog,
+    now: () => new Date(NOW),
+    onEvent: () => served.receiver++,
+  });
+
+  process.on('message', async (m) => {
+    if (m.cmd === 'cpu') {
+      // CPU time the server process spent, and requests served: robust to other load on the box.
+      const u = process.cpuUsage();
+      process.send({ cpuUs: u.user + u.system, ...served });
+    } else if (m.cmd === 'count') {
+      const r = await db.query(`select count(*)::int as n from appointments where status = 'booked'`);
+      process.send({ count: r.rows[0].n });
+    } else if (m.cmd === 'stop') {
+      await receiver.close();
+      raw.close();
+      await eventLog.close();
+      await db.close();
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(0);
+    }
+  });
+  process.send({ ready: true, raw: `http://127.0.0.1:${raw.address().port}`, receiver: receiver.url });
+}
+
+function post(url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// ------------------------------------------------------------------------------------------
+// Parent: the load.
+async function main() {
+  const { default: autocannon } = await import('autocannon');
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // BENCH_CPU_PROF=<dir> profiles the server process (open the .cpuprofile in Chrome DevTools).
+    execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+  });
+  const ask = (cmd) =>
+    new Promise((resolve) => {
+      child.once('message', resolve);
+      child.send({ cmd });
+    });
+  const urls = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`server process exited ${code}`)));
+  });
+
+  const headers = { 'content-type': 'application/json', 'x-vapi-secret': SECRET };
+  const checkBody = toolCallBody('call_check', 'checkAvailability', { appointmentDate: '2030-03-05', appointmentTime: '10:30' }, 'asst-bench-7');
+
+  // Sanity: the receiver really answers the tool call (not an error, not a refusal).
+  const probe = await post(`${urls.receiver}/api/vapi/tools/checkAvailability`, headers, checkBody);
+  if (probe.status !== 200 || !/^Yes, 10:30 AM on Tuesday, March 5 is free\.$/.test(probe.body.results?.[0]?.result ?? '')) {
+    throw new Error(`unexpected receiver answer: ${probe.status} ${JSON.stringify(probe.body)}`);
+  }
+
+  const load = (url, opts = {}) =>
+    autocannon({ url, method: 'POST', headers, body: checkBody, connections: CONNECTIONS, duration: DURATION, ...opts });
+  const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, total: r.requests.total });
+
+  // Warm-up (JIT, PGlite caches), then raw and receiver interleaved twice under the same load.
+  await load(`${urls.raw}/api/vapi/tools/checkAvailability`, { duration: 1 });
+  await load(`${urls.receiver}/api/vapi/tools/checkAvailability`, { duration: 1 });
+  const runs = { raw: [], recv: [] };
+  const cpu = { raw: { us: 0, n: 0 }, recv: { us: 0, n: 0 } };
+  const measured = async (kind, url) => {
+    const before = await ask('cpu');
+    const r = summary(await load(url));
+    const after = await ask('cpu');
+    const field = kind === 'raw' ? 'raw' : 'receiver';
+    cpu[kind].us += after.cpuUs - before.cpuUs;
+    cpu[kind].n += after[field] - before[field];
+    return r;
+  };
+  for (let i = 0; i < 2; i++) {
+    runs.raw.push(await measured('raw', `${urls.raw}/api/vapi/tools/checkAvailability`));
+    runs.recv.push(await measured('recv', `${urls.receiver}/api/vapi/tools/checkAvailability`));
+  }
+
+  // Booking: every request books a different slot (50 orgs × 16 slots a weekday), so each one
+  // is a real write: contact upsert + appointment insert in one transaction.
+  let n = 0;
+  const weekdays = [];
+  for (let d = new Date(Date.UTC(2030, 2, 5)); weekdays.length < 400; d = new Date(d.getTime() + 86_400_000)) {
+    if (d.getUTCDay() !== 0 && d.getUTCDay() !== 6) weekdays.push(d.toISOString().slice(0, 10));
+  }
+  const bookingBody = () => {
+    const i = n++;
+    const org = i % ORGS;
+    const slot = Math.floor(i / ORGS);
+    const minutes = 540 + 30 * (slot % 16);
+    const date = weekdays[Math.floor(slot / 16) % weekdays.length];
+    const time = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+    return toolCallBody(`call_book_${i}`, 'bookClinicAppointment', { appointmentDate: date, appointmentTime: time, patientEmail: `p${i}@example.com`, patientName: `Patient ${i}` }, `asst-bench-${org}`);
+  };
+  const booking = summary(
+    await autocannon({
+      url: `${urls.receiver}/api/vapi/tools/bookClinicAppointment`,
+      method: 'POST',
+      headers,
+      connections: CONNECTIONS,
+      duration: DURATION,
+      requests: [{ setupRequest: (req) => ({ ...req, body: bookingBody() }) }],
+    }),
+  );
+  const { count: booked } = await ask('count');
+  child.send({ cmd: 'stop' });
+
+  const mean = (xs, k) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
+  const rawRps = mean(runs.raw, 'rps');
+  const recvRps = mean(runs.recv, 'rps');
+  const rawP99 = Math.max(...runs.raw.map((r) => r.p99));
+  const recvP99 = Math.max(...runs.recv.map((r) => r.p99));
+  const ratio = recvRps / rawRps;
+  const bad = [...runs.raw, ...runs.recv].reduce((s, r) => s + r.non2xx + r.errors, 0);
+  const ok = (b) => (b ? 'OK' : 'MISSED');
+
+  console.log(`receiver (autocannon, ${CONNECTIONS} connections, ${DURATION} s per run, 2 runs each, servers in a child process)`);
+  console.log(`  raw node:http + JSON.parse          ${rawRps.toFixed(0).padStart(6)} req/s   p99 ${rawP99.toFixed(1)} ms   (baseline)`);
+  console.log(
+    `  receiver, checkAvailability         ${recvRps.toFixed(0).padStart(6)} req/s   p99 ${recvP99.toFixed(1)} ms   ${ratio.toFixed(2)}× raw (goal ≥ 0.7×) ${ok(ratio >= 0.7)}, p99 (goal ≤ 5 ms) ${ok(recvP99 <= 5)}`,
+  );
+  console.log(
+    `  receiver, bookClinicAppointment     ${booking.rps.toFixed(0).padStart(6)} req/s   p99 ${booking.p99.toFixed(1)} ms   p50 ${booking.p50.toFixed(1)} ms (goal p99 ≤ 20 ms) ${ok(booking.p99 <= 20)}`,
+  );
+  const perReq = (k) => cpu[k].us / Math.max(1, cpu[k].n);
+  console.log(
+    `  server CPU per request: raw ${perReq('raw').toFixed(0)} µs, receiver ${perReq('recv').toFixed(0)} µs (${(perReq('raw') / perReq('recv')).toFixed(2)}× raw in CPU terms; steadier than req/s when other work shares the machine)`,
+  );
+  console.log(
+    `  bookings written: ${booked} for ${booking.total} completed requests (each a distinct slot; requests still in flight when the run ended also booked); non-2xx/errors: ${bad + booking.non2xx + booking.errors}`,
+  );
+  if (bad > 0 || booking.non2xx + booking.errors > 0) process.exitCode = 1;
+}
+
+if (process.argv.includes('--serve')) await serve();
+else await main();

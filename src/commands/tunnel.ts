@@ -1,0 +1,308 @@
+/**
+ * `voxctl tunnel up`: the embedded receiver on 127.0.0.1, an ngrok tunnel to it, BACKEND_URL and
+ * WEBHOOK_URL in .env, optionally `assistants sync` against the new URL; then one line (or one
+ * NDJSON event) per webhook until SIGINT/SIGTERM, when everything closes and the command
+ * returns 0. Every way the tunnel can fail is raised before any env file is written.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import { UsageError, VoxError } from '../errors.js';
+import type { Store } from '../store/types.js';
+import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
+import { bufferIo } from '../ui/io.js';
+import { waitForShutdown, type SignalSource } from '../util/signals.js';
+import { EVENT_LOG_NAME, openEventLog, type RequestEvent } from '../webhook/event-log.js';
+import { formatRequestLine } from '../webhook/format.js';
+import { parseForwardTarget } from '../webhook/forward.js';
+import { DEFAULT_PORT, startWebhookReceiver, TOOLS_PATH, type WebhookReceiver } from '../webhook/receiver.js';
+import { parseOptions, uuidFlag } from './options.js';
+
+/** Runs `assistants sync` for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */
+export type RunSync = (req: { orgIds: string[]; allOrgs: boolean; url: string; json: boolean }) => Promise<{ exitCode: number; document?: unknown }>;
+
+const DOMAIN = /^(?!-)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$/i;
+
+const schema = z
+  .object({
+    port: z
+      .string()
+      .trim()
+      .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535 (0 picks a free port)')
+      .transform(Number)
+      .refine((n) => n <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
+      .default(DEFAULT_PORT),
+    domain: z.string().trim().optional(),
+    forwardTo: z.string().trim().min(1, 'must be a URL, e.g. http://localhost:3001').optional(),
+    tunnel: z.boolean().default(true),
+    sync: z.boolean().default(false),
+    org: z.array(uuidFlag('--org')).default([]),
+    allOrgs: z.boolean().default(false),
+  })
+  .superRefine((o, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (o.sync && !o.allOrgs && o.org.length === 0) issue('sync', 'needs --org <id> (repeatable) or --all-orgs');
+    if (o.allOrgs && o.org.length > 0) issue('allOrgs', 'cannot be combined with --org');
+    if (!o.sync && (o.allOrgs || o.org.length > 0)) issue(o.allOrgs ? 'allOrgs' : 'org', 'only applies with --sync');
+    if (!o.tunnel && o.sync) issue('sync', 'needs the public URL; drop --no-tunnel');
+    if (!o.tunnel && o.domain) issue('domain', 'needs a tunnel; drop --no-tunnel');
+  });
+
+/** `https://name.ngrok-free.dev/` → `name.ngrok-free.dev`; anything else that is not a bare domain → UsageError. */
+function normalizeDomain(raw: string | undefined, from: string): string | undefined {
+  if (!raw) return undefined;
+  const d = raw
+    .trim()
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
+  if (!DOMAIN.test(d)) {
+    throw new UsageError(`${from} "${raw}" is not a domain.`, { hint: 'Give a bare domain such as name.ngrok-free.dev (see https://dashboard.ngrok.com/domains).' });
+  }
+  return d;
+}
+
+/** The store, handed to an in-process sub-command without letting it close ours. */
+function borrowedStore(store: Store): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'close') return async () => {};
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** Default RunSync: re-enters the CLI in-process (`assistants sync … --url <webhookUrl>`). */
+function inProcessSync(ctx: Context, store: Store): RunSync {
+  return async (req) => {
+    const { run } = await import('../main.js');
+    const argv = ['assistants', 'sync', ...(req.allOrgs ? ['--all-orgs'] : req.orgIds.flatMap((id) => ['--org', id])), '--url', req.url, '--yes'];
+    if (req.json) argv.push('--json');
+    if (!ctx.flags.color) argv.push('--no-color');
+    if (ctx.flags.debug) argv.push('--debug');
+    // In --json mode its document is captured and re-emitted as a `sync` event; otherwise it
+    // prints straight to the terminal, before the banner.
+    const io = req.json ? bufferIo({ tty: false }) : ctx.io;
+    const services = { ...ctx.services };
+    delete services.runSync;
+    const exitCode = await run(argv, {
+      io,
+      env: ctx.env,
+      cwd: ctx.cwd,
+      now: ctx.now,
+      services,
+      storeFactory: async () => borrowedStore(store),
+      vapiFactory: () => ctx.vapi(),
+    });
+    let document: unknown;
+    if (req.json && 'out' in io) {
+      try {
+        document = JSON.parse((io as { out(): string }).out());
+      } catch {
+        document = { ok: false, error: { code: 'sync_output', message: 'assistants sync printed no JSON document' } };
+      }
+    }
+    return { exitCode, document };
+  };
+}
+
+export async function tunnelUpAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
+  const opts = parseOptions(schema, raw);
+  const settings = ctx.settings();
+  const domain = opts.domain ? normalizeDomain(opts.domain, '--domain') : normalizeDomain(settings.NGROK_DOMAIN, 'NGROK_DOMAIN');
+  if (opts.forwardTo) {
+    const t = parseForwardTarget(opts.forwardTo);
+    if ('error' in t) throw new UsageError(`--forward-to: ${t.error}.`);
+  }
+  const ui = ctx.ui;
+  const json = ctx.flags.json;
+
+  // Fail fast on a missing token: nothing is started or written.
+  let factory: TunnelFactory | undefined;
+  if (opts.tunnel) {
+    factory = ctx.service<TunnelFactory>('tunnelFactory');
+    if (!factory) {
+      const { createNgrokTunnelFactory, missingTokenError } = await import('../tunnel/ngrok.js');
+      if (!settings.NGROK_AUTHTOKEN) throw missingTokenError();
+      factory = createNgrokTunnelFactory();
+    }
+  }
+
+  const store = await ctx.store();
+  const [orgs, agents] = await Promise.all([store.listOrgs(), store.listAgents()]);
+  const orgNames = new Map(orgs.map((o) => [o.id, o.name]));
+  const servedOrgs = orgs.filter((o) => agents.some((a) => a.orgId === o.id));
+
+  const logFile = path.join(ctx.dataDir(), EVENT_LOG_NAME);
+  let warnedLog = false;
+  const eventLog = openEventLog({
+    file: logFile,
+    redactor: ctx.redactor,
+    onError: (e) => {
+      if (!warnedLog) ui.warn(`Cannot write the event log ${logFile}: ${e.message}. Requests are still answered.`);
+      warnedLog = true;
+    },
+  });
+  ctx.onDispose(() => eventLog.close());
+
+  // Until the ready line is out, event lines wait (so `ready` stays the first NDJSON line).
+  let ready = false;
+  const early: Array<() => void> = [];
+  const whenReady = (fn: () => void) => (ready ? fn() : early.push(fn));
+  const printRequest = (ev: RequestEvent) => {
+    if (json) ui.jsonDoc({ event: 'request', ...ev });
+    else ui.line(formatRequestLine(ev, { theme: ctx.theme, orgName: (id) => orgNames.get(id) }));
+  };
+
+  let receiver: WebhookReceiver;
+  try {
+    receiver = await startWebhookReceiver({
+      host: '127.0.0.1',
+      port: opts.port,
+      store,
+      secret: settings.VAPI_WEBHOOK_SECRET,
+      forwardTo: opts.forwardTo,
+      eventLog,
+      now: ctx.now,
+      onEvent: (ev) => whenReady(() => printRequest(ev)),
+      onWarning: (m) => ui.warn(m),
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new VoxError('port_in_use', 1, `Port ${opts.port} on 127.0.0.1 is already in use.`, {
+        hint: 'Stop whatever listens there (another `voxctl tunnel up`?), or pass --port <n> (--port 0 picks a free port).',
+      });
+    }
+    throw e;
+  }
+  ctx.onDispose(() => receiver.close());
+
+  let tunnel: Tunnel | null = null;
+  let publicUrl: string | null = null;
+  let webhookUrl: string | null = null;
+  if (factory) {
+    const spinner = await ctx.spinner(`Opening the ${factory.name} tunnel…`);
+    spinner.start();
+    try {
+      tunnel = await factory.open({
+        addr: `127.0.0.1:${receiver.port}`,
+        authtoken: settings.NGROK_AUTHTOKEN,
+        domain,
+        onStatus: (status, detail) => {
+          if (json) whenReady(() => ui.jsonDoc({ event: 'tunnel', status, publicUrl, ...(detail ? { detail } : {}) }));
+          if (status === 'disconnected') {
+            ui.warn(ctx.theme.red(ctx.theme.bold(`The ${factory!.name} session dropped: Vapi cannot reach ${publicUrl} until it reconnects (retrying).`)));
+          } else {
+            ui.err(`${ctx.theme.green('✓')} The ${factory!.name} session is back: ${publicUrl} is reachable again.\n`);
+          }
+        },
+      });
+    } catch (e) {
+      spinner.stop();
+      await receiver.close();
+      throw e instanceof VoxError ? e : new VoxError('tunnel', 1, `The tunnel could not be opened: ${(e as Error).message}`, { cause: e });
+    }
+    spinner.succeed(`Tunnel open: ${tunnel.url}`);
+    // Closed once, on shutdown or (after an error) when the run ends.
+    const opened = tunnel;
+    let closing: Promise<void> | undefined;
+    tunnel = { url: opened.url, close: () => (closing ??= opened.close()) };
+    ctx.onDispose(() => tunnel?.close());
+    publicUrl = tunnel.url;
+    webhookUrl = `${publicUrl}${TOOLS_PATH}`;
+  }
+
+  // .env: only with a public URL (--no-tunnel writes nothing).
+  let envReport: { file: string; changes: Array<{ key: string; action: string }> } | null = null;
+  if (publicUrl && webhookUrl) {
+    const { writeProjectSettings, describeEnvChanges } = await import('../envfile/write.js');
+    const values = { BACKEND_URL: publicUrl, WEBHOOK_URL: webhookUrl };
+    try {
+      const [report] = await writeProjectSettings(ctx.cwd, values);
+      if (report) {
+        envReport = { file: path.relative(ctx.cwd, report.file) || report.file, changes: report.changes };
+        const lines = describeEnvChanges(report, values);
+        if (lines.length) ui.success(`Updated .env: ${lines.join('; ')}`);
+        else ui.info('.env already has this BACKEND_URL and WEBHOOK_URL.');
+      }
+    } catch (e) {
+      await tunnel?.close();
+      await receiver.close();
+      throw e;
+    }
+    ctx.reloadSettings();
+    // A value from the environment or .env.local wins over .env: say so, or the user would
+    // wonder why scripts still see the old URL.
+    const pe = ctx.projectEnv();
+    for (const [key, value] of Object.entries(values)) {
+      if (pe.values[key] === value) continue;
+      const where = pe.sources[key] === 'environment' ? 'the environment' : (pe.sources[key] ?? 'another file');
+      ui.warn(`${key} is also set in ${where}, which overrides .env; remove it there so the new URL is used.`);
+    }
+  }
+
+  // --sync: point the selected orgs' assistants, tools and numbers at the new URL.
+  let syncEvent: Record<string, unknown> | null = null;
+  if (opts.sync && webhookUrl) {
+    const runSync = ctx.service<RunSync>('runSync') ?? inProcessSync(ctx, store);
+    ui.info(`Running assistants sync against ${webhookUrl}…`);
+    let result: { exitCode: number; document?: unknown };
+    try {
+      result = await runSync({ orgIds: opts.org, allOrgs: opts.allOrgs, url: webhookUrl, json });
+    } catch (e) {
+      result = { exitCode: e instanceof VoxError ? e.exitCode : 1, document: { ok: false, error: { message: (e as Error).message } } };
+    }
+    syncEvent = { event: 'sync', exitCode: result.exitCode, ...(result.document !== undefined ? { result: result.document } : {}) };
+    if (result.exitCode !== 0) {
+      ui.warn(
+        `assistants sync failed (exit ${result.exitCode}); the receiver keeps running, but Vapi may still call the old URL. Fix the cause and run \`voxctl assistants sync ${opts.allOrgs ? '--all-orgs' : opts.org.map((o) => `--org ${o}`).join(' ')} --url ${webhookUrl}\`.`,
+      );
+    }
+  }
+
+  // Ready.
+  const shutdown = waitForShutdown(ctx.service<SignalSource>('signals') ?? process);
+  ctx.onDispose(() => shutdown.dispose());
+  if (json) {
+    ui.jsonDoc({
+      event: 'ready',
+      localUrl: receiver.url,
+      publicUrl,
+      webhookUrl,
+      forwardTo: opts.forwardTo ?? null,
+      secretRequired: Boolean(settings.VAPI_WEBHOOK_SECRET),
+      orgs: servedOrgs.length,
+      assistants: agents.length,
+      eventLog: logFile,
+      env: envReport,
+    });
+    if (syncEvent) ui.jsonDoc(syncEvent);
+  } else {
+    const t = ctx.theme;
+    const row = (k: string, v: string) => ui.line(`  ${t.dim(k.padEnd(12))} ${v}`);
+    ui.line(t.bold(opts.forwardTo ? 'voxctl receiver is relaying webhooks' : 'voxctl receiver is up'));
+    row('Public URL', publicUrl ?? t.dim('none (--no-tunnel)'));
+    row('Webhook URL', webhookUrl ? t.cyan(webhookUrl) : `${receiver.url}${TOOLS_PATH} ${t.dim('(local only)')}`);
+    row('Local URL', receiver.url);
+    if (opts.forwardTo) row('Forward to', opts.forwardTo);
+    const names = servedOrgs.slice(0, 5).map((o) => o.name);
+    const more = servedOrgs.length > 5 ? ` and ${servedOrgs.length - 5} more` : '';
+    row('Orgs served', servedOrgs.length ? `${servedOrgs.length} (${agents.length} assistant${agents.length === 1 ? '' : 's'}): ${names.join(', ')}${more}` : t.yellow('none yet — link assistants with `voxctl agents link`'));
+    row('Secret', settings.VAPI_WEBHOOK_SECRET ? 'required (X-Vapi-Secret or Authorization: Bearer)' : t.yellow('not set — anyone with the URL can call'));
+    row('Event log', path.relative(ctx.cwd, logFile) || logFile);
+    ui.line(t.dim('Press Ctrl-C to stop.'));
+  }
+  ready = true;
+  for (const fn of early.splice(0)) fn();
+
+  const signal = await shutdown.promise;
+  ui.info(`\n${signal} received: closing the receiver${tunnel ? ' and the tunnel' : ''}…`);
+  // The receiver first: requests in flight finish, and their answers still travel the tunnel.
+  await receiver.close();
+  await tunnel?.close();
+  await eventLog.close();
+  if (json) ui.jsonDoc({ event: 'stopped', signal });
+  else ui.info('Stopped.');
+  return 0;
+}

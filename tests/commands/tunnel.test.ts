@@ -1,0 +1,419 @@
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunSync } from '../../src/commands/tunnel.js';
+import { ngrokError } from '../../src/tunnel/ngrok.js';
+import type { TunnelFactory, TunnelOpenOptions, TunnelStatus } from '../../src/tunnel/types.js';
+import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
+import { request } from '../helpers/http.js';
+import { createMswServer } from '../msw/server.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
+import { informationalMessage, toolCallsMessage } from '../helpers/vapi-messages.js';
+
+const ORG_A = '0a000000-0000-4000-8000-00000000000a';
+const ORG_B = '0b000000-0000-4000-8000-00000000000b';
+const PUBLIC = 'https://fake-tunnel-42.ngrok-free.dev';
+const TOKEN = 'ngrok-token-0123456789abcdef';
+const SECRET = 'whsec-0123456789abcdef';
+const ENV_BEFORE = '# my project\nFOO=bar\n\n# where Vapi calls us\nBACKEND_URL=http://localhost:3001\nWEBHOOK_URL=http://localhost:3001/api/vapi/tools # old\nZED="quoted value"\n';
+
+let db: PGlite;
+let cwd: string;
+
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db.close();
+});
+beforeEach(async () => {
+  await resetDb(db);
+  const store = sharedStore(db);
+  await store.addOrg({ id: ORG_A, name: 'Sunrise Dental', timezone: 'Europe/Berlin' });
+  await store.addOrg({ id: ORG_B, name: 'Harbor Clinic' });
+  await store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: 'asst-a' });
+  await store.linkAgent({ orgId: ORG_B, type: 'inbound', vapiAssistantId: 'asst-b' });
+  cwd = mkdtempSync(path.join(tmpdir(), 'voxctl-tunnel-'));
+});
+afterEach(() => {
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+interface FakeTunnel {
+  factory: TunnelFactory;
+  opened: TunnelOpenOptions[];
+  closed: number;
+  status(s: TunnelStatus): void;
+}
+
+function fakeTunnel(fail?: unknown): FakeTunnel {
+  const t: FakeTunnel = {
+    opened: [],
+    closed: 0,
+    status: () => {},
+    factory: {
+      name: 'ngrok',
+      async open(o) {
+        t.opened.push(o);
+        if (fail) throw fail;
+        t.status = (s) => o.onStatus?.(s);
+        return {
+          url: PUBLIC,
+          close: async () => {
+            t.closed++;
+          },
+        };
+      },
+    },
+  };
+  return t;
+}
+
+/** A signal source the test fires, and a way to wait until the command listens to it. */
+function fakeSignals() {
+  const em = new EventEmitter();
+  return {
+    source: em,
+    async listening() {
+      for (let i = 0; i < 500 && em.listenerCount('SIGINT') === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      if (em.listenerCount('SIGINT') === 0) throw new Error('the command never waited for a signal');
+    },
+    fire(sig: 'SIGINT' | 'SIGTERM') {
+      em.emit(sig);
+    },
+    count: () => em.listenerCount('SIGINT') + em.listenerCount('SIGTERM'),
+  };
+}
+
+const localUrl = (t: FakeTunnel) => `http://${t.opened[0]!.addr}`;
+
+async function portClosed(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(`${url}/healthz`, { agent: false }, (res) => {
+      res.resume();
+      resolve(false);
+    });
+    req.on('error', () => resolve(true));
+  });
+}
+
+describe('tunnel up end to end (fake tunnel)', () => {
+  it('--json: ready first, .env written, sync called, one request line per webhook, clean shutdown', async () => {
+    writeFileSync(path.join(cwd, '.env'), ENV_BEFORE);
+    const tunnel = fakeTunnel();
+    const signals = fakeSignals();
+    const syncCalls: Array<Parameters<RunSync>[0]> = [];
+    const runSync: RunSync = async (req) => {
+      syncCalls.push(req);
+      return { exitCode: 0, document: { ok: true, dryRun: false, webhookUrl: req.url, summary: { updated: 2, unchanged: 0, failed: 0, missing: 0 }, results: [] } };
+    };
+    const running = runCli(['tunnel', 'up', '--port', '0', '--sync', '--org', ORG_A, '--org', ORG_B, '--json'], {
+      cwd,
+      env: { NGROK_AUTHTOKEN: TOKEN, VAPI_WEBHOOK_SECRET: SECRET },
+      storeFactory: storeFactory(db),
+      services: { tunnelFactory: tunnel.factory, signals: signals.source, runSync },
+    });
+    await signals.listening();
+
+    // The tunnel was opened to the receiver with the token passed explicitly.
+    expect(tunnel.opened).toEqual([{ addr: expect.stringMatching(/^127\.0\.0\.1:\d+$/), authtoken: TOKEN, domain: undefined, onStatus: expect.any(Function) }]);
+    // .env: only the two keys changed; every other line, comment and order kept.
+    expect(readFileSync(path.join(cwd, '.env'), 'utf8')).toBe(
+      `# my project\nFOO=bar\n\n# where Vapi calls us\nBACKEND_URL=${PUBLIC}\nWEBHOOK_URL=${PUBLIC}/api/vapi/tools\nZED="quoted value"\n`,
+    );
+    expect(existsSync(path.join(cwd, '.env.local'))).toBe(false);
+    expect(syncCalls).toEqual([{ orgIds: [ORG_A, ORG_B], allOrgs: false, url: `${PUBLIC}/api/vapi/tools`, json: true }]);
+
+    const base = localUrl(tunnel);
+    const tool = await request(`${base}/api/vapi/tools/checkAvailability`, {
+      body: toolCallsMessage([{ id: 't1', name: 'checkAvailability', args: { appointmentDate: '2030-03-09' } }], { assistantId: 'asst-a' }),
+      headers: { 'x-vapi-secret': SECRET },
+    });
+    expect(tool.status).toBe(200);
+    const denied = await request(`${base}/api/vapi/tools`, { body: informationalMessage('status-update', { assistantId: 'asst-b' }) });
+    expect(denied.status).toBe(401);
+
+    signals.fire('SIGINT');
+    const r = await running;
+    expect(r.exitCode).toBe(0);
+    const lines = r.lines<Record<string, unknown>>();
+    expect(lines[0]).toEqual({
+      event: 'ready',
+      localUrl: base,
+      publicUrl: PUBLIC,
+      webhookUrl: `${PUBLIC}/api/vapi/tools`,
+      forwardTo: null,
+      secretRequired: true,
+      orgs: 2,
+      assistants: 2,
+      eventLog: path.join(cwd, '.voxctl', 'events.ndjson'),
+      env: { file: '.env', changes: [expect.objectContaining({ key: 'BACKEND_URL', action: 'changed' }), expect.objectContaining({ key: 'WEBHOOK_URL', action: 'changed' })] },
+    });
+    expect(lines[1]).toMatchObject({ event: 'sync', exitCode: 0, result: { ok: true, summary: { updated: 2 } } });
+    expect(lines[2]).toMatchObject({ event: 'request', status: 200, type: 'tool-calls', tools: ['checkAvailability'], orgId: ORG_A, assistantId: 'asst-a' });
+    expect(lines[3]).toMatchObject({ event: 'request', status: 401, orgId: null });
+    expect(lines[4]).toEqual({ event: 'stopped', signal: 'SIGINT' });
+    expect(lines).toHaveLength(5);
+    // Secrets never reach stdout or stderr.
+    expect(r.stdout + r.stderr).not.toContain(TOKEN);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+    // Both closed; listeners removed; the log is on disk.
+    expect(tunnel.closed).toBe(1);
+    expect(await portClosed(base)).toBe(true);
+    expect(signals.count()).toBe(0);
+    const logged = readFileSync(path.join(cwd, '.voxctl', 'events.ndjson'), 'utf8').trim().split('\n');
+    expect(logged.map((l) => (JSON.parse(l) as { status: number }).status)).toEqual([200, 401]);
+  });
+
+  it('prints a banner and one line per request, warns when no secret is set, stops on SIGTERM', async () => {
+    const tunnel = fakeTunnel();
+    const signals = fakeSignals();
+    const running = runCli(['tunnel', 'up', '--port', '0', '--domain', 'https://Fake-Tunnel-42.ngrok-free.dev/'], {
+      cwd,
+      env: { NGROK_AUTHTOKEN: TOKEN },
+      storeFactory: storeFactory(db),
+      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+    });
+    await signals.listening();
+    expect(tunnel.opened[0]!.domain).toBe('fake-tunnel-42.ngrok-free.dev');
+    await request(`${localUrl(tunnel)}/api/vapi/tools/bookClinicAppointment`, {
+      body: toolCallsMessage([{ id: 'b1', name: 'bookClinicAppointment', args: { appointmentDate: '2020-01-01', appointmentTime: '10:00', patientEmail: 'a@b.co', patientName: 'A' } }], { assistantId: 'asst-b' }),
+    });
+    signals.fire('SIGTERM');
+    const r = await running;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('voxctl receiver is up');
+    expect(r.stdout).toMatch(new RegExp(`Public URL +${PUBLIC}`));
+    expect(r.stdout).toMatch(new RegExp(`Webhook URL +${PUBLIC}/api/vapi/tools`));
+    expect(r.stdout).toMatch(/Local URL +http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.stdout).toMatch(/Orgs served +2 \(2 assistants\): Harbor Clinic, Sunrise Dental/);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}200 {2}tool-calls {2}bookClinicAppointment {2}Harbor Clinic {2}\d+ms {2}error: Wednesday, January 1, 2020 has already passed/m);
+    expect(r.stderr).toMatch(/VAPI_WEBHOOK_SECRET is not set: anyone/);
+    expect(r.stderr).toContain('Updated .env: added BACKEND_URL');
+    expect(r.stderr).toContain('SIGTERM received');
+    expect(readFileSync(path.join(cwd, '.env'), 'utf8')).toBe(`BACKEND_URL=${PUBLIC}\nWEBHOOK_URL=${PUBLIC}/api/vapi/tools\n`);
+  });
+
+  it('warns when .env.local or the environment shadows the URLs it wrote', async () => {
+    writeFileSync(path.join(cwd, '.env.local'), 'WEBHOOK_URL=https://stale.example.com/api/vapi/tools\n');
+    const tunnel = fakeTunnel();
+    const signals = fakeSignals();
+    const running = runCli(['tunnel', 'up', '--port', '0'], {
+      cwd,
+      env: { NGROK_AUTHTOKEN: TOKEN, BACKEND_URL: 'https://also-stale.example.com' },
+      storeFactory: storeFactory(db),
+      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+    });
+    await signals.listening();
+    signals.fire('SIGINT');
+    const r = await running;
+    expect(r.stderr).toContain('WEBHOOK_URL is also set in .env.local, which overrides .env');
+    expect(r.stderr).toContain('BACKEND_URL is also set in the environment, which overrides .env');
+  });
+
+  it('--no-tunnel runs the receiver alone and writes no env file', async () => {
+    const tunnel = fakeTunnel();
+    const signals = fakeSignals();
+    const running = runCli(['tunnel', 'up', '--no-tunnel', '--port', '0', '--json'], {
+      cwd,
+      env: {},
+      storeFactory: storeFactory(db),
+      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+    });
+    await signals.listening();
+    signals.fire('SIGINT');
+    const r = await running;
+    expect(r.exitCode).toBe(0);
+    expect(r.lines()[0]).toMatchObject({ event: 'ready', localUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), publicUrl: null, webhookUrl: null, env: null });
+    expect(tunnel.opened).toHaveLength(0);
+    expect(existsSync(path.join(cwd, '.env'))).toBe(false);
+  });
+
+  it('reports a session that drops and comes back, loudly, after the ready event', async () => {
+    const tunnel = fakeTunnel();
+    const signals = fakeSignals();
+    const running = runCli(['tunnel', 'up', '--port', '0', '--json'], {
+      cwd,
+      env: { NGROK_AUTHTOKEN: TOKEN },
+      storeFactory: storeFactory(db),
+      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+    });
+    await signals.listening();
+    tunnel.status('disconnected');
+    tunnel.status('connected');
+    signals.fire('SIGINT');
+    const r = await running;
+    const events = r.lines<{ event: string; status?: string }>().map((l) => [l.event, l.status]);
+    expect(events).toEqual([
+      ['ready', undefined],
+      ['tunnel', 'disconnected'],
+      ['tunnel', 'connected'],
+      ['stopped', undefined],
+    ]);
+    expect(r.stderr).toContain(`The ngrok session dropped: Vapi cannot reach ${PUBLIC} until it reconnects`);
+    expect(r.stderr).toContain('The ngrok session is back');
+  });
+
+  it('--sync without an injected runner runs the real `assistants sync` in-process against the new URL', async () => {
+    const fake = new FakeVapi();
+    const msw = createMswServer(...vapiHandlers(fake));
+    msw.listen();
+    try {
+      const tool = fake.addTool({ function: { name: 'bookClinicAppointment' }, server: { url: 'http://localhost:3001/api/vapi/tools/bookClinicAppointment' } });
+      const assistant = fake.addAssistant({ model: { provider: 'openai', model: 'gpt-4o', toolIds: [tool.id] }, server: { url: 'http://localhost:3001/api/vapi/tools' } });
+      // Re-link Sunrise Dental's inbound slot to an assistant the fake Vapi knows.
+      await sharedStore(db).linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: String(assistant.id) });
+      const tunnel = fakeTunnel();
+      const signals = fakeSignals();
+      const running = runCli(['tunnel', 'up', '--port', '0', '--sync', '--org', ORG_A, '--json'], {
+        cwd,
+        env: { NGROK_AUTHTOKEN: TOKEN, VAPI_PRIVATE_KEY: fake.apiKey, VAPI_BASE_URL: FAKE_VAPI_URL },
+        storeFactory: storeFactory(db),
+        services: { tunnelFactory: tunnel.factory, signals: signals.source },
+      });
+      await signals.listening();
+      // The assistant and its tool now point at the tunnel.
+      expect((fake.get('assistant', String(assistant.id))!.server as { url: string }).url).toBe(`${PUBLIC}/api/vapi/tools`);
+      expect((fake.get('tool', String(tool.id))!.server as { url: string }).url).toBe(`${PUBLIC}/api/vapi/tools/bookClinicAppointment`);
+      signals.fire('SIGINT');
+      const r = await running;
+      expect(r.exitCode).toBe(0);
+      const sync = r.lines<{ event: string; exitCode?: number; result?: { ok: boolean; webhookUrl: string; summary: Record<string, number> } }>()[1]!;
+      expect(sync).toMatchObject({ event: 'sync', exitCode: 0, result: { ok: true, webhookUrl: `${PUBLIC}/api/vapi/tools` } });
+      expect(sync.result!.summary).toMatchObject({ updated: 2, failed: 0, missing: 0 });
+      expect(r.stdout + r.stderr).not.toContain(fake.apiKey);
+      // The store survived the sub-command (it was lent, not closed).
+      expect((await sharedStore(db).listOrgs()).length).toBe(2);
+    } finally {
+      msw.close();
+    }
+  });
+
+  it('keeps serving when the sync fails, and says how to retry', async () => {
+    const tunnel = fakeTunnel();
+    const signals = fakeSignals();
+    const running = runCli(['tunnel', 'up', '--port', '0', '--sync', '--all-orgs', '--json'], {
+      cwd,
+      env: { NGROK_AUTHTOKEN: TOKEN },
+      storeFactory: storeFactory(db),
+      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+    });
+    await signals.listening();
+    expect((await request(`${localUrl(tunnel)}/healthz`, { method: 'GET' })).status).toBe(200);
+    signals.fire('SIGINT');
+    const r = await running;
+    expect(r.exitCode).toBe(0);
+    // No Vapi key: `assistants sync` fails with exit 4 and its own JSON error document.
+    expect(r.lines()[1]).toMatchObject({ event: 'sync', exitCode: 4, result: { ok: false, error: { code: 'credentials' } } });
+    expect(r.stderr).toContain(`assistants sync failed (exit 4)`);
+    expect(r.stderr).toContain(`voxctl assistants sync --all-orgs --url ${PUBLIC}/api/vapi/tools`);
+  });
+});
+
+describe('tunnel up failures', () => {
+  it('raises a tunnel failure before any env file is written, and frees the port', async () => {
+    writeFileSync(path.join(cwd, '.env'), ENV_BEFORE);
+    const tunnel = fakeTunnel(ngrokError(Object.assign(new Error(`authentication failed: Your authtoken: ${TOKEN}\n\nERR_NGROK_105`), { errorCode: 'ERR_NGROK_105' }), { authtoken: TOKEN }));
+    const r = await runCli(['tunnel', 'up', '--port', '0', '--json'], {
+      cwd,
+      env: { NGROK_AUTHTOKEN: TOKEN },
+      storeFactory: storeFactory(db),
+      services: { tunnelFactory: tunnel.factory, signals: fakeSignals().source },
+    });
+    expect(r.exitCode).toBe(4);
+    expect(r.json()).toEqual({
+      ok: false,
+      error: {
+        code: 'credentials',
+        message: 'ngrok rejected NGROK_AUTHTOKEN (ERR_NGROK_105): it is not a valid authtoken, or it was reset or revoked.',
+        hint: expect.stringContaining('https://dashboard.ngrok.com/get-started/your-authtoken'),
+        provider: 'ngrok',
+        ngrokCode: 'ERR_NGROK_105',
+      },
+    });
+    expect(r.stdout + r.stderr).not.toContain(TOKEN);
+    expect(readFileSync(path.join(cwd, '.env'), 'utf8')).toBe(ENV_BEFORE);
+    expect(await portClosed(localUrl(tunnel))).toBe(true);
+  });
+
+  it.each([
+    ['ERR_NGROK_4018', 4, /verified account/],
+    ['ERR_NGROK_326', 1, /refused the domain/],
+    ['ERR_NGROK_108', 1, /agent sessions/],
+    ['ERR_NGROK_334', 1, /already online/],
+  ])('maps %s to exit %i', async (code, exit, message) => {
+    const tunnel = fakeTunnel(ngrokError(Object.assign(new Error(`failed to start tunnel: something\n\n${code}`), { errorCode: code }), { domain: 'x.ngrok-free.dev' }));
+    const r = await runCli(['tunnel', 'up', '--port', '0'], {
+      cwd,
+      env: { NGROK_AUTHTOKEN: TOKEN },
+      storeFactory: storeFactory(db),
+      services: { tunnelFactory: tunnel.factory, signals: fakeSignals().source },
+    });
+    expect(r.exitCode).toBe(exit);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain(code);
+    expect(r.stderr).toMatch(/Hint: /);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(path.join(cwd, '.env'))).toBe(false);
+  });
+
+  it('without NGROK_AUTHTOKEN exits 4 before starting anything', async () => {
+    const r = await runCli(['tunnel', 'up', '--port', '0'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toContain('NGROK_AUTHTOKEN is not set, so ngrok cannot open a tunnel.');
+    expect(r.stderr).toContain('--no-tunnel');
+    expect(existsSync(path.join(cwd, '.voxctl'))).toBe(false);
+    expect(existsSync(path.join(cwd, '.env'))).toBe(false);
+  });
+
+  it('wraps the real ngrok SDK offline failure (which never names ngrok) in a message that does, exit 1', async () => {
+    writeFileSync(path.join(cwd, '.env'), ENV_BEFORE);
+    const started = Date.now();
+    const r = await runCli(['tunnel', 'up', '--port', '0'], { cwd, env: { NGROK_AUTHTOKEN: TOKEN }, storeFactory: storeFactory(db) });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/Error: Could not reach ngrok to open the tunnel \(failed to connect session/);
+    expect(r.stderr).toMatch(/Hint: Check your internet connection.*--no-tunnel/);
+    expect(r.stderr).not.toContain(TOKEN);
+    expect(readFileSync(path.join(cwd, '.env'), 'utf8')).toBe(ENV_BEFORE);
+  });
+
+  it('says which port is taken', async () => {
+    const blocker = http.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const r = await runCli(['tunnel', 'up', '--no-tunnel', '--port', String(port)], { cwd, env: {}, storeFactory: storeFactory(db) });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use.`);
+      expect(r.stderr).toContain('--port 0');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it.each([
+    [['--sync'], /--sync: needs --org <id> \(repeatable\) or --all-orgs/],
+    [['--org', ORG_A], /--org: only applies with --sync/],
+    [['--sync', '--all-orgs', '--org', ORG_A], /--all-orgs: cannot be combined with --org/],
+    [['--sync', '--all-orgs', '--no-tunnel'], /--sync: needs the public URL; drop --no-tunnel/],
+    [['--port', 'http'], /--port: must be a port number/],
+    [['--port', '70000'], /--port: must be a port number/],
+    [['--sync', '--org', 'acme'], /--org must be a uuid/],
+    [['--forward-to', 'ftp://x'], /--forward-to: "ftp:\/\/x" must be an http:\/\/ or https:\/\/ URL/],
+    [['--domain', 'not a domain'], /--domain "not a domain" is not a domain/],
+  ])('rejects %j as a usage error (exit 2, JSON document)', async (flags, message) => {
+    const r: CliResult = await runCli(['tunnel', 'up', ...flags, '--json'], { cwd, env: { NGROK_AUTHTOKEN: TOKEN }, storeFactory: storeFactory(db) });
+    expect(r.exitCode).toBe(2);
+    const doc = r.json<{ ok: boolean; error: { code: string; message: string } }>();
+    expect(doc.ok).toBe(false);
+    expect(doc.error.code).toBe('usage');
+    expect(doc.error.message).toMatch(message);
+  });
+});

@@ -1,0 +1,125 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openEventLog, type RequestEvent } from '../../src/webhook/event-log.js';
+import { Redactor } from '../../src/util/mask.js';
+import { runCli } from '../helpers/run-cli.js';
+import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
+
+const ORG = '0a000000-0000-4000-8000-00000000000a';
+const SECRET = 'whsec-logs-0123456789';
+
+let db: PGlite;
+let cwd: string;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db.close();
+});
+beforeEach(async () => {
+  await resetDb(db);
+  await sharedStore(db).addOrg({ id: ORG, name: 'Sunrise Dental' });
+  cwd = mkdtempSync(path.join(tmpdir(), 'voxctl-logs-'));
+});
+afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+const event = (i: number, over: Partial<RequestEvent> = {}): RequestEvent => ({
+  id: `ev-${i}`,
+  time: new Date(Date.UTC(2030, 2, 4, 9, 0, i)).toISOString(),
+  method: 'POST',
+  path: '/api/vapi/tools/bookClinicAppointment',
+  type: 'tool-calls',
+  tools: ['bookClinicAppointment'],
+  orgId: ORG,
+  assistantId: 'asst-a',
+  status: 200,
+  latencyMs: 3.2,
+  results: [{ toolCallId: `c${i}`, name: 'bookClinicAppointment', result: `Booked ${i}` }],
+  ...over,
+});
+
+async function writeEvents(events: RequestEvent[], opts: { maxBytes?: number } = {}) {
+  const log = openEventLog({ file: path.join(cwd, '.voxctl', 'events.ndjson'), redactor: new Redactor([SECRET]), ...opts });
+  for (const e of events) {
+    log.append(e);
+    await log.flush();
+  }
+  await log.close();
+}
+
+describe('webhook logs', () => {
+  it('prints one line per request, newest last, with org names', async () => {
+    await writeEvents([event(1), event(2, { status: 401, type: null, tools: [], orgId: null, results: undefined, error: 'Missing or wrong X-Vapi-Secret' })]);
+    const r = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d {2}200 {2}tool-calls {2}bookClinicAppointment {2}Sunrise Dental {2}3ms {2}Booked 1$/);
+    expect(lines[1]).toMatch(/401 {2}POST \/api\/vapi\/tools\/bookClinicAppointment {2}no org {2}3ms {2}Missing or wrong X-Vapi-Secret$/);
+  });
+
+  it('--json gives one document; -n limits; rotated files are read too', async () => {
+    await writeEvents(
+      Array.from({ length: 30 }, (_, i) => event(i)),
+      { maxBytes: 1500 },
+    );
+    const all = await runCli(['webhook', 'logs', '-n', '0', '--json'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    const doc = all.json<{ ok: boolean; file: string; events: RequestEvent[] }>();
+    expect(doc.ok).toBe(true);
+    expect(doc.file).toBe(path.join(cwd, '.voxctl', 'events.ndjson'));
+    // Three generations are kept (current + .1 .. .3); the oldest events were dropped.
+    expect(doc.events.length).toBeGreaterThan(10);
+    expect(doc.events.at(-1)!.id).toBe('ev-29');
+    const ids = doc.events.map((e) => Number(e.id.slice(3)));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const last = await runCli(['webhook', 'logs', '-n', '2', '--json'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    expect(last.json<{ events: RequestEvent[] }>().events.map((e) => e.id)).toEqual(['ev-28', 'ev-29']);
+  });
+
+  it('never shows a secret that reached the log', async () => {
+    await writeEvents([event(1, { results: [{ toolCallId: 'c', name: 'x', error: `bad ${SECRET}` }] })]);
+    const r = await runCli(['webhook', 'logs', '--json'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    expect(r.stdout).not.toContain(SECRET);
+    expect(r.stdout).toContain('whse…6789');
+  });
+
+  it('works while `tunnel up` holds the embedded store (org ids instead of names)', async () => {
+    await writeEvents([event(1)]);
+    // Another live process (our parent) holds the store lock, as a running `tunnel up` would.
+    writeFileSync(path.join(cwd, '.voxctl', 'store.lock'), JSON.stringify({ pid: process.ppid, command: 'voxctl tunnel up', since: new Date().toISOString() }));
+    const r = await runCli(['webhook', 'logs'], { cwd, env: {} });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/200 {2}tool-calls {2}bookClinicAppointment {2}0a000000 {2}3ms {2}Booked 1/);
+  });
+
+  it('says so when there is no log yet', async () => {
+    const r = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('No webhook requests logged yet');
+  });
+
+  it('--follow prints new requests until Ctrl-C, across a rotation', async () => {
+    await writeEvents([event(1)]);
+    const signals = new EventEmitter();
+    const running = runCli(['webhook', 'logs', '--follow', '--json'], { cwd, env: {}, storeFactory: storeFactory(db), services: { signals, logPollMs: 20 } });
+    while (signals.listenerCount('SIGINT') === 0) await new Promise((r) => setTimeout(r, 10));
+    const log = openEventLog({ file: path.join(cwd, '.voxctl', 'events.ndjson'), maxBytes: 700 });
+    for (let i = 2; i <= 6; i++) {
+      log.append(event(i));
+      await log.flush();
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    await log.close();
+    await new Promise((r) => setTimeout(r, 100));
+    signals.emit('SIGINT');
+    const r = await running;
+    expect(r.exitCode).toBe(0);
+    expect(r.lines<{ event: string; id: string }>().map((l) => `${l.event}:${l.id}`)).toEqual(['request:ev-1', 'request:ev-2', 'request:ev-3', 'request:ev-4', 'request:ev-5', 'request:ev-6']);
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+  });
+});
