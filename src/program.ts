@@ -27,6 +27,8 @@ Examples:
   $ voxctl assistants sync --all-orgs --dry-run
 `;
 
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
 type Action = (opts: Record<string, unknown>, args: string[], ctx: Context, cmd: Command) => Promise<number | void>;
 
 /** Root options every command accepts, wherever they appear on the command line. */
@@ -149,7 +151,7 @@ export function createProgram(ctx: Context): Command {
   );
 
   // assistants
-  const assistants = group('assistants', 'Point Vapi assistants, tools and phone numbers at your webhook');
+  const assistants = group('assistants', 'Create assistants and point them, their tools and phone numbers at your webhook');
   const selection = (c: Command) =>
     c
       .option('--org <id...>', 'organization id (repeatable)')
@@ -212,6 +214,32 @@ Examples:
         ),
     async () => (await import('./commands/assistants.js')).assistantsRestoreAction,
   );
+  define(
+    assistants,
+    'upsert',
+    "Create the org's assistant of a type on the first run, update it later (never a duplicate)",
+    (c) =>
+      c
+        .requiredOption('--org <id>', 'organization id')
+        .requiredOption('--type <type>', 'agent type, e.g. inbound, follow-up, outbound')
+        .option('--file <assistant.json>', 'assistant definition (default: templates/assistants/<type>.json)')
+        .option('--url <webhookUrl>', 'webhook base URL (default: WEBHOOK_URL); tools get <url>/<toolName>')
+        .option('--wait <seconds>', 'how long to wait for another run creating the same assistant', '90')
+        .addHelpText(
+          'after',
+          `
+Sets metadata.org_id, server.url and every function tool's server.url (plus X-Vapi-Secret when
+VAPI_WEBHOOK_SECRET is set). Racing runs create exactly one assistant: the others wait for it
+and update. Templates: inbound (receptionist), follow-up (caller), outbound (campaign).
+Strings in the file may use \${ORG_NAME}, \${ORG_ID}, \${AGENT_TYPE} and \${WEBHOOK_URL}.
+
+Examples:
+  $ voxctl assistants upsert --org <org-id> --type inbound
+  $ voxctl assistants upsert --org <org-id> --type follow-up --file assistants/marcy.json
+  $ voxctl assistants upsert --org <org-id> --type outbound --url https://x.ngrok-free.dev/api/vapi/tools --json`,
+        ),
+    async () => (await import('./commands/assistants-upsert.js')).assistantsUpsertAction,
+  );
 
   // db
   const db = group('db', 'The store schema');
@@ -228,6 +256,62 @@ Examples:
     'Create or update the embedded store',
     (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl db migrate\n  $ VOXCTL_DATA_DIR=/tmp/vox voxctl db migrate --json'),
     async () => (await import('./commands/db.js')).dbMigrateAction,
+  );
+
+  // init
+  define(
+    program,
+    'init',
+    'Set up a project: keys into .env.local (0600), the rest into .env, git ignores .env.local',
+    (c) =>
+      c
+        .option('--vapi-key <key>', 'Vapi private API key (- reads it from stdin)')
+        .option('--ngrok-token <token>', 'ngrok authtoken (- reads it from stdin)')
+        .option('--webhook-secret <secret>', 'shared secret for X-Vapi-Secret (default: a generated one)')
+        .option('--ngrok-domain <domain>', 'fixed ngrok domain, e.g. name.ngrok-free.dev')
+        .addOption(new Option('--store <kind>', 'where orgs and agents live').choices(['embedded', 'supabase']))
+        .option('--supabase-url <url>', 'Supabase project URL (selects the Supabase store)')
+        .option('--supabase-key <key>', 'Supabase service-role key (- reads it from stdin)')
+        .option('--backend-url <url>', 'public URL of your own backend (instead of an ngrok tunnel)')
+        .option('--vapi-base-url <url>', 'Vapi API base URL (default https://api.vapi.ai)')
+        .addHelpText(
+          'after',
+          `
+Asks only for what is missing, checking each answer; secrets are masked as you type. With --yes,
+--json or no TTY it never prompts: values come from flags or the environment (VAPI_PRIVATE_KEY,
+NGROK_AUTHTOKEN, SUPABASE_URL, …), and a missing one is a usage error naming its flag (exit 2).
+Without Supabase, the embedded store is created and migrated in .voxctl/.
+
+Examples:
+  $ voxctl init
+  $ VAPI_PRIVATE_KEY=… NGROK_AUTHTOKEN=… voxctl init --yes
+  $ echo "$SUPABASE_KEY" | voxctl init --yes --vapi-key "$VAPI_KEY" --ngrok-token "$NGROK" --supabase-url https://abcd.supabase.co --supabase-key -`,
+        ),
+    async () => (await import('./commands/init.js')).initAction,
+  );
+
+  // doctor
+  define(
+    program,
+    'doctor',
+    'Check secrets, webhook URLs, the store and your Vapi assistants for the common problems',
+    (c) =>
+      c.addHelpText(
+        'after',
+        `
+Checks: secrets only in .env.local (git-ignored, mode 0600), no secret in .env or tracked
+files, VAPI_WEBHOOK_SECRET set, NGROK_AUTHTOKEN well-formed, WEBHOOK_URL https, the store
+reachable and migrated, the Vapi key accepted, every assistant of an org on WEBHOOK_URL,
+metadata.org_id on every linked assistant, no duplicate assistants, no unlinked assistant
+claiming an org. Checks that need the network are skipped (not failed) offline or without a key.
+Exit 0 when every check passes, else 1.
+
+Examples:
+  $ voxctl doctor
+  $ voxctl doctor --json | jq '.checks[] | select(.ok | not)'
+  $ voxctl doctor --cwd ./clinic-project`,
+      ),
+    async () => (await import('./commands/doctor.js')).doctorAction,
   );
 
   // tunnel
@@ -262,7 +346,39 @@ Examples:
   );
 
   // webhook
-  const webhook = group('webhook', 'Inspect and test the webhook receiver');
+  const webhook = group('webhook', 'Test the webhook receiver, replay logged requests and read its log');
+  define(
+    webhook,
+    'test',
+    'Send a realistic Vapi tool call (or --event message) and check the answer',
+    (c) =>
+      c
+        .argument('[toolName]', 'tool to call: bookClinicAppointment, checkAvailability, cancelAppointment, or any function name')
+        .option('--org <id>', "send as this org's linked assistant")
+        .option('--assistant-id <id>', 'send as this Vapi assistant (message.call.assistantId); the store is not opened')
+        .option('--type <type>', 'with --org: which of its assistants (default: inbound, else the first)')
+        .option('--arg <key=value>', 'override an argument (repeatable); numbers, true/false, null and JSON are coerced; key:=json sends raw JSON', collect, [])
+        .option('--url <url>', 'the exact URL to post to (default: WEBHOOK_URL/<toolName>)')
+        .option('--local', 'start an in-process receiver on the embedded store and test against it (no account, no network)')
+        .addOption(new Option('--event <type>', 'send this message type instead of a tool call').choices(['status-update', 'end-of-call-report', 'assistant-request']))
+        .option('--timeout <seconds>', 'how long to wait for the answer (default: 20, assistant-request 7.5, as Vapi)')
+        .option('--string-args', 'send function.arguments as a JSON string (Vapi sends both forms)')
+        .option('--dry-run', 'print the message instead of sending it')
+        .addHelpText(
+          'after',
+          `
+Checks the answer as Vapi reads it: HTTP 200, a "results" entry with the same toolCallId, and a
+string "result" or "error". Exit 0 on a result, 1 on an error result or a malformed answer.
+Adds X-Vapi-Secret when VAPI_WEBHOOK_SECRET is set. Templates live in templates/payloads/.
+
+Examples:
+  $ voxctl webhook test bookClinicAppointment --local
+  $ voxctl webhook test bookClinicAppointment --org <org-id> --arg appointmentTime=14:30 --arg patientName="Ann Lee"
+  $ voxctl webhook test --event end-of-call-report --url https://example.com/api/vapi/tools --json`,
+        ),
+    async () => (await import('./commands/webhook.js')).webhookTestAction,
+  );
+
   define(
     webhook,
     'logs',

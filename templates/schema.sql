@@ -1,4 +1,4 @@
--- voxctl schema (version 2).
+-- voxctl schema (version 3).
 -- Apply to Supabase with the SQL editor or `psql "$DATABASE_URL" -f schema.sql`
 -- (print it with `voxctl db schema`); the embedded store applies it itself (`voxctl db migrate`).
 -- Idempotent: safe to run again.
@@ -209,6 +209,107 @@ begin
   return v_count > 0;
 end $$;
 
+-- Version 3: claims on agent slots. `assistants upsert` claims (org, type) before it creates a
+-- Vapi assistant, so racing runs create exactly one; the others wait for its id. A claim
+-- expires, so a run that died cannot block its slot for ever (the next run also finds what it
+-- may have created in Vapi by its metadata, so nothing is duplicated).
+create table if not exists agent_claims (
+  org_id     uuid not null references organizations(id) on delete cascade,
+  type       text not null check (type ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+  claim_id   uuid not null,
+  holder     text not null default '' check (length(holder) <= 200),
+  claimed_at timestamptz not null default now(),
+  expires_at timestamptz not null,
+  primary key (org_id, type)
+);
+alter table agent_claims enable row level security;
+
+-- Claims the slot unless it is linked (to an assistant other than p_replace_assistant) or held by
+-- a live claim. An expired claim, our own, or the one named by p_take_over (its holder is known
+-- to be dead) is taken over. Answers {"status":"linked","assistantId"}, {"status":"claimed",…}
+-- or {"status":"busy","claimId","holder","claimedAt","expiresAt"}.
+create or replace function voxctl_claim_agent_slot(
+  p_org_id uuid, p_type text, p_claim_id uuid, p_holder text, p_ttl_seconds integer,
+  p_replace_assistant text default null, p_take_over uuid default null
+) returns jsonb
+language plpgsql
+set search_path = public, pg_temp
+as $$
+declare
+  v_assistant text;
+  v_claim agent_claims%rowtype;
+begin
+  if not exists (select 1 from organizations where id = p_org_id) then
+    raise exception 'organization % does not exist', p_org_id using errcode = 'P0002';
+  end if;
+  select vapi_assistant_id into v_assistant from agents where org_id = p_org_id and type = p_type;
+  if v_assistant is not null and v_assistant is distinct from p_replace_assistant then
+    return jsonb_build_object('status', 'linked', 'assistantId', v_assistant);
+  end if;
+
+  insert into agent_claims as c (org_id, type, claim_id, holder, expires_at)
+  values (p_org_id, p_type, p_claim_id, left(coalesce(p_holder, ''), 200), now() + make_interval(secs => p_ttl_seconds))
+  on conflict (org_id, type) do update
+     set claim_id = excluded.claim_id, holder = excluded.holder, claimed_at = now(), expires_at = excluded.expires_at
+   where c.expires_at <= now() or c.claim_id = excluded.claim_id or c.claim_id = p_take_over;
+
+  select * into v_claim from agent_claims where org_id = p_org_id and type = p_type;
+  if v_claim.claim_id is distinct from p_claim_id then
+    return jsonb_build_object('status', 'busy', 'claimId', v_claim.claim_id, 'holder', v_claim.holder,
+                              'claimedAt', v_claim.claimed_at, 'expiresAt', v_claim.expires_at);
+  end if;
+  -- A racer may have linked the slot between our first look and the claim: look again.
+  select vapi_assistant_id into v_assistant from agents where org_id = p_org_id and type = p_type;
+  if v_assistant is not null and v_assistant is distinct from p_replace_assistant then
+    delete from agent_claims where org_id = p_org_id and type = p_type and claim_id = p_claim_id;
+    return jsonb_build_object('status', 'linked', 'assistantId', v_assistant);
+  end if;
+  return jsonb_build_object('status', 'claimed', 'expiresAt', v_claim.expires_at);
+end $$;
+
+-- Extends a claim we still hold; false when it was taken over (do not create anything then).
+create or replace function voxctl_renew_agent_claim(p_org_id uuid, p_type text, p_claim_id uuid, p_ttl_seconds integer)
+returns boolean
+language plpgsql
+set search_path = public, pg_temp
+as $$
+begin
+  update agent_claims set expires_at = now() + make_interval(secs => p_ttl_seconds)
+   where org_id = p_org_id and type = p_type and claim_id = p_claim_id;
+  return found;
+end $$;
+
+-- Links the slot to the assistant the claim holder created and drops the claim, in one
+-- transaction. {"status":"lost"} when the claim is no longer ours (nothing written).
+create or replace function voxctl_complete_agent_claim(p_org_id uuid, p_type text, p_claim_id uuid, p_assistant_id text)
+returns jsonb
+language plpgsql
+set search_path = public, pg_temp
+as $$
+declare v_holder uuid;
+begin
+  select claim_id into v_holder from agent_claims where org_id = p_org_id and type = p_type for update;
+  if v_holder is distinct from p_claim_id then
+    return jsonb_build_object('status', 'lost', 'claimId', v_holder);
+  end if;
+  insert into agents (org_id, type, vapi_assistant_id) values (p_org_id, p_type, p_assistant_id)
+  on conflict (org_id, type) do update set vapi_assistant_id = excluded.vapi_assistant_id
+  where agents.vapi_assistant_id is distinct from excluded.vapi_assistant_id;
+  delete from agent_claims where org_id = p_org_id and type = p_type;
+  return jsonb_build_object('status', 'linked', 'assistantId', p_assistant_id);
+end $$;
+
+-- Gives up a claim (the create failed); true when it was still ours.
+create or replace function voxctl_release_agent_claim(p_org_id uuid, p_type text, p_claim_id uuid)
+returns boolean
+language plpgsql
+set search_path = public, pg_temp
+as $$
+begin
+  delete from agent_claims where org_id = p_org_id and type = p_type and claim_id = p_claim_id;
+  return found;
+end $$;
+
 -- On Supabase, only the service role may call these functions.
 do $$
 begin
@@ -216,6 +317,10 @@ begin
     revoke execute on function voxctl_import_agents(jsonb) from public, anon, authenticated;
     revoke execute on function voxctl_book_slot(uuid, timestamptz, text, text, text) from public, anon, authenticated;
     revoke execute on function voxctl_cancel_appointment(uuid, text, timestamptz) from public, anon, authenticated;
+    revoke execute on function voxctl_claim_agent_slot(uuid, text, uuid, text, integer, text, uuid) from public, anon, authenticated;
+    revoke execute on function voxctl_renew_agent_claim(uuid, text, uuid, integer) from public, anon, authenticated;
+    revoke execute on function voxctl_complete_agent_claim(uuid, text, uuid, text) from public, anon, authenticated;
+    revoke execute on function voxctl_release_agent_claim(uuid, text, uuid) from public, anon, authenticated;
   end if;
 end $$;
 
@@ -226,7 +331,7 @@ declare
   f regprocedure;
 begin
   if exists (select 1 from pg_roles where rolname = 'service_role') then
-    grant select, insert, update, delete on organizations, agents, contacts, appointments, voxctl_schema to service_role;
+    grant select, insert, update, delete on organizations, agents, contacts, appointments, agent_claims, voxctl_schema to service_role;
     for f in
       select p.oid::regprocedure from pg_proc p
        where p.pronamespace = 'public'::regnamespace and p.proname like 'voxctl\_%' and p.prorettype <> 'trigger'::regtype
@@ -236,4 +341,4 @@ begin
   end if;
 end $$;
 
-insert into voxctl_schema (version) values (2) on conflict (version) do nothing;
+insert into voxctl_schema (version) values (3) on conflict (version) do nothing;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { UsageError } from '../errors.js';
+import { UsageError, type VoxError } from '../errors.js';
 import { withDbErrors } from './db-errors.js';
 import { acquireDirLock } from './lock.js';
 import { readSchemaSql, SCHEMA_VERSION } from './schema.js';
@@ -14,6 +14,8 @@ import type {
   ImportRow,
   NewOrg,
   Org,
+  SlotClaim,
+  SlotClaimRequest,
   Store,
 } from './types.js';
 import { assistantTaken, isUuid, unknownOrg } from './validate.js';
@@ -40,6 +42,20 @@ function toAgent(r: Row): Agent {
     vapiAssistantId: String(r.vapi_assistant_id),
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
+  };
+}
+
+/** The claim function's jsonb answer as a SlotClaim. */
+export function toSlotClaim(res: Record<string, unknown>): SlotClaim {
+  if (res.status === 'linked') return { status: 'linked', assistantId: String(res.assistantId) };
+  const time = (v: unknown) => new Date(String(v)).toISOString();
+  if (res.status === 'claimed') return { status: 'claimed', expiresAt: time(res.expiresAt) };
+  return {
+    status: 'busy',
+    claimId: String(res.claimId),
+    holder: String(res.holder ?? ''),
+    claimedAt: time(res.claimedAt),
+    expiresAt: time(res.expiresAt),
   };
 }
 
@@ -221,6 +237,64 @@ export class PgliteStore implements Store {
       ]),
     );
     return Boolean(r.rows[0]?.ok);
+  }
+
+  async claimAgentSlot(req: SlotClaimRequest): Promise<SlotClaim> {
+    if (!isUuid(req.orgId)) throw unknownOrg(req.orgId);
+    try {
+      const r = await withDbErrors({ orgId: req.orgId }, () =>
+        this.db.query<{ res: Record<string, unknown> }>(
+          'select voxctl_claim_agent_slot($1::uuid, $2, $3::uuid, $4, $5::integer, $6, $7::uuid) as res',
+          [req.orgId, req.type, req.claimId, req.holder, Math.ceil(req.ttlSeconds), req.replaceAssistantId ?? null, req.takeOverClaimId ?? null],
+        ),
+      );
+      return toSlotClaim(r.rows[0]!.res);
+    } catch (e) {
+      throw (e as VoxError).code === 'not_found' ? unknownOrg(req.orgId) : e;
+    }
+  }
+
+  async renewAgentClaim(req: { orgId: string; type: string; claimId: string; ttlSeconds: number }): Promise<boolean> {
+    const r = await this.db.query<{ ok: boolean }>('select voxctl_renew_agent_claim($1::uuid, $2, $3::uuid, $4::integer) as ok', [
+      req.orgId,
+      req.type,
+      req.claimId,
+      Math.ceil(req.ttlSeconds),
+    ]);
+    return Boolean(r.rows[0]?.ok);
+  }
+
+  async completeAgentClaim(req: { orgId: string; type: string; claimId: string; assistantId: string }): Promise<{ status: 'linked' | 'lost' }> {
+    try {
+      const r = await withDbErrors({ orgId: req.orgId, assistantId: req.assistantId }, () =>
+        this.db.query<{ res: { status: string } }>('select voxctl_complete_agent_claim($1::uuid, $2, $3::uuid, $4) as res', [
+          req.orgId,
+          req.type,
+          req.claimId,
+          req.assistantId,
+        ]),
+      );
+      return { status: r.rows[0]!.res.status === 'linked' ? 'linked' : 'lost' };
+    } catch (e) {
+      if ((e as VoxError).code === 'conflict') {
+        const other = await this.findAgentByAssistantId(req.assistantId);
+        if (other) throw assistantTaken(req.assistantId, other);
+      }
+      throw e;
+    }
+  }
+
+  async releaseAgentClaim(req: { orgId: string; type: string; claimId: string }): Promise<void> {
+    await this.db.query('select voxctl_release_agent_claim($1::uuid, $2, $3::uuid)', [req.orgId, req.type, req.claimId]);
+  }
+
+  async schemaVersion(): Promise<number | null> {
+    const has = await this.db.query<{ ok: boolean }>(
+      `select exists (select 1 from information_schema.tables where table_name = 'voxctl_schema') as ok`,
+    );
+    if (!has.rows[0]?.ok) return null;
+    const v = await this.db.query<{ v: number | null }>('select max(version) as v from voxctl_schema');
+    return v.rows[0]?.v ?? null;
   }
 
   async close(): Promise<void> {

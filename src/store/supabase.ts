@@ -17,6 +17,8 @@ import type {
   ImportRow,
   NewOrg,
   Org,
+  SlotClaim,
+  SlotClaimRequest,
   Store,
 } from './types.js';
 import { assistantTaken, isUuid, unknownOrg } from './validate.js';
@@ -344,6 +346,91 @@ export class SupabaseStore implements Store {
       { orgId: req.orgId },
     );
     return ok === true;
+  }
+
+  // ---- agent slot claims (assistants upsert) ----------------------------------------------
+
+  async claimAgentSlot(req: SlotClaimRequest): Promise<SlotClaim> {
+    if (!isUuid(req.orgId)) throw unknownOrg(req.orgId);
+    const res = (await this.run(
+      'claim the agent slot',
+      this.client.rpc('voxctl_claim_agent_slot', {
+        p_org_id: req.orgId,
+        p_type: req.type,
+        p_claim_id: req.claimId,
+        p_holder: req.holder,
+        p_ttl_seconds: Math.ceil(req.ttlSeconds),
+        p_replace_assistant: req.replaceAssistantId ?? null,
+        p_take_over: req.takeOverClaimId ?? null,
+      }),
+      { orgId: req.orgId },
+    ).catch((e: VoxError) => {
+      throw e.code === 'not_found' ? unknownOrg(req.orgId) : e;
+    })) as Row | null;
+    if (!res || typeof res.status !== 'string') {
+      throw new ApiError('Supabase answered the slot claim with an unexpected result.', { hint: SCHEMA_HINT });
+    }
+    if (res.status === 'linked') return { status: 'linked', assistantId: String(res.assistantId) };
+    if (res.status === 'claimed') return { status: 'claimed', expiresAt: iso(res.expiresAt) };
+    return { status: 'busy', claimId: String(res.claimId), holder: String(res.holder ?? ''), claimedAt: iso(res.claimedAt), expiresAt: iso(res.expiresAt) };
+  }
+
+  async renewAgentClaim(req: { orgId: string; type: string; claimId: string; ttlSeconds: number }): Promise<boolean> {
+    const ok = await this.run(
+      'renew the agent slot claim',
+      this.client.rpc('voxctl_renew_agent_claim', {
+        p_org_id: req.orgId,
+        p_type: req.type,
+        p_claim_id: req.claimId,
+        p_ttl_seconds: Math.ceil(req.ttlSeconds),
+      }),
+      { orgId: req.orgId },
+    );
+    return ok === true;
+  }
+
+  async completeAgentClaim(req: { orgId: string; type: string; claimId: string; assistantId: string }): Promise<{ status: 'linked' | 'lost' }> {
+    try {
+      const res = (await this.run(
+        'link the new assistant',
+        this.client.rpc('voxctl_complete_agent_claim', {
+          p_org_id: req.orgId,
+          p_type: req.type,
+          p_claim_id: req.claimId,
+          p_assistant_id: req.assistantId,
+        }),
+        { orgId: req.orgId, assistantId: req.assistantId },
+      )) as Row | null;
+      return { status: res?.status === 'linked' ? 'linked' : 'lost' };
+    } catch (e) {
+      if ((e as VoxError).code === 'conflict') {
+        const other = await this.findAgentByAssistantId(req.assistantId);
+        if (other) throw assistantTaken(req.assistantId, other);
+      }
+      throw e;
+    }
+  }
+
+  async releaseAgentClaim(req: { orgId: string; type: string; claimId: string }): Promise<void> {
+    await this.run(
+      'release the agent slot claim',
+      this.client.rpc('voxctl_release_agent_claim', { p_org_id: req.orgId, p_type: req.type, p_claim_id: req.claimId }),
+      { orgId: req.orgId },
+    );
+  }
+
+  async schemaVersion(): Promise<number | null> {
+    this.assertOpen();
+    const q = this.client.from('voxctl_schema').select('version').order('version', { ascending: false }).limit(1);
+    q.retry(this.retry);
+    const res = (await q) as PgResponse<Row[]>;
+    if (res.error) {
+      const err = this.toStoreError('read the schema version', res);
+      if (err.code === 'schema_missing') return null;
+      throw err;
+    }
+    const v = res.data?.[0]?.version;
+    return typeof v === 'number' ? v : v === undefined ? null : Number(v);
   }
 
   async close(): Promise<void> {

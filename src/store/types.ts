@@ -86,9 +86,49 @@ export interface Store {
   /** Cancels the contact's booked appointment at that start; false when there is none. */
   cancelAppointment(req: { orgId: string; email: string; startsAt: string }): Promise<boolean>;
 
+  /**
+   * Claims the (org, type) slot before a Vapi assistant is created for it, so racing creators
+   * make exactly one. `linked`: the slot already has an assistant (other than
+   * `replaceAssistantId`); `claimed`: it is ours until `expiresAt`; `busy`: another live claim
+   * holds it. An expired claim, or the one named by `takeOverClaimId`, is taken over.
+   * Unknown org → NotFoundError.
+   */
+  claimAgentSlot(req: SlotClaimRequest): Promise<SlotClaim>;
+  /** Extends our claim; false when it is no longer ours (it expired and was taken over). */
+  renewAgentClaim(req: { orgId: string; type: string; claimId: string; ttlSeconds: number }): Promise<boolean>;
+  /**
+   * Links the slot to the assistant we created and drops our claim, atomically. `lost`: the claim
+   * is no longer ours and nothing was written. The assistant linked elsewhere → ConflictError.
+   */
+  completeAgentClaim(req: { orgId: string; type: string; claimId: string; assistantId: string }): Promise<{ status: 'linked' | 'lost' }>;
+  /** Gives our claim up (creating failed). */
+  releaseAgentClaim(req: { orgId: string; type: string; claimId: string }): Promise<void>;
+
+  /** The schema version the store has (null: no voxctl schema at all), for `voxctl doctor`. */
+  schemaVersion(): Promise<number | null>;
+
   /** Closes connections / the embedded database. Safe to call twice. */
   close(): Promise<void>;
 }
+
+export interface SlotClaimRequest {
+  orgId: string;
+  type: string;
+  /** A fresh uuid per run. */
+  claimId: string;
+  /** Who holds it, e.g. `voxctl@host:pid`, shown to the runs that wait. */
+  holder: string;
+  ttlSeconds: number;
+  /** The linked assistant is gone from Vapi: claim the slot to replace it. */
+  replaceAssistantId?: string | undefined;
+  /** A claim whose holder is known to be dead: take it over now instead of waiting for expiry. */
+  takeOverClaimId?: string | undefined;
+}
+
+export type SlotClaim =
+  | { status: 'linked'; assistantId: string }
+  | { status: 'claimed'; expiresAt: string }
+  | { status: 'busy'; claimId: string; holder: string; claimedAt: string; expiresAt: string };
 
 export interface BookSlotRequest {
   orgId: string;

@@ -12,11 +12,27 @@ export interface AskOptions {
   secret?: boolean;
 }
 
+export interface SelectChoice<T extends string> {
+  value: T;
+  name: string;
+  description?: string;
+}
+
+export interface SelectOptions<T extends string> {
+  message: string;
+  /** The flag a non-interactive run passes instead; named in the error. */
+  flag: string;
+  choices: Array<SelectChoice<T>>;
+  default?: T | undefined;
+}
+
 export interface Prompter {
   /** True when prompts are shown (TTY, not CI, no --yes, no VOXCTL_NO_PROMPT). */
   readonly interactive: boolean;
   ask(opts: AskOptions): Promise<string>;
   confirm(opts: { message: string; flag: string; default?: boolean }): Promise<boolean>;
+  /** One of `choices`; non-interactive: the default, else a UsageError naming the flag. */
+  select<T extends string>(opts: SelectOptions<T>): Promise<T>;
 }
 
 /**
@@ -58,6 +74,20 @@ export function createPrompter(io: IoStreams, interactive: boolean): Prompter {
       const { confirm } = await import('@inquirer/prompts');
       try {
         return await confirm({ message: opts.message, default: opts.default ?? false }, context);
+      } catch (e) {
+        throw cancelled(e);
+      }
+    },
+    async select<T extends string>(opts: SelectOptions<T>): Promise<T> {
+      if (!interactive) {
+        if (opts.default !== undefined) return opts.default;
+        throw new UsageError(`Missing choice: ${opts.message.replace(/[:?]\s*$/, '')}.`, {
+          hint: `Pass ${opts.flag} (prompts are off: no TTY, CI, or --yes).`,
+        });
+      }
+      const { select } = await import('@inquirer/prompts');
+      try {
+        return await select<T>({ message: opts.message, choices: opts.choices, default: opts.default }, context);
       } catch (e) {
         throw cancelled(e);
       }

@@ -8,6 +8,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
 import type { ImportRow, Store } from '../../src/store/types.js';
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { resetDb } from '../helpers/store.js';
 
 export interface StoreHarness {
@@ -344,6 +345,84 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
         const again = await store.bookSlot({ orgId: ORG_A, startsAt: SLOT, email: 'bob@example.com', name: 'Bob' });
         expect(again.status).toBe('booked');
         expect(await store.listBookedStarts(ORG_A, SLOT, '2030-01-08T00:00:00.000Z')).toEqual([SLOT]);
+      });
+    });
+
+    describe('agent slot claims', () => {
+      const T = 'inbound';
+      const claim = (claimId: string, extra: Partial<Parameters<Store['claimAgentSlot']>[0]> = {}) =>
+        store.claimAgentSlot({ orgId: ORG_A, type: T, claimId, holder: `test:${claimId.slice(0, 8)}`, ttlSeconds: 60, ...extra });
+      const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+      beforeEach(seedOrgs);
+
+      it('gives the slot to exactly one of many concurrent claimers; the others see who holds it', async () => {
+        const ids = Array.from({ length: 8 }, (_, i) => id(i + 1));
+        const results = await Promise.all(ids.map((c) => claim(c)));
+        const won = results.map((r, i) => (r.status === 'claimed' ? ids[i] : null)).filter(Boolean);
+        expect(won).toHaveLength(1);
+        for (const r of results) {
+          if (r.status === 'busy') expect(r).toEqual({ status: 'busy', claimId: won[0], holder: `test:${won[0]!.slice(0, 8)}`, claimedAt: expect.stringMatching(isoRe), expiresAt: expect.stringMatching(isoRe) });
+          else expect(r).toEqual({ status: 'claimed', expiresAt: expect.stringMatching(isoRe) });
+        }
+      });
+
+      it('answers linked once the holder completes, and drops the claim', async () => {
+        expect(await claim(id(1))).toMatchObject({ status: 'claimed' });
+        expect(await store.completeAgentClaim({ orgId: ORG_A, type: T, claimId: id(1), assistantId: 'asst-1' })).toEqual({ status: 'linked' });
+        expect(await claim(id(2))).toEqual({ status: 'linked', assistantId: 'asst-1' });
+        expect((await store.listAgents({ orgId: ORG_A })).map((a) => a.vapiAssistantId)).toEqual(['asst-1']);
+        expect(await count('agent_claims')).toBe(0);
+      });
+
+      it('takes over an expired claim; the old holder can neither renew nor complete it', async () => {
+        expect(await claim(id(1), { ttlSeconds: 0 })).toMatchObject({ status: 'claimed' });
+        expect(await claim(id(2))).toMatchObject({ status: 'claimed' });
+        expect(await store.renewAgentClaim({ orgId: ORG_A, type: T, claimId: id(1), ttlSeconds: 60 })).toBe(false);
+        expect(await store.completeAgentClaim({ orgId: ORG_A, type: T, claimId: id(1), assistantId: 'asst-dead' })).toEqual({ status: 'lost' });
+        expect(await store.listAgents({ orgId: ORG_A })).toEqual([]);
+      });
+
+      it('takes over a live claim only when named (its holder is known to be dead)', async () => {
+        await claim(id(1));
+        expect(await claim(id(2), { takeOverClaimId: id(9) })).toMatchObject({ status: 'busy', claimId: id(1) });
+        expect(await claim(id(3), { takeOverClaimId: id(1) })).toMatchObject({ status: 'claimed' });
+      });
+
+      it('renews and releases only its own claim', async () => {
+        await claim(id(1), { ttlSeconds: 5 });
+        expect(await store.renewAgentClaim({ orgId: ORG_A, type: T, claimId: id(1), ttlSeconds: 600 })).toBe(true);
+        const left = (await h.db.query<{ s: number }>('select extract(epoch from expires_at - now())::int as s from agent_claims')).rows[0]!.s;
+        expect(left).toBeGreaterThan(500);
+        await store.releaseAgentClaim({ orgId: ORG_A, type: T, claimId: id(2) });
+        expect(await claim(id(3))).toMatchObject({ status: 'busy' });
+        await store.releaseAgentClaim({ orgId: ORG_A, type: T, claimId: id(1) });
+        expect(await claim(id(3))).toMatchObject({ status: 'claimed' });
+      });
+
+      it('claims a linked slot only to replace the named assistant (gone from Vapi)', async () => {
+        await store.linkAgent({ orgId: ORG_A, type: T, vapiAssistantId: 'asst-gone' });
+        expect(await claim(id(1))).toEqual({ status: 'linked', assistantId: 'asst-gone' });
+        expect(await claim(id(1), { replaceAssistantId: 'asst-gone' })).toMatchObject({ status: 'claimed' });
+        await store.completeAgentClaim({ orgId: ORG_A, type: T, claimId: id(1), assistantId: 'asst-new' });
+        expect((await store.listAgents({ orgId: ORG_A }))[0]!.vapiAssistantId).toBe('asst-new');
+      });
+
+      it('refuses an unknown org, and an assistant already linked to another slot (nothing written)', async () => {
+        const e = await thrown(() => store.claimAgentSlot({ orgId: MISSING, type: T, claimId: id(1), holder: 'x', ttlSeconds: 60 }));
+        expect(e).toBeInstanceOf(NotFoundError);
+        expect(e.message).toBe(`Organization ${MISSING} does not exist.`);
+        await store.linkAgent({ orgId: ORG_B, type: 'outbound', vapiAssistantId: 'asst-taken' });
+        await claim(id(2));
+        const c = await thrown(() => store.completeAgentClaim({ orgId: ORG_A, type: T, claimId: id(2), assistantId: 'asst-taken' }));
+        expect(c).toBeInstanceOf(ConflictError);
+        expect(c.message).toContain(`already linked to org ${ORG_B} (type outbound)`);
+        expect(await store.listAgents({ orgId: ORG_A })).toEqual([]);
+        expect(await count('agent_claims')).toBe(1);
+      });
+
+      it('reports the schema version', async () => {
+        expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
       });
     });
   });

@@ -1,0 +1,115 @@
+/**
+ * `voxctl doctor`: the security checklist and common-issue checks. Exit 0 when every check
+ * passes (skipped ones included), else 1. `--json`: {"ok","checks":[{"id","ok","message","hint"}]}
+ * (skipped checks also carry "skipped": true).
+ */
+import type { Context } from '../context.js';
+import { ExitCode, isVoxError, type VoxError } from '../errors.js';
+import {
+  checkAssistantUrls,
+  checkConfig,
+  checkDuplicates,
+  checkEnvLocalIgnored,
+  checkEnvLocalMode,
+  checkNgrokToken,
+  checkOrgMetadata,
+  checkSecretsLocation,
+  checkSecretsUntracked,
+  checkStore,
+  checkUnlinkedClaims,
+  checkVapiKey,
+  checkWebhookSecret,
+  checkWebhookUrl,
+  systemGit,
+  type CheckResult,
+  type DoctorInput,
+  type GitRunner,
+} from '../doctor/checks.js';
+
+export async function doctorAction(_raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
+  const projectEnv = ctx.projectEnv();
+  let settings = null;
+  let settingsError: VoxError | null = null;
+  try {
+    settings = ctx.settings();
+  } catch (e) {
+    if (!isVoxError(e)) throw e;
+    settingsError = e;
+  }
+  const input: DoctorInput = {
+    cwd: ctx.cwd,
+    projectEnv,
+    settings,
+    settingsError,
+    git: ctx.service<GitRunner>('git') ?? systemGit(ctx.cwd),
+    store: () => ctx.store(),
+    // Its own client: a quick check should not spend seconds retrying when offline.
+    vapi: async () => {
+      const s = ctx.settings();
+      const { createVapiClient } = await import('../vapi/client.js');
+      return createVapiClient({
+        baseURL: s.vapiBaseUrl,
+        apiKey: s.vapiKey ?? '',
+        redactor: ctx.redactor,
+        log: (m) => ctx.ui.debug(m),
+        retry: { maxAttempts: 2, baseDelayMs: 250 },
+        timeoutMs: 10_000,
+      });
+    },
+  };
+
+  const spinner = await ctx.spinner('Checking…');
+  spinner.start();
+  const checks: CheckResult[] = [];
+  checks.push(checkConfig(input));
+  checks.push(await checkSecretsLocation(input));
+  checks.push(await checkEnvLocalIgnored(input));
+  checks.push(await checkEnvLocalMode(input));
+  checks.push(await checkSecretsUntracked(input));
+  checks.push(checkWebhookSecret(input));
+  checks.push(checkNgrokToken(input));
+  checks.push(checkWebhookUrl(input));
+  spinner.text = 'Checking the store and Vapi…';
+  const [store, vapi] = await Promise.all([checkStore(input), checkVapiKey(input)]);
+  checks.push(store.result, vapi.result);
+  const remote = { store: store.state, vapi: vapi.state };
+  checks.push(await checkAssistantUrls(input, remote).catch((e: unknown) => failedCheck('assistants-webhook-url', e)));
+  checks.push(checkOrgMetadata(remote));
+  checks.push(checkDuplicates(remote));
+  checks.push(checkUnlinkedClaims(remote));
+  spinner.stop();
+
+  const ok = checks.every((c) => c.ok);
+  if (ctx.flags.json) {
+    ctx.ui.jsonDoc({
+      ok,
+      checks: checks.map((c) => ({ id: c.id, ok: c.ok, ...(c.skipped ? { skipped: true } : {}), message: c.message, hint: c.hint })),
+    });
+  } else {
+    render(ctx, checks);
+  }
+  return ok ? ExitCode.ok : ExitCode.failure;
+}
+
+function failedCheck(id: string, e: unknown): CheckResult {
+  const err = e as VoxError;
+  if (isVoxError(e) && e.code === 'network') return { id, ok: true, skipped: true, message: `skipped: ${err.message}`, hint: null };
+  return { id, ok: false, message: err.message, hint: err.hint ?? 'Re-run with --debug.' };
+}
+
+function render(ctx: Context, checks: CheckResult[]): void {
+  const t = ctx.theme;
+  const width = Math.max(...checks.map((c) => c.id.length));
+  for (const c of checks) {
+    const mark = c.skipped ? t.dim('–') : c.ok ? t.green('✓') : t.red('✗');
+    const text = c.skipped ? t.dim(c.message) : c.message;
+    ctx.ui.line(`${mark} ${c.id.padEnd(width)}  ${text}`);
+    if (!c.ok && c.hint) ctx.ui.line(`  ${' '.repeat(width)}  ${t.dim('→')} ${c.hint}`);
+  }
+  const failed = checks.filter((c) => !c.ok).length;
+  const skipped = checks.filter((c) => c.skipped).length;
+  const passed = checks.length - failed - skipped;
+  ctx.ui.line();
+  const summary = `${passed} passed, ${failed} failed, ${skipped} skipped`;
+  ctx.ui.line(failed ? t.red(summary) : t.green(summary));
+}

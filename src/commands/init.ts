@@ -1,0 +1,254 @@
+/**
+ * `voxctl init`: set a project up. Asks (inquirer, secrets masked) only for what is missing,
+ * validating each answer; with --yes or no TTY it takes flags and the environment and never
+ * prompts. Secrets go to .env.local (0600) and the rest to .env through the env-file writer; git
+ * is made to ignore .env.local; the embedded store is created and migrated when no Supabase is
+ * configured.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { SETTINGS, type SettingName } from '../config/env.js';
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import { systemGit, type GitRunner } from '../doctor/checks.js';
+import { describeEnvChanges, writeProjectSettings, type EnvFileReport } from '../envfile/write.js';
+import {
+  validateBackendUrl,
+  validateHttpUrl,
+  validateNgrokDomain,
+  validateNgrokToken,
+  validateSupabaseKey,
+  validateSupabaseUrl,
+  validateVapiKey,
+  validateWebhookSecret,
+  type Validator,
+} from '../init/values.js';
+import { parseOptions } from './options.js';
+
+const schema = z.object({
+  vapiKey: z.string().optional(),
+  vapiBaseUrl: z.string().optional(),
+  webhookSecret: z.string().optional(),
+  ngrokToken: z.string().optional(),
+  ngrokDomain: z.string().optional(),
+  supabaseUrl: z.string().optional(),
+  supabaseKey: z.string().optional(),
+  backendUrl: z.string().optional(),
+  store: z.enum(['embedded', 'supabase'], { message: 'must be embedded or supabase' }).optional(),
+});
+type InitOptions = z.infer<typeof schema>;
+
+interface Field {
+  key: SettingName;
+  option: keyof InitOptions;
+  flag: string;
+  label: string;
+  validate: Validator;
+}
+
+const FIELDS: Field[] = [
+  { key: 'VAPI_PRIVATE_KEY', option: 'vapiKey', flag: '--vapi-key', label: 'Vapi private API key', validate: validateVapiKey },
+  { key: 'VAPI_BASE_URL', option: 'vapiBaseUrl', flag: '--vapi-base-url', label: 'Vapi API base URL', validate: validateHttpUrl },
+  { key: 'VAPI_WEBHOOK_SECRET', option: 'webhookSecret', flag: '--webhook-secret', label: 'webhook secret (X-Vapi-Secret)', validate: validateWebhookSecret },
+  { key: 'NGROK_AUTHTOKEN', option: 'ngrokToken', flag: '--ngrok-token', label: 'ngrok authtoken', validate: validateNgrokToken },
+  { key: 'NGROK_DOMAIN', option: 'ngrokDomain', flag: '--ngrok-domain', label: 'ngrok domain', validate: validateNgrokDomain },
+  { key: 'SUPABASE_URL', option: 'supabaseUrl', flag: '--supabase-url', label: 'Supabase project URL', validate: validateSupabaseUrl },
+  { key: 'SUPABASE_SERVICE_ROLE_KEY', option: 'supabaseKey', flag: '--supabase-key', label: 'Supabase service-role key', validate: validateSupabaseKey },
+  { key: 'BACKEND_URL', option: 'backendUrl', flag: '--backend-url', label: 'public backend URL', validate: validateBackendUrl },
+];
+const field = (key: SettingName) => FIELDS.find((f) => f.key === key)!;
+const TOOLS_PATH = '/api/vapi/tools';
+
+/** A secret flag given as `-` is read from standard input (keeps it out of the process list). */
+async function readFlagValue(ctx: Context, f: Field, raw: string, stdinUsed: { used: boolean }): Promise<string> {
+  if (raw !== '-') return raw.trim();
+  if (stdinUsed.used) throw new UsageError(`Only one flag can read standard input (${f.flag} -).`);
+  stdinUsed.used = true;
+  const stdin = ctx.io.stdin;
+  if (!stdin) throw new UsageError(`${f.flag} -: there is no standard input to read.`);
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0]!.trim();
+}
+
+export async function initAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
+  const opts = parseOptions(schema, raw);
+  const prompt = ctx.prompt;
+  const pe = ctx.projectEnv();
+  const inFiles = (k: SettingName) => {
+    const src = pe.sources[k];
+    return Boolean(pe.values[k]?.trim()) && src !== undefined && src !== 'environment';
+  };
+  const fromEnv = (k: SettingName) => (pe.sources[k] === 'environment' && pe.values[k]?.trim() ? pe.values[k]!.trim() : undefined);
+
+  // 1. Flags: each validated, named in the error.
+  const updates: Partial<Record<SettingName, string>> = {};
+  const origin: Partial<Record<SettingName, 'flag' | 'environment' | 'prompt' | 'generated'>> = {};
+  const stdinUsed = { used: false };
+  for (const f of FIELDS) {
+    const v = opts[f.option];
+    if (typeof v !== 'string') continue;
+    const value = await readFlagValue(ctx, f, v, stdinUsed);
+    const ok = f.validate(value);
+    if (ok !== true) throw new UsageError(`${f.flag}: ${ok}`, { hint: `Pass a valid ${f.label}, or leave ${f.flag} out to be asked.` });
+    updates[f.key] = value;
+    origin[f.key] = 'flag';
+  }
+
+  // 2. Values only in the process environment are written to the files (validated first).
+  for (const f of FIELDS) {
+    if (updates[f.key] !== undefined || inFiles(f.key)) continue;
+    const v = f.key === 'VAPI_PRIVATE_KEY' ? (fromEnv('VAPI_PRIVATE_KEY') ?? fromEnv('VAPI_API_KEY')) : fromEnv(f.key);
+    if (v === undefined) continue;
+    const ok = f.validate(v);
+    if (ok !== true) throw new UsageError(`${f.key} (from the environment): ${ok}`, { hint: `Fix or unset ${f.key}, or pass ${f.flag}.` });
+    updates[f.key] = v;
+    origin[f.key] = 'environment';
+  }
+  const has = (k: SettingName) => updates[k] !== undefined || inFiles(k) || (k === 'VAPI_PRIVATE_KEY' && inFiles('VAPI_API_KEY'));
+
+  // 3. The store: Supabase when asked for (or already set up), else the embedded store.
+  const supabaseWanted = opts.store === 'supabase' || has('SUPABASE_URL') || has('SUPABASE_SERVICE_ROLE_KEY');
+  if (opts.store === 'embedded' && supabaseWanted) {
+    throw new UsageError('--store embedded, but Supabase is configured (SUPABASE_URL / SUPABASE_SERVICE_ROLE_KEY).', {
+      hint: 'Remove SUPABASE_URL from .env and SUPABASE_SERVICE_ROLE_KEY from .env.local to use the embedded store.',
+    });
+  }
+  let useSupabase = supabaseWanted;
+  if (!supabaseWanted && !opts.store && prompt.interactive) {
+    useSupabase =
+      (await prompt.select({
+        message: 'Where should voxctl keep your orgs and agents?',
+        flag: '--store embedded|supabase',
+        choices: [
+          { value: 'embedded', name: 'Embedded PostgreSQL in .voxctl/ (no account needed)' },
+          { value: 'supabase', name: 'My Supabase project' },
+        ],
+        default: 'embedded',
+      })) === 'supabase';
+  }
+
+  // 4. What is still missing: asked interactively, else named in one usage error.
+  const required: SettingName[] = ['VAPI_PRIVATE_KEY'];
+  if (!has('BACKEND_URL')) required.push('NGROK_AUTHTOKEN');
+  if (useSupabase) required.push('SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY');
+  const missing = required.filter((k) => !has(k));
+  if (missing.length && !prompt.interactive) {
+    const flags = missing.map((k) => field(k).flag);
+    throw new UsageError(`Missing ${missing.map((k) => `${k} (${field(k).flag})`).join(', ')}.`, {
+      hint: `Pass ${flags.join(' and ')} or set ${missing.join(', ')} in the environment; prompts are off (no TTY, CI, --json or --yes). Secrets can come from stdin: ${flags[0]} -.`,
+    });
+  }
+  for (const k of missing) {
+    const f = field(k);
+    const secret = SETTINGS[k].secret;
+    const answer = await prompt.ask({
+      message: `${f.label[0]!.toUpperCase()}${f.label.slice(1)}${k === 'NGROK_AUTHTOKEN' ? ' (dashboard.ngrok.com → Your Authtoken)' : k === 'VAPI_PRIVATE_KEY' ? ' (Vapi dashboard → API Keys)' : ''}:`,
+      flag: f.flag,
+      secret,
+      validate: f.validate,
+    });
+    updates[k] = answer.trim();
+    origin[k] = 'prompt';
+  }
+
+  // 5. A webhook secret is generated when there is none: the receiver then requires it.
+  if (!has('VAPI_WEBHOOK_SECRET')) {
+    updates.VAPI_WEBHOOK_SECRET = randomBytes(32).toString('hex');
+    origin.VAPI_WEBHOOK_SECRET = 'generated';
+  }
+  if (updates.BACKEND_URL !== undefined) updates.WEBHOOK_URL = `${updates.BACKEND_URL.replace(/\/+$/, '')}${TOOLS_PATH}`;
+
+  // 6. Replacing a secret already in .env.local needs a yes.
+  for (const [k, v] of Object.entries(updates) as Array<[SettingName, string]>) {
+    if (!SETTINGS[k].secret || !inFiles(k) || pe.values[k]?.trim() === v) continue;
+    if (ctx.flags.yes) continue;
+    const ok = await prompt.confirm({ message: `Replace the ${k} in ${pe.sources[k]}?`, flag: '--yes' });
+    if (!ok) {
+      delete updates[k];
+      ctx.ui.info(`Kept the ${k} in ${pe.sources[k]}.`);
+    }
+  }
+
+  // 7. Write.
+  for (const k of Object.keys(updates) as SettingName[]) if (SETTINGS[k].secret) ctx.redactor.add(updates[k]);
+  const reports: EnvFileReport[] = Object.keys(updates).length ? await writeProjectSettings(ctx.cwd, updates) : [];
+  for (const r of reports) for (const line of describeEnvChanges(r, updates)) ctx.ui.info(`  ${line}`);
+  if (origin.VAPI_WEBHOOK_SECRET === 'generated') ctx.ui.info('  Generated VAPI_WEBHOOK_SECRET; `voxctl assistants sync` sends it to Vapi as X-Vapi-Secret.');
+
+  ctx.reloadSettings();
+  const settings = ctx.settings();
+  const dataDir = ctx.dataDir();
+  const relData = path.relative(ctx.cwd, dataDir);
+  const ignoreEntries = ['.env.local', ...(!settings.useSupabase && relData && !relData.startsWith('..') && !path.isAbsolute(relData) ? [`${relData.split(path.sep).join('/')}/`] : [])];
+  const gitignore = await ensureGitIgnored(ctx.cwd, ignoreEntries, ctx.service<GitRunner>('git') ?? systemGit(ctx.cwd));
+  if (gitignore.added.length) ctx.ui.info(`  Added ${gitignore.added.join(', ')} to .gitignore.`);
+
+  // 8. The store.
+  let storeDoc: Record<string, unknown>;
+  if (settings.useSupabase) {
+    storeDoc = { kind: 'supabase', url: settings.SUPABASE_URL };
+    ctx.ui.info('  Supabase is configured: apply the schema once with `voxctl db schema` (SQL editor or psql).');
+  } else {
+    const spinner = await ctx.spinner(`Setting up the embedded store in ${relData || dataDir}…`);
+    spinner.start();
+    try {
+      const store = await ctx.store();
+      const version = await store.schemaVersion();
+      spinner.succeed(`Embedded store ready in ${relData || dataDir} (schema version ${version}).`);
+      storeDoc = { kind: 'embedded', dataDir, version };
+    } catch (e) {
+      spinner.fail('Could not set up the embedded store.');
+      throw e;
+    }
+  }
+
+  if (ctx.flags.json) {
+    ctx.ui.jsonDoc({
+      ok: true,
+      files: reports.map((r) => ({ file: path.relative(ctx.cwd, r.file), created: r.created, changes: r.changes.filter((c) => c.action !== 'unchanged') })),
+      generated: Object.entries(origin)
+        .filter(([, o]) => o === 'generated')
+        .map(([k]) => k),
+      gitignore: { file: '.gitignore', added: gitignore.added },
+      store: storeDoc,
+    });
+    return;
+  }
+  const t = ctx.theme;
+  ctx.ui.success(reports.some((r) => r.written) ? 'Project set up.' : 'Nothing to change: everything was already set up.');
+  ctx.ui.info(`\n${t.bold('Next:')}`);
+  if (!has('BACKEND_URL')) ctx.ui.info(`  voxctl tunnel up                                   ${t.dim('# public URL → BACKEND_URL, WEBHOOK_URL')}`);
+  ctx.ui.info(`  voxctl webhook test bookClinicAppointment --local  ${t.dim('# try the receiver, no account needed')}`);
+  ctx.ui.info(`  voxctl doctor                                      ${t.dim('# check everything')}`);
+}
+
+/** Appends the entries git does not ignore yet to `<cwd>/.gitignore`, keeping what is there. */
+export async function ensureGitIgnored(cwd: string, entries: string[], git: GitRunner): Promise<{ added: string[] }> {
+  const file = path.join(cwd, '.gitignore');
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`Cannot read .gitignore: ${(e as Error).message}`);
+  }
+  const inRepo = (await git(['rev-parse', '--show-toplevel']))?.code === 0;
+  const lines = new Set(text.split(/\r?\n/).map((l) => l.trim()));
+  const added: string[] = [];
+  for (const entry of entries) {
+    let ignored: boolean;
+    if (inRepo) ignored = (await git(['check-ignore', '-q', '--no-index', '--', entry]))?.code === 0;
+    else {
+      const bare = entry.replace(/\/$/, '');
+      ignored = [entry, `/${entry}`, bare, `/${bare}`, ...(entry === '.env.local' ? ['.env*.local', '*.local', '.env*', '.env.*'] : [])].some((p) => lines.has(p));
+    }
+    if (!ignored) added.push(entry);
+  }
+  if (added.length) {
+    const prefix = text === '' || text.endsWith('\n') ? '' : '\n';
+    await writeFile(file, `${text}${prefix}${text ? '\n' : ''}# voxctl: secrets and the embedded store stay out of git\n${added.join('\n')}\n`);
+  }
+  return { added };
+}

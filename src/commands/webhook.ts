@@ -1,0 +1,324 @@
+/**
+ * `voxctl webhook test` and `voxctl webhook replay`: send a realistic Vapi server message to a
+ * webhook (a URL, WEBHOOK_URL, or an in-process receiver with --local) and check the answer the
+ * way Vapi would.
+ */
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import { ExitCode, NotFoundError, UsageError } from '../errors.js';
+import type { Agent, Org, Store } from '../store/types.js';
+import { AGENT_TYPE } from '../store/validate.js';
+import { addDays, weekdayOf, zonedToUtc } from '../util/time.js';
+import { ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
+import {
+  applyToolOverrides,
+  buildEventMessage,
+  buildToolCallMessage,
+  EVENT_TYPES,
+  listPayloadTemplates,
+  loadPayloadTemplate,
+  parseArgFlags,
+  renderPlaceholders,
+  TOOL_NAME,
+  type ArgOverride,
+  type EventType,
+  type Json,
+  type PayloadContext,
+  type ToolTemplate,
+} from '../webhook/payloads.js';
+import { sendServerMessage, type SendOutcome } from '../webhook/send.js';
+import { parseOptions, uuidFlag } from './options.js';
+
+/** The receiver's path for Vapi server messages (contract: `POST /api/vapi/tools[/<toolName>]`). */
+export const TOOLS_PATH = '/api/vapi/tools';
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL, e.g. https://name.ngrok-free.dev/api/vapi/tools/bookClinicAppointment');
+
+const testSchema = z.object({
+  org: uuidFlag('--org').optional(),
+  assistantId: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+  type: z.string().trim().regex(AGENT_TYPE, 'use the agent type, e.g. inbound').optional(),
+  arg: z.array(z.string()).default([]),
+  url: httpUrl.optional(),
+  local: z.boolean().default(false),
+  event: z.enum(EVENT_TYPES, { message: `must be one of ${EVENT_TYPES.join(', ')}` }).optional(),
+  timeout: z.coerce.number().min(0.1, 'must be at least 0.1 seconds').max(300, 'must be at most 300 seconds').optional(),
+  stringArgs: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+});
+type TestOptions = z.infer<typeof testSchema>;
+
+interface Identity {
+  assistantId: string | null;
+  org: Org | null;
+  /** The org id claimed in metadata (the org, or --org alone with --assistant-id). */
+  orgId: string | null;
+}
+
+interface Target {
+  url: string;
+  /** The store the in-process receiver uses (--local). */
+  store?: Store;
+}
+
+export async function webhookTestAction(raw: Record<string, unknown>, args: string[], ctx: Context): Promise<number> {
+  const opts = parseOptions(testSchema, raw);
+  const toolName = args[0];
+  if (toolName && opts.event) {
+    throw new UsageError(`Pass either a tool name or --event, not both (got ${toolName} and --event ${opts.event}).`, {
+      hint: 'e.g. `voxctl webhook test bookClinicAppointment` or `voxctl webhook test --event status-update`.',
+    });
+  }
+  if (!toolName && !opts.event) {
+    const names = (await listPayloadTemplates()).map((t) => (t.kind === 'tool' ? t.name : `--event ${t.name}`));
+    throw new UsageError('Name the tool to call, or pass --event.', { hint: `Templates: ${names.join(', ')}.` });
+  }
+  if (toolName && !TOOL_NAME.test(toolName)) {
+    throw new UsageError(`"${toolName}" is not a valid tool name.`, { hint: 'Tool names are 1-64 letters, digits, "_" or "-" (Vapi function names).' });
+  }
+  if (opts.url && opts.local) throw new UsageError('Pass either --url or --local, not both.', { hint: '--local starts a receiver of its own.' });
+  const overrides = parseArgFlags(opts.arg);
+
+  const settings = ctx.settings();
+  const template = await loadPayloadTemplate(toolName ?? opts.event!);
+  if (toolName && template?.kind === 'event') {
+    throw new UsageError(`${toolName} is a message type, not a tool.`, { hint: `Use --event ${toolName}.` });
+  }
+  if (toolName && !template) {
+    ctx.ui.warn(`No template for ${toolName} in templates/payloads/: sending only the --arg values as its arguments.`);
+  }
+
+  const target = opts.local ? await startLocalTarget(ctx, toolName) : { url: remoteUrl(opts, settings.WEBHOOK_URL, toolName) };
+  const identity = await resolveIdentity(ctx, opts, target.store);
+  const timeZone = identity.org?.timezone ?? 'UTC';
+  const pctx: PayloadContext = {
+    now: ctx.now(),
+    timeZone,
+    assistantId: identity.assistantId,
+    orgId: identity.orgId,
+    serverUrl: target.url,
+    stringArguments: opts.stringArgs,
+  };
+  const limitMs = opts.timeout !== undefined ? opts.timeout * 1000 : opts.event === 'assistant-request' ? ASSISTANT_REQUEST_TIMEOUT_MS : TOOL_TIMEOUT_MS;
+
+  let body: { message: Json };
+  let toolCallId: string | null = null;
+  if (toolName) {
+    const tpl = template as ToolTemplate | null;
+    let toolArgs = applyToolOverrides(tpl, toolName, renderPlaceholders(tpl?.arguments ?? {}, pctx), overrides);
+    if (target.store && identity.org && toolName === 'bookClinicAppointment') {
+      toolArgs = await avoidTakenSlot(ctx, target.store, identity.org, toolArgs, overrides);
+    }
+    const built = buildToolCallMessage(tpl, toolName, toolArgs, pctx);
+    body = built.body;
+    toolCallId = built.toolCallId;
+  } else {
+    const tpl = template!;
+    if (tpl.kind !== 'event') throw new UsageError(`--event ${opts.event}: no such message template.`);
+    body = buildEventMessage(opts.event!, renderPlaceholders(tpl.message, pctx), pctx, overrides);
+  }
+
+  const what = toolName ?? opts.event!;
+  describeRequest(ctx, target.url, what, identity, toolName ? (body.message.toolCallList as Array<{ function: { arguments: unknown } }>)[0]!.function.arguments : undefined);
+
+  if (opts.dryRun) {
+    if (ctx.flags.json) ctx.ui.jsonDoc({ ok: true, dryRun: true, url: target.url, payload: body });
+    else ctx.ui.line(JSON.stringify(body, null, 2));
+    return ExitCode.ok;
+  }
+
+  const outcome = await sendServerMessage({ url: target.url, body, secret: settings.VAPI_WEBHOOK_SECRET, timeoutMs: limitMs });
+  const check: AnswerCheck =
+    outcome.kind === 'network-error'
+      ? { problems: [`could not reach ${target.url}: ${outcome.message} [${outcome.code}]`], warnings: [] }
+      : toolName
+        ? checkToolCallsAnswer(outcome, { toolCallId: toolCallId!, name: toolName, timeoutMs: limitMs })
+        : checkEventAnswer(opts.event!, outcome);
+  const passed = check.problems.length === 0 && check.error === undefined;
+  report(ctx, { url: target.url, what, event: opts.event, toolCallId, outcome, check, passed });
+  return passed ? ExitCode.ok : ExitCode.failure;
+}
+
+function remoteUrl(opts: TestOptions, webhookUrl: string | undefined, toolName: string | undefined): string {
+  if (opts.url) return opts.url;
+  if (!webhookUrl) {
+    throw new UsageError('No webhook URL to test: WEBHOOK_URL is not set and no --url was given.', {
+      hint: 'Run `voxctl tunnel up` (it writes WEBHOOK_URL), pass --url <url>, or use --local to test against an in-process receiver.',
+    });
+  }
+  const base = webhookUrl.replace(/\/+$/, '');
+  return toolName ? `${base}/${encodeURIComponent(toolName)}` : base;
+}
+
+/**
+ * Which assistant the message comes from: --assistant-id as given (the store is not opened, so
+ * this works while `tunnel up` holds the embedded store), else the linked assistant of --org,
+ * else of the only org in the store.
+ */
+async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Store): Promise<Identity> {
+  if (opts.assistantId) {
+    let org: Org | null = null;
+    if (localStore && opts.org) org = await localStore.getOrg(opts.org);
+    return { assistantId: opts.assistantId, org, orgId: opts.org ?? null };
+  }
+  let store: Store;
+  try {
+    store = localStore ?? (await ctx.store());
+  } catch (e) {
+    const err = e as Error & { hint?: string };
+    throw new UsageError(`Cannot open the store to find the assistant to test with: ${err.message}`, {
+      hint: 'Pass --assistant-id <vapi-assistant-id> (the store is then not needed), or stop the process holding the store.',
+      cause: e,
+    });
+  }
+  let org: Org;
+  if (opts.org) {
+    const found = await store.getOrg(opts.org);
+    if (!found) {
+      throw new NotFoundError(`Organization ${opts.org} does not exist.`, { hint: 'Run `voxctl orgs list` to see the orgs.' });
+    }
+    org = found;
+  } else {
+    const orgs = await store.listOrgs();
+    if (orgs.length === 0) {
+      throw new UsageError('The store has no organizations, so there is no assistant to send the test as.', {
+        hint: 'Add one with `voxctl orgs add` and `voxctl agents link`, pass --assistant-id, or use --local (it creates a demo org).',
+      });
+    }
+    if (orgs.length > 1) {
+      const list = orgs
+        .slice(0, 5)
+        .map((o) => `${o.id} (${o.name})`)
+        .join(', ');
+      throw new UsageError(`The store has ${orgs.length} organizations; pick one with --org.`, {
+        hint: `e.g. --org ${orgs[0]!.id}. Orgs: ${list}${orgs.length > 5 ? ', …' : ''}`,
+      });
+    }
+    org = orgs[0]!;
+  }
+  const agents = await store.listAgents({ orgId: org.id });
+  let agent: Agent | undefined;
+  if (opts.type) {
+    agent = agents.find((a) => a.type === opts.type);
+    if (!agent) {
+      throw new UsageError(`${org.name} has no ${opts.type} assistant linked.`, {
+        hint: agents.length ? `Its types: ${agents.map((a) => a.type).join(', ')}.` : 'Link one with `voxctl agents link` or `voxctl assistants upsert`.',
+      });
+    }
+  } else {
+    agent = agents.find((a) => a.type === 'inbound') ?? agents[0];
+    if (agent && agents.length > 1) ctx.ui.info(`Using ${org.name}'s ${agent.type} assistant (pass --type to pick another: ${agents.map((a) => a.type).join(', ')}).`);
+  }
+  if (!agent) {
+    ctx.ui.warn(
+      `${org.name} has no linked assistant: sending as a transient assistant that claims the org in assistant.metadata.org_id.`,
+    );
+    return { assistantId: null, org, orgId: org.id };
+  }
+  return { assistantId: agent.vapiAssistantId, org, orgId: org.id };
+}
+
+/**
+ * With --local the test books in the embedded store: when the default slot (the next weekday at
+ * 10:00) is already taken by an earlier run, move to the next free half hour, so the README's
+ * first command works every time. An explicit --arg date or time is never moved.
+ */
+async function avoidTakenSlot(ctx: Context, store: Store, org: Org, args: Json, overrides: readonly ArgOverride[]): Promise<Json> {
+  if (overrides.some((o) => o.key === 'appointmentDate' || o.key === 'appointmentTime')) return args;
+  const date = args.appointmentDate;
+  const time = args.appointmentTime;
+  if (typeof date !== 'string' || typeof time !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || !/^\d{2}:\d{2}$/.test(time)) return args;
+  const start = zonedToUtc(date, '00:00', org.timezone);
+  const end = new Date(Date.parse(start) + 15 * 86_400_000).toISOString();
+  const booked = new Set((await store.listBookedStarts(org.id, start, end)).map((s) => Date.parse(s)));
+  let d = date;
+  let first = time;
+  for (let day = 0; day < 14; day++, d = addDays(d, 1), first = '09:00') {
+    if (weekdayOf(d) > 5) continue;
+    const [h0, m0] = first.split(':').map(Number) as [number, number];
+    for (let minutes = h0 * 60 + m0; minutes <= 16 * 60 + 30; minutes += 30) {
+      const t = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+      if (!booked.has(Date.parse(zonedToUtc(d, t, org.timezone)))) {
+        if (d !== date || t !== time) ctx.ui.info(`${date} ${time} is already booked in ${org.name}; using ${d} ${t} instead.`);
+        return { ...args, appointmentDate: d, appointmentTime: t };
+      }
+    }
+  }
+  return args;
+}
+
+/** --local: an in-process receiver on the project's store, with a demo org when the store is empty. */
+async function startLocalTarget(ctx: Context, toolName: string | undefined): Promise<Target> {
+  void toolName;
+  void ctx;
+  throw new UsageError('--local needs the embedded webhook receiver, which this build does not include yet.', {
+    hint: 'Pass --url <receiver url> instead.',
+  });
+}
+
+function describeRequest(ctx: Context, url: string, what: string, id: Identity, args: unknown): void {
+  const t = ctx.theme;
+  const who = [
+    id.assistantId ? `assistant ${id.assistantId}` : 'transient assistant',
+    id.org ? `org ${id.org.name} (${id.org.id})` : id.orgId ? `org ${id.orgId}` : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  ctx.ui.info(`${t.dim('→')} POST ${url}`);
+  ctx.ui.info(`  ${what} · ${who}`);
+  if (args !== undefined) ctx.ui.info(`  ${t.dim('arguments')} ${typeof args === 'string' ? args : JSON.stringify(args)}`);
+}
+
+interface Report {
+  url: string;
+  what: string;
+  event: EventType | undefined;
+  toolCallId: string | null;
+  outcome: SendOutcome;
+  check: AnswerCheck;
+  passed: boolean;
+}
+
+function report(ctx: Context, r: Report): void {
+  const status = r.outcome.kind === 'answer' ? r.outcome.status : null;
+  const latencyMs = Math.round(r.outcome.latencyMs);
+  if (ctx.flags.json) {
+    const doc: Record<string, unknown> = { ok: r.passed, url: r.url, status, latencyMs };
+    if (r.event) doc.event = r.event;
+    else doc.toolCallId = r.toolCallId;
+    if (r.check.result !== undefined) doc.result = r.check.result;
+    if (r.check.error !== undefined) doc.error = r.check.error;
+    if (r.event && r.check.response !== undefined) doc.response = r.check.response;
+    doc.problems = r.check.problems;
+    ctx.ui.jsonDoc(doc);
+    return;
+  }
+  const t = ctx.theme;
+  const timing = `${status === null ? 'no answer' : `HTTP ${status}`}, ${latencyMs} ms`;
+  if (r.check.problems.length) {
+    ctx.ui.line(`${t.red('✗')} ${t.bold(r.what)}: the answer would not work with Vapi (${timing})`);
+    for (const p of r.check.problems) ctx.ui.line(`  ${t.red('-')} ${p}`);
+  } else if (r.check.error !== undefined) {
+    ctx.ui.line(`${t.red('✗')} ${t.bold(r.what)} answered an error (${timing})`);
+  } else {
+    ctx.ui.line(`${t.green('✓')} ${t.bold(r.what)} answered (${timing})`);
+  }
+  const spoken = r.check.error ?? r.check.result;
+  if (spoken !== undefined) {
+    const label = r.event === 'assistant-request' && r.check.error === undefined ? 'answer' : r.check.error !== undefined ? 'error' : 'result';
+    ctx.ui.line(`  ${t.dim(`${label}:`)} ${t.bold(`“${spoken}”`)}`);
+  } else if (r.event && r.check.response !== undefined && r.check.problems.length === 0) {
+    ctx.ui.line(`  ${t.dim('answer:')} ${JSON.stringify(r.check.response)}`);
+  }
+  for (const w of r.check.warnings) ctx.ui.warn(w);
+}

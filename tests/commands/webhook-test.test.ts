@@ -1,0 +1,394 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
+import { echoResult, startWebhookServer, type RecordedRequest } from '../helpers/webhook-server.js';
+
+// Friday 2030-01-04 15:00 UTC: the next weekday is Monday 2030-01-07.
+const NOW = new Date('2030-01-04T15:00:00.000Z');
+const now = () => NOW;
+const ASSISTANT = '7c1d3b0e-3f2a-4c55-9a51-2f0d6b1e9a77';
+const SECRET = 'whsec-test-0123456789abcdef';
+
+interface SentToolCall {
+  id: string;
+  type: string;
+  function: { name: string; arguments: Record<string, unknown> | string };
+}
+interface SentMessage {
+  type: string;
+  timestamp: number;
+  status?: string;
+  endedReason?: string;
+  startedAt?: string;
+  endedAt?: string;
+  toolCallList: SentToolCall[];
+  toolCalls: SentToolCall[];
+  toolWithToolCallList: Array<Record<string, unknown> & { toolCall: SentToolCall }>;
+  call: Record<string, unknown>;
+  assistant: { name?: string; metadata?: Record<string, unknown> };
+  customer: unknown;
+  artifact: { transcript?: string; messages?: unknown[] };
+  analysis: { summary?: string };
+}
+const msgOf = (req: RecordedRequest) => req.json.message as unknown as SentMessage;
+const sent = (i = 0) => msgOf(hook.requests.at(i)!);
+const argsOf = (m: SentMessage) => m.toolCallList[0]!.function.arguments as Record<string, unknown>;
+
+let db: PGlite;
+let hook: Awaited<ReturnType<typeof startWebhookServer>>;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  hook = await startWebhookServer();
+});
+afterAll(async () => {
+  await hook.close();
+  await db.close();
+});
+beforeEach(async () => {
+  await resetDb(db);
+  hook.requests.length = 0;
+  hook.respond(echoResult('Booked Jordan Test for Monday at 10:00.'));
+});
+
+const toolUrl = () => `${hook.url}/api/vapi/tools/bookClinicAppointment`;
+const cli = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, now, storeFactory: storeFactory(db) });
+
+describe('webhook test <tool> --url', () => {
+  it('posts a realistic tool-calls message to the exact URL and reports result, latency and toolCallId', async () => {
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(hook.requests).toHaveLength(1);
+    const req = hook.requests[0]!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/api/vapi/tools/bookClinicAppointment');
+    expect(req.headers['content-type']).toMatch(/^application\/json/);
+    expect(req.headers['x-vapi-secret']).toBeUndefined();
+
+    const m = msgOf(req);
+    expect(m.type).toBe('tool-calls');
+    expect(m.timestamp).toBe(NOW.getTime());
+    // The three lists Vapi sends, all for the same call.
+    const id = m.toolCallList[0]!.id;
+    expect(id).toMatch(/^call_[A-Za-z0-9_-]{24}$/);
+    const args = {
+      appointmentDate: '2030-01-07',
+      appointmentTime: '10:00',
+      patientEmail: 'jordan.test@example.com',
+      patientName: 'Jordan Test',
+      patientPhone: '+14155550123',
+    };
+    expect(m.toolCallList).toEqual([{ id, type: 'function', function: { name: 'bookClinicAppointment', arguments: args } }]);
+    expect(m.toolCalls).toEqual(m.toolCallList);
+    expect(m.toolWithToolCallList).toHaveLength(1);
+    expect(m.toolWithToolCallList[0]).toMatchObject({
+      type: 'function',
+      function: { name: 'bookClinicAppointment', parameters: { type: 'object', required: expect.arrayContaining(['appointmentDate']) } },
+      server: { url: toolUrl() },
+      toolCall: m.toolCallList[0],
+    });
+    expect(m.call).toMatchObject({ assistantId: ASSISTANT, type: 'inboundPhoneCall', status: 'in-progress', id: expect.any(String) });
+    expect(m.customer).toEqual({ number: '+14155550123', name: 'Jordan Test' });
+    expect(m.assistant).toMatchObject({ name: expect.any(String) });
+    expect(m.artifact).toEqual({ messages: [] });
+
+    const doc = r.json<Record<string, unknown>>();
+    expect(Object.keys(doc)).toEqual(['ok', 'url', 'status', 'latencyMs', 'toolCallId', 'result', 'problems']);
+    expect(doc).toEqual({
+      ok: true,
+      url: toolUrl(),
+      status: 200,
+      latencyMs: expect.any(Number),
+      toolCallId: id,
+      result: 'Booked Jordan Test for Monday at 10:00.',
+      problems: [],
+    });
+  });
+
+  it('prints the spoken result and the latency prominently in human mode', async () => {
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/✓ bookClinicAppointment answered \(HTTP 200, \d+ ms\)/);
+    expect(r.stdout).toContain('result: “Booked Jordan Test for Monday at 10:00.”');
+    expect(r.stderr).toContain(`POST ${toolUrl()}`);
+  });
+
+  it('computes the default date at send time: the next weekday after the clock, never a fixed date', async () => {
+    const wednesday = new Date('2031-06-18T08:00:00Z');
+    await runCli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT], {
+      now: () => wednesday,
+    });
+    expect(argsOf(sent()).appointmentDate).toBe('2031-06-19');
+  });
+
+  it('adds X-Vapi-Secret when VAPI_WEBHOOK_SECRET is set and never prints the secret', async () => {
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--debug'], {
+      VAPI_WEBHOOK_SECRET: SECRET,
+    });
+    expect(r.exitCode).toBe(0);
+    expect(hook.requests[0]!.headers['x-vapi-secret']).toBe(SECRET);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+
+  it('exits 1 on an error result and reports it as "error"', async () => {
+    hook.respond((req) => {
+      const c = msgOf(req).toolCallList[0]!;
+      return { body: { results: [{ toolCallId: c.id, name: c.function.name, error: 'That time is already taken.' }] } };
+    });
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--json']);
+    expect(r.exitCode).toBe(1);
+    const doc = r.json<Record<string, unknown>>();
+    expect(doc).toMatchObject({ ok: false, status: 200, error: 'That time is already taken.', problems: [] });
+    expect(doc).not.toHaveProperty('result');
+    const human = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT]);
+    expect(human.exitCode).toBe(1);
+    expect(human.stdout).toContain('error: “That time is already taken.”');
+  });
+
+  it.each([
+    ['a non-200 status', () => ({ status: 500, body: { error: 'boom' } }), [/HTTP 500: Vapi ignores the body.*the server said: boom/]],
+    ['a 401', () => ({ status: 401, body: { error: 'Missing or wrong X-Vapi-Secret.' } }), [/HTTP 401.*VAPI_WEBHOOK_SECRET/]],
+    ['a body that is not JSON', () => ({ raw: 'OK', contentType: 'text/plain' }), [/not JSON/]],
+    ['no results array', () => ({ body: { result: 'Booked' } }), [/no "results" array.*legacy function-call/]],
+    ['a wrong toolCallId', () => ({ body: { results: [{ toolCallId: 'call_other', name: 'bookClinicAppointment', result: 'x' }] } }), [/no result carries toolCallId call_.*"call_other"/]],
+  ])('exits 1 on %s and lists the problem', async (_name, answer, expected) => {
+    hook.respond(answer);
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--json']);
+    expect(r.exitCode).toBe(1);
+    const doc = r.json<{ ok: boolean; problems: string[] }>();
+    expect(doc.ok).toBe(false);
+    expect(doc.problems).toHaveLength(expected.length);
+    expected.forEach((re, i) => expect(doc.problems[i]).toMatch(re));
+  });
+
+  it('lists every problem of a malformed answer at once', async () => {
+    hook.respond((req) => {
+      const c = msgOf(req).toolCallList[0]!;
+      return { body: { results: [{ toolCallId: c.id, name: c.function.name, result: { booked: true }, error: 42 }, 'junk'] } };
+    });
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--json']);
+    expect(r.exitCode).toBe(1);
+    const { problems } = r.json<{ problems: string[] }>();
+    expect(problems).toEqual([
+      'results[1] is a string, not an object',
+      '"result" is a object; Vapi needs a string (JSON.stringify objects)',
+      '"error" is a number; Vapi needs a string',
+    ]);
+  });
+
+  it('reports an unreachable URL as a problem (exit 1), not a crash', async () => {
+    const closed = await startWebhookServer();
+    const url = `${closed.url}/api/vapi/tools/bookClinicAppointment`;
+    await closed.close();
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', url, '--assistant-id', ASSISTANT, '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.json()).toMatchObject({ ok: false, url, status: null, problems: [expect.stringMatching(/could not reach .*ECONNREFUSED/)] });
+  });
+
+  it('reports an answer slower than the timeout as a problem', async () => {
+    hook.respond((req) => ({ ...echoResult('late')(req), delayMs: 400 }));
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--timeout', '0.1', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.json<{ problems: string[] }>().problems[0]).toMatch(/no answer within 0.1 s/);
+  });
+
+  it('sends arguments as a JSON string with --string-args', async () => {
+    await cli(['webhook', 'test', 'checkAvailability', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--string-args']);
+    const m = sent();
+    expect(m.toolCallList[0]!.function.arguments).toBe('{"appointmentDate":"2030-01-07"}');
+    expect(m.toolWithToolCallList[0]!.toolCall.function.arguments).toBe('{"appointmentDate":"2030-01-07"}');
+  });
+
+  it('prints the payload and sends nothing with --dry-run', async () => {
+    const r = await cli(['webhook', 'test', 'cancelAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--dry-run', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(hook.requests).toHaveLength(0);
+    const doc = r.json<{ payload: { message: SentMessage } }>();
+    expect(doc.payload.message.toolCallList[0]!.function).toEqual({
+      name: 'cancelAppointment',
+      arguments: { appointmentDate: '2030-01-07', appointmentTime: '10:00', patientEmail: 'jordan.test@example.com' },
+    });
+  });
+});
+
+describe('--arg overrides', () => {
+  const sentArgs = () => argsOf(sent(-1));
+
+  it('coerces numbers, booleans, null and JSON; string parameters keep their text', async () => {
+    const r = await cli([
+      'webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT,
+      '--arg', 'appointmentTime=14:30',
+      '--arg', 'patientPhone=+4930123456',
+      '--arg', 'patientName=12345',
+      '--arg', 'patientEmail=null',
+      '--arg', 'appointmentDate:=20300107',
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(sentArgs()).toEqual({
+      appointmentDate: 20300107,
+      appointmentTime: '14:30',
+      patientEmail: null,
+      patientName: '12345',
+      patientPhone: '+4930123456',
+    });
+  });
+
+  it('coerces by value for tools without a declared type', async () => {
+    const r = await cli([
+      'webhook', 'test', 'lookupOrder', '--url', toolUrl(), '--assistant-id', ASSISTANT,
+      '--arg', 'count=3', '--arg', 'rush=true', '--arg', 'note=null', '--arg', 'items=["a","b"]', '--arg', 'meta={"x":1}', '--arg', 'zip=02134', '--arg', 'name=Ann Lee',
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('No template for lookupOrder');
+    expect(sentArgs()).toEqual({ count: 3, rush: true, note: null, items: ['a', 'b'], meta: { x: 1 }, zip: '02134', name: 'Ann Lee' });
+  });
+
+  it('rejects an override the tool does not take (exit 2), naming the parameters it does take', async () => {
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--arg', 'appointmentTyme=10:30', '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(hook.requests).toHaveLength(0);
+    const { error } = r.json<{ ok: boolean; error: { code: string; message: string; hint: string } }>();
+    expect(error.code).toBe('usage');
+    expect(error.message).toContain('bookClinicAppointment takes no parameter "appointmentTyme"');
+    expect(error.hint).toContain('appointmentTime');
+  });
+
+  it.each([['noequals'], ['=value'], ['a:={bad json']])('rejects the malformed --arg %s (exit 2)', async (arg) => {
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--arg', arg]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--arg');
+    expect(hook.requests).toHaveLength(0);
+  });
+
+  it('rejects the same key twice', async () => {
+    const r = await cli(['webhook', 'test', 'checkAvailability', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--arg', 'appointmentDate=2030-01-08', '--arg', 'appointmentDate=2030-01-09']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('given twice');
+  });
+});
+
+describe('which assistant and URL', () => {
+  it("uses the org's linked assistant with --org and the org's time zone for the default date", async () => {
+    const store = sharedStore(db);
+    // Monday 2030-01-07 01:00 in Tokyo is still Friday 16:00 UTC: the next weekday there is Tuesday.
+    const org = await store.addOrg({ name: 'Tokyo Dental', timezone: 'Asia/Tokyo' });
+    await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: 'asst-tokyo-in' });
+    await store.linkAgent({ orgId: org.id, type: 'follow-up', vapiAssistantId: 'asst-tokyo-fu' });
+    const r = await runCli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--org', org.id], {
+      now: () => new Date('2030-01-06T16:00:00Z'),
+      storeFactory: storeFactory(db),
+    });
+    expect(r.exitCode).toBe(0);
+    const m = sent();
+    expect(m.call.assistantId).toBe('asst-tokyo-in');
+    expect(m.assistant.metadata).toEqual({ org_id: org.id });
+    expect(argsOf(m).appointmentDate).toBe('2030-01-08');
+    expect(r.stderr).toContain('--type');
+
+    await cli(['webhook', 'test', 'checkAvailability', '--url', toolUrl(), '--org', org.id, '--type', 'follow-up']);
+    expect(sent(1).call.assistantId).toBe('asst-tokyo-fu');
+  });
+
+  it('uses the only org of the store when neither --org nor --assistant-id is given', async () => {
+    const store = sharedStore(db);
+    const org = await store.addOrg({ name: 'Solo Clinic' });
+    await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: 'asst-solo' });
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl()]);
+    expect(r.exitCode).toBe(0);
+    expect(sent().call.assistantId).toBe('asst-solo');
+  });
+
+  it('exits 2 when the store has several orgs and none is picked', async () => {
+    const store = sharedStore(db);
+    await store.addOrg({ name: 'A' });
+    await store.addOrg({ name: 'B' });
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(r.json<{ error: { message: string } }>().error.message).toContain('2 organizations; pick one with --org');
+    expect(hook.requests).toHaveLength(0);
+  });
+
+  it('sends a transient assistant claiming the org when the org has no linked assistant', async () => {
+    const org = await sharedStore(db).addOrg({ name: 'Unlinked' });
+    const r = await cli(['webhook', 'test', 'checkAvailability', '--url', toolUrl(), '--org', org.id]);
+    expect(r.exitCode).toBe(0);
+    const m = sent();
+    expect(m.call.assistantId).toBeUndefined();
+    expect(m.assistant.metadata).toEqual({ org_id: org.id });
+    expect(r.stderr).toContain('no linked assistant');
+  });
+
+  it('posts to WEBHOOK_URL/<toolName> by default and exits 2 with a hint when there is no URL', async () => {
+    const ok = await cli(['webhook', 'test', 'checkAvailability', '--assistant-id', ASSISTANT], { WEBHOOK_URL: `${hook.url}/api/vapi/tools/` });
+    expect(ok.exitCode).toBe(0);
+    expect(hook.requests[0]!.path).toBe('/api/vapi/tools/checkAvailability');
+    const none = await cli(['webhook', 'test', 'checkAvailability', '--assistant-id', ASSISTANT, '--json']);
+    expect(none.exitCode).toBe(2);
+    expect(none.json<{ error: { hint: string } }>().error.hint).toContain('--local');
+  });
+
+  it('needs a tool name or --event, not both', async () => {
+    expect((await cli(['webhook', 'test', '--url', toolUrl()])).exitCode).toBe(2);
+    expect((await cli(['webhook', 'test', 'bookClinicAppointment', '--event', 'status-update', '--url', toolUrl()])).exitCode).toBe(2);
+    expect((await cli(['webhook', 'test', '--event', 'hang', '--url', toolUrl()])).exitCode).toBe(2);
+  });
+});
+
+describe('--event messages', () => {
+  const eventUrl = () => `${hook.url}/api/vapi/tools`;
+
+  it('sends a status-update and accepts any 2xx', async () => {
+    hook.respond(() => ({ status: 201, body: {} }));
+    const r = await cli(['webhook', 'test', '--event', 'status-update', '--url', eventUrl(), '--assistant-id', ASSISTANT, '--arg', 'status=ended', '--json']);
+    expect(r.exitCode).toBe(0);
+    const m = sent();
+    expect(m).toMatchObject({ type: 'status-update', status: 'ended', timestamp: NOW.getTime(), call: { assistantId: ASSISTANT, status: 'ended' } });
+    expect(r.json()).toEqual({ ok: true, url: eventUrl(), status: 201, latencyMs: expect.any(Number), event: 'status-update', response: {}, problems: [] });
+  });
+
+  it('sends an end-of-call-report with artifact and analysis', async () => {
+    const r = await cli(['webhook', 'test', '--event', 'end-of-call-report', '--url', eventUrl(), '--assistant-id', ASSISTANT, '--arg', 'call.endedReason=assistant-ended-call']);
+    expect(r.exitCode).toBe(0);
+    const m = sent();
+    expect(m.type).toBe('end-of-call-report');
+    expect(m.endedReason).toBe('customer-ended-call');
+    expect(m.call.endedReason).toBe('assistant-ended-call');
+    expect(m.endedAt).toBe(NOW.toISOString());
+    expect(m.startedAt).toBe('2030-01-04T14:57:00.000Z');
+    expect(m.artifact.transcript).toContain('AI:');
+    expect(m.analysis.summary).toEqual(expect.any(String));
+  });
+
+  it('rejects an override of a field the message does not have', async () => {
+    const r = await cli(['webhook', 'test', '--event', 'status-update', '--url', eventUrl(), '--assistant-id', ASSISTANT, '--arg', 'stauts=ended']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('a status-update message has no field "stauts"');
+  });
+
+  it('checks an assistant-request answer: an assistant within 7.5 s passes, nothing named or an error fails', async () => {
+    hook.respond(() => ({ body: { assistantId: 'asst-42' } }));
+    const org = await sharedStore(db).addOrg({ name: 'Routing Clinic' });
+    const ok = await cli(['webhook', 'test', '--event', 'assistant-request', '--url', eventUrl(), '--org', org.id, '--json']);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.json()).toMatchObject({ ok: true, event: 'assistant-request', result: 'assistantId asst-42', response: { assistantId: 'asst-42' } });
+    const m = sent();
+    expect(m.type).toBe('assistant-request');
+    expect(m.call.assistantId).toBeUndefined();
+    expect(m.assistant.metadata?.org_id).toBe(org.id);
+
+    hook.respond(() => ({ body: {} }));
+    const none = await cli(['webhook', 'test', '--event', 'assistant-request', '--url', eventUrl(), '--org', org.id, '--json']);
+    expect(none.exitCode).toBe(1);
+    expect(none.json<{ problems: string[] }>().problems[0]).toContain('names no assistant');
+
+    hook.respond(() => ({ body: { error: 'Sorry, we are closed.' } }));
+    const err = await cli(['webhook', 'test', '--event', 'assistant-request', '--url', eventUrl(), '--org', org.id, '--json']);
+    expect(err.exitCode).toBe(1);
+    expect(err.json()).toMatchObject({ ok: false, error: 'Sorry, we are closed.', problems: [] });
+  });
+});
+
+afterEach(() => {
+  hook.respond(echoResult('ok'));
+});
