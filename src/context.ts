@@ -42,6 +42,8 @@ export interface ContextOptions {
   now?: () => Date;
   /** Replaces the store (tests share one PGlite per file). Called at most once per run. */
   storeFactory?: (ctx: Context) => Promise<Store>;
+  /** Replaces the embedded store when Supabase is configured (see `embeddedStore()`). */
+  embeddedStoreFactory?: (ctx: Context) => Promise<Store>;
   /** Replaces the Vapi client factory. */
   vapiFactory?: (ctx: Context, settings: Settings) => VapiClient | Promise<VapiClient>;
   /** Replaces the prompter (scripted answers in tests). */
@@ -74,6 +76,7 @@ export class Context {
   private _projectEnv: ProjectEnv | undefined;
   private _settings: Settings | undefined;
   private _store: Promise<Store> | undefined;
+  private _embedded: Promise<Store> | undefined;
   private _vapi: Promise<VapiClient> | undefined;
   private _prompter: Prompter | undefined;
   private readonly disposers: Array<() => unknown> = [];
@@ -196,6 +199,25 @@ export class Context {
       return store;
     })();
     return this._store;
+  }
+
+  /**
+   * The embedded store even when Supabase is configured (`webhook test --local` never writes
+   * demo data into a real database). Without Supabase it is `store()`.
+   */
+  embeddedStore(): Promise<Store> {
+    if (!this.settings().useSupabase) return this.store();
+    this._embedded ??= (async () => {
+      let store: Store;
+      if (this.options.embeddedStoreFactory) store = await this.options.embeddedStoreFactory(this);
+      else {
+        const { openEmbeddedStore } = await import('./store/pglite.js');
+        store = await openEmbeddedStore(this.dataDir(), `voxctl ${this.services.commandName ?? ''}`.trim());
+      }
+      this.onDispose(() => store.close());
+      return store;
+    })();
+    return this._embedded;
   }
 
   /** The Vapi client (AuthError with a hint when no key is configured). */

@@ -401,6 +401,32 @@ Examples:
     async () => (await import('./commands/webhook-logs.js')).webhookLogsAction,
   );
 
+  define(
+    webhook,
+    'replay',
+    'Send a logged webhook request again and check the answer the way Vapi would',
+    (c) =>
+      c
+        .argument('<eventId>', 'the event id, or its first 4+ characters (second column of `webhook logs`)')
+        .option('--url <url>', 'post here instead of BACKEND_URL + the logged path')
+        .option('--local', 'replay against an in-process receiver on the embedded store')
+        .option('--timeout <seconds>', 'how long to wait for the answer (default: 20, assistant-request 7.5, as Vapi)')
+        .addHelpText(
+          'after',
+          `
+The body is sent byte for byte as it was logged (with X-Vapi-Secret when VAPI_WEBHOOK_SECRET is
+set), so a replayed booking meets the slot it already took. Bodies over 64 KiB and requests
+refused before their body was read are not replayable. Exit 0 on an answer Vapi accepts with no
+error result, else 1.
+
+Examples:
+  $ voxctl webhook replay 3f2a9c1e
+  $ voxctl webhook replay 3f2a9c1e --url http://localhost:3001/api/vapi/tools/bookClinicAppointment
+  $ voxctl webhook logs -n 1 --json | jq -r '.events[0].id' | xargs voxctl webhook replay --local --json`,
+        ),
+    async () => (await import('./commands/webhook-replay.js')).webhookReplayAction,
+  );
+
   return program;
 }
 

@@ -69,6 +69,8 @@ interface Target {
   url: string;
   /** The store the in-process receiver uses (--local). */
   store?: Store;
+  /** The demo org --local created in an empty store. */
+  demo?: DemoOrg | null;
 }
 
 export async function webhookTestAction(raw: Record<string, unknown>, args: string[], ctx: Context): Promise<number> {
@@ -145,7 +147,7 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
         ? checkToolCallsAnswer(outcome, { toolCallId: toolCallId!, name: toolName, timeoutMs: limitMs })
         : checkEventAnswer(opts.event!, outcome);
   const passed = check.problems.length === 0 && check.error === undefined;
-  report(ctx, { url: target.url, what, event: opts.event, toolCallId, outcome, check, passed });
+  report(ctx, { url: target.url, what, event: opts.event, toolCallId, outcome, check, passed, demo: target.demo ?? null });
   return passed ? ExitCode.ok : ExitCode.failure;
 }
 
@@ -257,13 +259,80 @@ async function avoidTakenSlot(ctx: Context, store: Store, org: Org, args: Json, 
   return args;
 }
 
-/** --local: an in-process receiver on the project's store, with a demo org when the store is empty. */
-async function startLocalTarget(ctx: Context, toolName: string | undefined): Promise<Target> {
-  void toolName;
-  void ctx;
-  throw new UsageError('--local needs the embedded webhook receiver, which this build does not include yet.', {
-    hint: 'Pass --url <receiver url> instead.',
+/** The demo org `--local` creates in an empty embedded store (contract: "Demo Clinic"). */
+export const DEMO_ORG_NAME = 'Demo Clinic';
+
+/**
+ * --local: an in-process receiver on the embedded store, on a free loopback port, logging to the
+ * project's event log like `tunnel up` (so `webhook logs` and `webhook replay` see the request).
+ * With `demo`, an empty store first gets the demo org and a linked demo assistant.
+ */
+export async function startLocalReceiver(ctx: Context, opts: { demo: boolean }): Promise<{ baseUrl: string; store: Store; demo: DemoOrg | null }> {
+  const store = await ctx.embeddedStore();
+  const demo = opts.demo ? await ensureDemoOrg(ctx, store) : null;
+  const settings = ctx.settings();
+  const [{ startWebhookReceiver }, { EVENT_LOG_NAME, openEventLog }, path] = await Promise.all([
+    import('../webhook/receiver.js'),
+    import('../webhook/event-log.js'),
+    import('node:path'),
+  ]);
+  const logFile = path.join(ctx.dataDir(), EVENT_LOG_NAME);
+  let warned = false;
+  const eventLog = openEventLog({
+    file: logFile,
+    redactor: ctx.redactor,
+    onError: (e) => {
+      if (!warned) ctx.ui.warn(`Cannot write the event log ${logFile}: ${e.message}.`);
+      warned = true;
+    },
   });
+  ctx.onDispose(() => eventLog.close());
+  const receiver = await startWebhookReceiver({
+    host: '127.0.0.1',
+    port: 0,
+    store,
+    secret: settings.VAPI_WEBHOOK_SECRET,
+    eventLog,
+    now: ctx.now,
+    // It lives for this one request on loopback: the "anyone can call it" warning is noise here.
+    onWarning: (m) => {
+      if (!m.startsWith('VAPI_WEBHOOK_SECRET is not set')) ctx.ui.warn(m);
+    },
+  });
+  ctx.onDispose(() => receiver.close());
+  ctx.ui.info(`${ctx.theme.dim('local receiver')} ${receiver.url} on the ${store.description}`);
+  return { baseUrl: receiver.url, store, demo };
+}
+
+export interface DemoOrg {
+  id: string;
+  name: string;
+  assistantId: string;
+}
+
+/** An empty store gets "Demo Clinic" with a linked inbound demo assistant, so there is someone to book with. */
+async function ensureDemoOrg(ctx: Context, store: Store): Promise<DemoOrg | null> {
+  if ((await store.listOrgs()).length > 0) return null;
+  let timezone = 'UTC';
+  try {
+    timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    // keep UTC
+  }
+  const org = await store.addOrg({ name: DEMO_ORG_NAME, timezone });
+  const { randomUUID } = await import('node:crypto');
+  const agent = await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: `demo-${randomUUID()}` });
+  ctx.ui.info(
+    `The store was empty: created the demo org "${org.name}" (${org.id}, ${org.timezone}) with a demo inbound assistant ${agent.vapiAssistantId}. ` +
+      'It exists only in the embedded store; the demo assistant is not a Vapi assistant, so leave the org out of `assistants sync`.',
+    true,
+  );
+  return { id: org.id, name: org.name, assistantId: agent.vapiAssistantId };
+}
+
+async function startLocalTarget(ctx: Context, toolName: string | undefined): Promise<Target> {
+  const { baseUrl, store, demo } = await startLocalReceiver(ctx, { demo: true });
+  return { url: toolName ? `${baseUrl}${TOOLS_PATH}/${encodeURIComponent(toolName)}` : `${baseUrl}${TOOLS_PATH}`, store, demo };
 }
 
 function describeRequest(ctx: Context, url: string, what: string, id: Identity, args: unknown): void {
@@ -287,6 +356,7 @@ interface Report {
   outcome: SendOutcome;
   check: AnswerCheck;
   passed: boolean;
+  demo: DemoOrg | null;
 }
 
 function report(ctx: Context, r: Report): void {
@@ -300,6 +370,7 @@ function report(ctx: Context, r: Report): void {
     if (r.check.error !== undefined) doc.error = r.check.error;
     if (r.event && r.check.response !== undefined) doc.response = r.check.response;
     doc.problems = r.check.problems;
+    if (r.demo) doc.demoOrg = r.demo;
     ctx.ui.jsonDoc(doc);
     return;
   }

@@ -8,7 +8,9 @@ import type { HttpAnswer } from './check.js';
 
 export interface SendOptions {
   url: string;
-  body: unknown;
+  /** Serialised as JSON; `raw` (a logged body, sent byte for byte) takes its place when given. */
+  body?: unknown;
+  raw?: string;
   secret?: string | undefined;
   timeoutMs: number;
 }
@@ -42,7 +44,7 @@ export async function sendServerMessage(opts: SendOptions): Promise<SendOutcome>
     const res = await axios.request<string>({
       method: 'POST',
       url: opts.url,
-      data: JSON.stringify(opts.body),
+      data: opts.raw ?? JSON.stringify(opts.body),
       headers,
       timeout: opts.timeoutMs,
       maxRedirects: 0,

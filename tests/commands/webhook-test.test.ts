@@ -1,5 +1,9 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openEventLog } from '../../src/webhook/event-log.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
 import { echoResult, startWebhookServer, type RecordedRequest } from '../helpers/webhook-server.js';
@@ -391,4 +395,155 @@ describe('--event messages', () => {
 
 afterEach(() => {
   hook.respond(echoResult('ok'));
+});
+
+describe('webhook test --local', () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = mkdtempSync(path.join(os.tmpdir(), 'voxctl-local-'));
+  });
+  afterEach(() => {
+    rmSync(cwd, { recursive: true, force: true });
+  });
+  const local = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, now, cwd, storeFactory: storeFactory(db) });
+
+  it('on an empty store creates the demo org with a linked demo assistant and books through a real receiver', async () => {
+    const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = r.json<{ ok: boolean; url: string; status: number; toolCallId: string; result: string; problems: string[] }>();
+    expect(doc).toMatchObject({ ok: true, status: 200, problems: [] });
+    expect(doc.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/vapi\/tools\/bookClinicAppointment$/);
+    expect(doc.result).toBe("Booked: Jordan Test is confirmed for 10 AM on Monday, January 7.");
+    expect(r.stderr).toContain('created the demo org "Demo Clinic"');
+    expect(r.stderr).not.toContain('VAPI_WEBHOOK_SECRET is not set');
+
+    const store = sharedStore(db);
+    const orgs = await store.listOrgs();
+    expect(orgs.map((o) => o.name)).toEqual(['Demo Clinic']);
+    const agents = await store.listAgents({ orgId: orgs[0]!.id });
+    expect(agents).toHaveLength(1);
+    expect(agents[0]!.type).toBe('inbound');
+    expect(r.json()).toMatchObject({ demoOrg: { id: orgs[0]!.id, name: 'Demo Clinic', assistantId: agents[0]!.vapiAssistantId } });
+    expect(await store.listBookedStarts(orgs[0]!.id, '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z')).toHaveLength(1);
+
+    // The request went through the project's event log, like tunnel up's.
+    const logs = await local(['webhook', 'logs', '--json']);
+    const events = logs.json<{ events: Array<{ status: number; orgId: string; assistantId: string; tools: string[]; body?: string }> }>().events;
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ status: 200, orgId: orgs[0]!.id, assistantId: agents[0]!.vapiAssistantId, tools: ['bookClinicAppointment'] });
+
+    // A second run reuses the demo org and moves to the next free slot instead of failing.
+    const again = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.json<{ result: string }>().result).toMatch(/^Booked: .* 10:30/);
+    expect(again.stderr).not.toContain('created the demo org');
+    expect(await store.listOrgs()).toHaveLength(1);
+    expect(await store.listBookedStarts(orgs[0]!.id, '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z')).toHaveLength(2);
+  });
+
+  it('authenticates with VAPI_WEBHOOK_SECRET like a real receiver, and never prints it', async () => {
+    const r = await local(['webhook', 'test', 'checkAvailability', '--local'], { VAPI_WEBHOOK_SECRET: SECRET });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/checkAvailability.* answered \(HTTP 200, \d+ ms\)/);
+    expect(r.stdout).toContain('On Monday, January 7');
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+
+  it('uses the embedded store even when Supabase is configured (no demo data in a real database)', async () => {
+    const r = await runCli(['webhook', 'test', 'bookClinicAppointment', '--local', '--json'], {
+      env: { SUPABASE_URL: 'https://abcdefghijklmnop.supabase.co', SUPABASE_SERVICE_ROLE_KEY: 'sb-service-role-0123456789abcdef' },
+      now,
+      cwd,
+      storeFactory: () => Promise.reject(new Error('the Supabase store must not be opened')),
+      embeddedStoreFactory: storeFactory(db),
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await sharedStore(db).listOrgs()).map((o) => o.name)).toEqual(['Demo Clinic']);
+  });
+
+  it('with several orgs and no --org exits 2, as without --local', async () => {
+    await sharedStore(db).addOrg({ name: 'A Clinic' });
+    await sharedStore(db).addOrg({ name: 'B Clinic' });
+    const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('pick one with --org');
+  });
+
+  it('refuses --url with --local', async () => {
+    const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--url', toolUrl()]);
+    expect(r.exitCode).toBe(2);
+    expect(hook.requests).toHaveLength(0);
+  });
+});
+
+describe('webhook replay', () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = mkdtempSync(path.join(os.tmpdir(), 'voxctl-replay-'));
+  });
+  afterEach(() => {
+    rmSync(cwd, { recursive: true, force: true });
+  });
+  const local = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, now, cwd, storeFactory: storeFactory(db) });
+  const loggedEvents = async () => (await local(['webhook', 'logs', '--json'])).json<{ events: Array<{ id: string; body?: string; status: number }> }>().events;
+
+  it('sends the logged body byte for byte and checks every tool call; a replayed booking meets its own slot', async () => {
+    expect((await local(['webhook', 'test', 'bookClinicAppointment', '--local'])).exitCode).toBe(0);
+    const [ev] = await loggedEvents();
+
+    // To another server: the exact bytes, with the secret header added.
+    hook.respond(echoResult('Booked again.'));
+    const out = await local(['webhook', 'replay', ev!.id.slice(0, 8), '--url', toolUrl(), '--json'], { VAPI_WEBHOOK_SECRET: SECRET });
+    expect(out.exitCode, out.stderr).toBe(0);
+    expect(hook.requests).toHaveLength(1);
+    expect(hook.requests[0]!.body).toBe(ev!.body);
+    expect(hook.requests[0]!.headers['x-vapi-secret']).toBe(SECRET);
+    const doc = out.json<{ ok: boolean; eventId: string; type: string; original: { status: number }; results: Array<{ name: string; result?: string }>; problems: string[] }>();
+    expect(doc).toMatchObject({ ok: true, eventId: ev!.id, type: 'tool-calls', original: { status: 200 }, problems: [] });
+    expect(doc.results).toEqual([expect.objectContaining({ name: 'bookClinicAppointment', result: 'Booked again.' })]);
+    expect(out.stdout + out.stderr).not.toContain(SECRET);
+
+    // To an in-process receiver on the same store: the slot is taken now, so the answer is an error (exit 1).
+    const again = await local(['webhook', 'replay', ev!.id, '--local']);
+    expect(again.exitCode).toBe(1);
+    expect(again.stdout).toMatch(/bookClinicAppointment error: “Sorry, .* is already taken/);
+    expect(await loggedEvents()).toHaveLength(2);
+  });
+
+  it('posts to BACKEND_URL + the logged path by default', async () => {
+    expect((await local(['webhook', 'test', 'checkAvailability', '--local'])).exitCode).toBe(0);
+    const [ev] = await loggedEvents();
+    const r = await local(['webhook', 'replay', ev!.id, '--json'], { BACKEND_URL: hook.url });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(hook.requests[0]!.path).toBe('/api/vapi/tools/checkAvailability');
+  });
+
+  it('explains what cannot be replayed: unknown, ambiguous or too short ids, bodies never read, no target', async () => {
+    const log = openEventLog({ file: path.join(cwd, '.voxctl', 'events.ndjson') });
+    const base = { time: NOW.toISOString(), method: 'POST', path: '/api/vapi/tools', type: null, tools: [], orgId: null, assistantId: null, latencyMs: 1 };
+    log.append({ ...base, id: 'abcd1111-0000', status: 401, error: 'Missing or wrong X-Vapi-Secret' });
+    log.append({ ...base, id: 'abcd2222-0000', status: 200, body: '{"message":{"type":"status-update"}}' });
+    await log.close();
+
+    const none = await local(['webhook', 'replay', 'ffff0000']);
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toContain('No event ffff0000');
+    const ambiguous = await local(['webhook', 'replay', 'abcd']);
+    expect(ambiguous.exitCode).toBe(2);
+    expect(ambiguous.stderr).toContain('matches 2 logged events');
+    const short = await local(['webhook', 'replay', 'ab']);
+    expect(short.exitCode).toBe(2);
+    const unread = await local(['webhook', 'replay', 'abcd1111', '--url', toolUrl(), '--json']);
+    expect(unread.exitCode).toBe(1);
+    expect(unread.json<{ error: { code: string } }>().error.code).toBe('not_replayable');
+    const noTarget = await local(['webhook', 'replay', 'abcd2222']);
+    expect(noTarget.exitCode).toBe(2);
+    expect(noTarget.stderr).toContain('voxctl tunnel up');
+    expect(hook.requests).toHaveLength(0);
+
+    hook.respond(() => ({ body: {} }));
+    const event = await local(['webhook', 'replay', 'abcd2222', '--url', `${hook.url}/api/vapi/tools`, '--json']);
+    expect(event.exitCode, event.stderr).toBe(0);
+    expect(event.json()).toMatchObject({ ok: true, type: 'status-update', status: 200, original: { status: 200 } });
+  });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -35,5 +35,20 @@ describe('the built bin', () => {
     expect(doc).toEqual({ ok: true, org: { id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: 'Demo', timezone: 'UTC' } });
     const list = await voxctl(['orgs', 'list', '--json'], dir);
     expect(JSON.parse(list.stdout)).toEqual({ ok: true, orgs: [doc.org] });
+  }, 60_000);
+
+  it('books an appointment on a fresh clone with `webhook test bookClinicAppointment --local` (no account, no network)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'voxctl-e2e-'));
+    try {
+      const r = await voxctl(['webhook', 'test', 'bookClinicAppointment', '--local'], dir);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/✓ bookClinicAppointment answered \(HTTP 200, \d+ ms\)/);
+      expect(r.stdout).toMatch(/result: “Booked: Jordan Test is confirmed for 10 AM on \w+day, /);
+      expect(r.stderr).toContain('created the demo org "Demo Clinic"');
+      const logs = await voxctl(['webhook', 'logs', '--json'], dir);
+      expect(JSON.parse(logs.stdout)).toMatchObject({ ok: true, events: [{ status: 200, tools: ['bookClinicAppointment'] }] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -1,0 +1,169 @@
+/**
+ * `voxctl webhook replay <eventId>`: sends a request from the receiver's event log again, byte for
+ * byte, to the receiver (BACKEND_URL + the logged path), to `--url`, or to an in-process receiver
+ * (`--local`), and checks the answer the way Vapi would.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import { ExitCode, NotFoundError, UsageError, VoxError } from '../errors.js';
+import { ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
+import { EVENT_LOG_NAME, readEvents, type RequestEvent } from '../webhook/event-log.js';
+import { extractToolCalls, parseEnvelope } from '../webhook/messages.js';
+import { sendServerMessage } from '../webhook/send.js';
+import { parseOptions } from './options.js';
+import { startLocalReceiver } from './webhook.js';
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL, e.g. http://127.0.0.1:4242/api/vapi/tools');
+
+const replaySchema = z.object({
+  url: httpUrl.optional(),
+  local: z.boolean().default(false),
+  timeout: z.coerce.number().min(0.1, 'must be at least 0.1 seconds').max(300, 'must be at most 300 seconds').optional(),
+});
+
+/** Shortest id prefix accepted (the log lines show 8 characters). */
+const MIN_PREFIX = 4;
+
+export async function webhookReplayAction(raw: Record<string, unknown>, args: string[], ctx: Context): Promise<number> {
+  const opts = parseOptions(replaySchema, raw);
+  const wanted = (args[0] ?? '').trim();
+  if (wanted.length < MIN_PREFIX) {
+    throw new UsageError(`Give the event id (or its first ${MIN_PREFIX}+ characters) to replay.`, {
+      hint: 'The second column of `voxctl webhook logs` is the start of each id.',
+    });
+  }
+  if (opts.url && opts.local) throw new UsageError('Pass either --url or --local, not both.', { hint: '--local starts a receiver of its own.' });
+
+  const file = path.join(ctx.dataDir(), EVENT_LOG_NAME);
+  const event = findEvent(await readEvents(file), wanted, path.relative(ctx.cwd, file) || file);
+  if (event.body === undefined) {
+    throw new VoxError('not_replayable', ExitCode.failure, `Event ${event.id} has no logged body to send again.`, {
+      hint:
+        event.bodyBytes !== undefined && event.bodyBytes > 0
+          ? `Its body was ${event.bodyBytes} bytes; bodies over 64 KiB are not kept in the log.`
+          : 'It was refused before its body was read (e.g. a 401), so there is nothing to replay.',
+    });
+  }
+
+  const settings = ctx.settings();
+  let url: string;
+  if (opts.local) {
+    const { baseUrl } = await startLocalReceiver(ctx, { demo: false });
+    url = `${baseUrl}${event.path}`;
+  } else if (opts.url) {
+    url = opts.url;
+  } else {
+    const base = settings.BACKEND_URL ?? (settings.WEBHOOK_URL ? new URL(settings.WEBHOOK_URL).origin : undefined);
+    if (!base) {
+      throw new UsageError('No receiver to replay to: BACKEND_URL and WEBHOOK_URL are not set and no --url was given.', {
+        hint: 'Start one with `voxctl tunnel up` (it writes BACKEND_URL), pass --url <url>, or use --local.',
+      });
+    }
+    url = `${base.replace(/\/+$/, '')}${event.path}`;
+  }
+
+  // What the logged body was: tool calls are checked one by one, other messages as such.
+  let type: string | null = null;
+  let calls: Array<{ id: string; name: string }> = [];
+  try {
+    const env = parseEnvelope(JSON.parse(event.body) as unknown);
+    if (env.ok) {
+      type = env.type;
+      if (env.type === 'tool-calls') calls = extractToolCalls(env.message).map((c) => ({ id: c.id, name: c.name }));
+    }
+  } catch {
+    // not JSON: sent as it was, judged by its status
+  }
+  const timeoutMs = opts.timeout !== undefined ? opts.timeout * 1000 : type === 'assistant-request' ? ASSISTANT_REQUEST_TIMEOUT_MS : TOOL_TIMEOUT_MS;
+
+  ctx.ui.info(`${ctx.theme.dim('→')} POST ${url}`);
+  ctx.ui.info(`  replaying ${event.id} from ${event.time}: ${[type ?? 'unparsed body', event.tools.join(',')].filter(Boolean).join(' · ')} (answered ${event.status} then)`);
+  const outcome = await sendServerMessage({ url, raw: event.body, secret: settings.VAPI_WEBHOOK_SECRET, timeoutMs });
+
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const results: Array<{ toolCallId: string; name: string; result?: string; error?: string }> = [];
+  let response: unknown;
+  if (outcome.kind === 'network-error') {
+    problems.push(`could not reach ${url}: ${outcome.message} [${outcome.code}]`);
+  } else if (calls.length > 0) {
+    for (const call of calls) {
+      const check = checkToolCallsAnswer(outcome, { toolCallId: call.id, name: call.name, timeoutMs });
+      for (const p of check.problems) if (!problems.includes(p)) problems.push(p);
+      for (const w of check.warnings) if (!warnings.includes(w)) warnings.push(w);
+      if (check.result !== undefined) results.push({ toolCallId: call.id, name: call.name, result: check.result });
+      else if (check.error !== undefined) results.push({ toolCallId: call.id, name: call.name, error: check.error });
+    }
+  } else {
+    const check: AnswerCheck = checkEventAnswer(type ?? 'unknown', outcome);
+    problems.push(...check.problems);
+    warnings.push(...check.warnings);
+    response = check.response;
+  }
+  const status = outcome.kind === 'answer' ? outcome.status : null;
+  const latencyMs = Math.round(outcome.latencyMs);
+  const ok = problems.length === 0 && results.every((r) => r.error === undefined);
+
+  if (ctx.flags.json) {
+    const doc: Record<string, unknown> = {
+      ok,
+      eventId: event.id,
+      url,
+      type,
+      status,
+      latencyMs,
+      original: { time: event.time, status: event.status },
+    };
+    if (calls.length) doc.results = results;
+    else if (response !== undefined) doc.response = response;
+    doc.problems = problems;
+    ctx.ui.jsonDoc(doc);
+    return ok ? ExitCode.ok : ExitCode.failure;
+  }
+
+  const t = ctx.theme;
+  const timing = `${status === null ? 'no answer' : `HTTP ${status}`}, ${latencyMs} ms; it was ${event.status}`;
+  const head = problems.length
+    ? `${t.red('✗')} ${t.bold(event.id.slice(0, 8))}: the answer would not work with Vapi (${timing})`
+    : ok
+      ? `${t.green('✓')} ${t.bold(event.id.slice(0, 8))} replayed (${timing})`
+      : `${t.red('✗')} ${t.bold(event.id.slice(0, 8))} answered an error (${timing})`;
+  ctx.ui.line(head);
+  for (const p of problems) ctx.ui.line(`  ${t.red('-')} ${p}`);
+  for (const r of results) {
+    ctx.ui.line(`  ${t.dim(`${r.name} ${r.error !== undefined ? 'error' : 'result'}:`)} ${t.bold(`“${r.error ?? r.result}”`)}`);
+  }
+  if (!calls.length && response !== undefined && problems.length === 0) ctx.ui.line(`  ${t.dim('answer:')} ${JSON.stringify(response)}`);
+  for (const w of warnings) ctx.ui.warn(w);
+  return ok ? ExitCode.ok : ExitCode.failure;
+}
+
+/** The event with that id, or the only one whose id starts with it (newest wins nothing: ambiguity is an error). */
+function findEvent(events: RequestEvent[], wanted: string, shown: string): RequestEvent {
+  const exact = events.filter((e) => e.id === wanted);
+  if (exact.length) return exact[exact.length - 1]!;
+  const matches = events.filter((e) => typeof e.id === 'string' && e.id.startsWith(wanted));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new UsageError(`"${wanted}" matches ${matches.length} logged events.`, {
+      hint: `Give more of the id, e.g. ${matches
+        .slice(-3)
+        .map((e) => e.id)
+        .join(', ')}.`,
+    });
+  }
+  throw new NotFoundError(`No event ${wanted} in ${shown}${events.length ? ` (it holds ${events.length})` : ' (it is empty)'}.`, {
+    hint: events.length ? 'See the ids with `voxctl webhook logs` (older events rotate out of the log).' : 'Requests are logged by `voxctl tunnel up` and `voxctl webhook test --local`.',
+  });
+}
