@@ -408,7 +408,7 @@ Examples:
     (c) =>
       c
         .argument('<eventId>', 'the event id, or its first 4+ characters (second column of `webhook logs`)')
-        .option('--url <url>', 'post here instead of BACKEND_URL + the logged path')
+        .option('--url <url>', 'post here instead of the running receiver (tunnel up) or BACKEND_URL, + the logged path')
         .option('--local', 'replay against an in-process receiver on the embedded store')
         .option('--timeout <seconds>', 'how long to wait for the answer (default: 20, assistant-request 7.5, as Vapi)')
         .addHelpText(

@@ -293,6 +293,23 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     row('Event log', path.relative(ctx.cwd, logFile) || logFile);
     ui.line(t.dim('Press Ctrl-C to stop.'));
   }
+  // Tell other commands where the receiver is and whom it serves (they cannot open a store it holds).
+  try {
+    const { writeReceiverState } = await import('../webhook/state.js');
+    const tz = new Map(orgs.map((o) => [o.id, o.timezone]));
+    const removeState = writeReceiverState(ctx.dataDir(), {
+      pid: process.pid,
+      since: ctx.now().toISOString(),
+      localUrl: receiver.url,
+      publicUrl,
+      webhookUrl,
+      store: store.description,
+      agents: agents.map((a) => ({ orgId: a.orgId, orgName: a.orgName, timezone: tz.get(a.orgId) ?? 'UTC', type: a.type, assistantId: a.vapiAssistantId })),
+    });
+    ctx.onDispose(removeState);
+  } catch (e) {
+    ui.debug(`receiver state not written: ${(e as Error).message}`);
+  }
   ready = true;
   for (const fn of early.splice(0)) fn();
 

@@ -1,6 +1,7 @@
 /**
  * `voxctl webhook replay <eventId>`: sends a request from the receiver's event log again, byte for
- * byte, to the receiver (BACKEND_URL + the logged path), to `--url`, or to an in-process receiver
+ * byte, to the receiver (the running `tunnel up` on loopback, else BACKEND_URL, + the logged
+ * path), to `--url`, or to an in-process receiver
  * (`--local`), and checks the answer the way Vapi would.
  */
 import path from 'node:path';
@@ -64,7 +65,10 @@ export async function webhookReplayAction(raw: Record<string, unknown>, args: st
   } else if (opts.url) {
     url = opts.url;
   } else {
-    const base = settings.BACKEND_URL ?? (settings.WEBHOOK_URL ? new URL(settings.WEBHOOK_URL).origin : undefined);
+    // The running receiver on loopback first (no tunnel round trip), else the public one.
+    const { readReceiverState } = await import('../webhook/state.js');
+    const base =
+      readReceiverState(ctx.dataDir())?.localUrl ?? settings.BACKEND_URL ?? (settings.WEBHOOK_URL ? new URL(settings.WEBHOOK_URL).origin : undefined);
     if (!base) {
       throw new UsageError('No receiver to replay to: BACKEND_URL and WEBHOOK_URL are not set and no --url was given.', {
         hint: 'Start one with `voxctl tunnel up` (it writes BACKEND_URL), pass --url <url>, or use --local.',

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { ExitCode, NotFoundError, UsageError } from '../errors.js';
+import { ConflictError, ExitCode, NotFoundError, UsageError } from '../errors.js';
+import type { ReceiverState } from '../webhook/state.js';
 import type { Agent, Org, Store } from '../store/types.js';
 import { AGENT_TYPE } from '../store/validate.js';
 import { addDays, weekdayOf, zonedToUtc } from '../util/time.js';
@@ -100,7 +101,18 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
     ctx.ui.warn(`No template for ${toolName} in templates/payloads/: sending only the --arg values as its arguments.`);
   }
 
-  const target = opts.local ? await startLocalTarget(ctx, toolName) : { url: remoteUrl(opts, settings.WEBHOOK_URL, toolName) };
+  let target: Target;
+  if (opts.local) target = await startLocalTarget(ctx, toolName);
+  else {
+    // No WEBHOOK_URL (e.g. `tunnel up --no-tunnel`): the running receiver, if there is one.
+    let fallback: string | undefined;
+    if (!opts.url && !settings.WEBHOOK_URL) {
+      const { readReceiverState } = await import('../webhook/state.js');
+      const state = readReceiverState(ctx.dataDir());
+      if (state) fallback = `${state.localUrl}${TOOLS_PATH}`;
+    }
+    target = { url: remoteUrl(opts, settings.WEBHOOK_URL ?? fallback, toolName) };
+  }
   const identity = await resolveIdentity(ctx, opts, target.store);
   const timeZone = identity.org?.timezone ?? 'UTC';
   const pctx: PayloadContext = {
@@ -173,15 +185,22 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     if (localStore && opts.org) org = await localStore.getOrg(opts.org);
     return { assistantId: opts.assistantId, org, orgId: opts.org ?? null };
   }
-  let store: Store;
+  let store: Directory;
   try {
     store = localStore ?? (await ctx.store());
   } catch (e) {
-    const err = e as Error & { hint?: string };
-    throw new UsageError(`Cannot open the store to find the assistant to test with: ${err.message}`, {
-      hint: 'Pass --assistant-id <vapi-assistant-id> (the store is then not needed), or stop the process holding the store.',
-      cause: e,
-    });
+    // A running `tunnel up` holds the embedded store: it published whom it serves.
+    const { readReceiverState } = await import('../webhook/state.js');
+    const state = e instanceof ConflictError ? readReceiverState(ctx.dataDir()) : null;
+    if (!state) {
+      const err = e as Error & { hint?: string };
+      throw new UsageError(`Cannot open the store to find the assistant to test with: ${err.message}`, {
+        hint: 'Pass --assistant-id <vapi-assistant-id> (the store is then not needed), or stop the process holding the store.',
+        cause: e,
+      });
+    }
+    ctx.ui.debug(`store held by tunnel up (pid ${state.pid}); using the assistants it serves`);
+    store = directoryOf(state);
   }
   let org: Org;
   if (opts.org) {
@@ -228,6 +247,22 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     return { assistantId: null, org, orgId: org.id };
   }
   return { assistantId: agent.vapiAssistantId, org, orgId: org.id };
+}
+
+/** What resolveIdentity reads: a Store, or the assistants a running `tunnel up` serves. */
+type Directory = Pick<Store, 'getOrg' | 'listOrgs' | 'listAgents'>;
+
+function directoryOf(state: ReceiverState): Directory {
+  const orgs = new Map<string, Org>();
+  for (const a of state.agents) {
+    if (!orgs.has(a.orgId)) orgs.set(a.orgId, { id: a.orgId, name: a.orgName, timezone: a.timezone, settings: {}, createdAt: state.since });
+  }
+  const agents: Agent[] = state.agents.map((a) => ({ orgId: a.orgId, orgName: a.orgName, type: a.type, vapiAssistantId: a.assistantId, createdAt: state.since, updatedAt: state.since }));
+  return {
+    getOrg: (id) => Promise.resolve(orgs.get(id) ?? null),
+    listOrgs: () => Promise.resolve([...orgs.values()]),
+    listAgents: (f) => Promise.resolve(agents.filter((a) => !f?.orgId || a.orgId === f.orgId)),
+  };
 }
 
 /**

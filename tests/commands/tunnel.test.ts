@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSync } from '../../src/commands/tunnel.js';
+import { ConflictError } from '../../src/errors.js';
 import { ngrokError } from '../../src/tunnel/ngrok.js';
 import type { TunnelFactory, TunnelOpenOptions, TunnelStatus } from '../../src/tunnel/types.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
@@ -233,6 +234,50 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(r.lines()[0]).toMatchObject({ event: 'ready', localUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), publicUrl: null, webhookUrl: null, env: null });
     expect(tunnel.opened).toHaveLength(0);
     expect(existsSync(path.join(cwd, '.env'))).toBe(false);
+  });
+
+  it('publishes whom it serves, so webhook test and webhook replay work while it holds the store', async () => {
+    const signals = fakeSignals();
+    const running = runCli(['tunnel', 'up', '--no-tunnel', '--port', '0', '--json'], {
+      cwd,
+      env: {},
+      storeFactory: storeFactory(db),
+      services: { signals: signals.source },
+    });
+    await signals.listening();
+    const stateFile = path.join(cwd, '.voxctl', 'receiver.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; localUrl: string; agents: unknown[] };
+    expect(statSync(stateFile).mode & 0o777).toBe(0o600);
+    expect(state).toMatchObject({ pid: process.pid, localUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), webhookUrl: null });
+    expect(state.agents).toEqual(
+      expect.arrayContaining([{ orgId: ORG_A, orgName: 'Sunrise Dental', timezone: 'Europe/Berlin', type: 'inbound', assistantId: 'asst-a' }]),
+    );
+
+    // Another process cannot open the embedded store tunnel up holds: the test still finds the
+    // org's assistant (and, with no WEBHOOK_URL, the receiver) from what tunnel up published.
+    const locked = () => Promise.reject(new ConflictError('The embedded store in .voxctl is in use by another voxctl process (pid 1: voxctl tunnel up).'));
+    const test = await runCli(['webhook', 'test', 'checkAvailability', '--org', ORG_A, '--json'], { cwd, env: {}, storeFactory: locked });
+    expect(test.exitCode, test.stderr).toBe(0);
+    const doc = test.json<{ url: string; result: string }>();
+    expect(doc.url).toBe(`${state.localUrl}/api/vapi/tools/checkAvailability`);
+    expect(doc.result).toMatch(/free/);
+
+    // The receiver logged it (as asst-a of Sunrise Dental); replay finds the running receiver.
+    let logged: Array<{ id: string; orgId: string; assistantId: string }> = [];
+    for (let i = 0; i < 100 && logged.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      logged = existsSync(path.join(cwd, '.voxctl', 'events.ndjson'))
+        ? readFileSync(path.join(cwd, '.voxctl', 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as (typeof logged)[number])
+        : [];
+    }
+    expect(logged[0]).toMatchObject({ orgId: ORG_A, assistantId: 'asst-a' });
+    const replay = await runCli(['webhook', 'replay', logged[0]!.id, '--json'], { cwd, env: {}, storeFactory: locked });
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    expect(replay.json()).toMatchObject({ ok: true, url: `${state.localUrl}/api/vapi/tools/checkAvailability`, original: { status: 200 } });
+
+    signals.fire('SIGINT');
+    expect((await running).exitCode).toBe(0);
+    expect(existsSync(stateFile)).toBe(false);
   });
 
   it('reports a session that drops and comes back, loudly, after the ready event', async () => {
