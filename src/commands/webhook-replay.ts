@@ -14,18 +14,9 @@ import { extractToolCalls, parseEnvelope } from '../webhook/messages.js';
 import { sendServerMessage } from '../webhook/send.js';
 import { parseOptions } from './options.js';
 import { startLocalReceiver } from './webhook.js';
+import { isHttpUrl } from '../util/url.js';
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL, e.g. http://127.0.0.1:4242/api/vapi/tools');
+const httpUrl = z.string().trim().refine(isHttpUrl, 'must be an http(s) URL, e.g. http://127.0.0.1:4242/api/vapi/tools');
 
 const replaySchema = z.object({
   url: httpUrl.optional(),

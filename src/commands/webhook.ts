@@ -29,21 +29,12 @@ import {
 } from '../webhook/payloads.js';
 import { sendServerMessage, type SendOutcome } from '../webhook/send.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { isHttpUrl } from '../util/url.js';
 
 /** The receiver's path for Vapi server messages (contract: `POST /api/vapi/tools[/<toolName>]`). */
 export const TOOLS_PATH = '/api/vapi/tools';
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL, e.g. https://name.ngrok-free.dev/api/vapi/tools/bookClinicAppointment');
+const httpUrl = z.string().trim().refine(isHttpUrl, 'must be an http(s) URL, e.g. https://name.ngrok-free.dev/api/vapi/tools/bookClinicAppointment');
 
 const testSchema = z.object({
   org: uuidFlag('--org').optional(),

@@ -5,20 +5,11 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { SETTING_NAMES } from './spec.js';
+import { isHttpUrl } from '../util/url.js';
 
 export * from './spec.js';
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL, e.g. https://example.com');
+const httpUrl = z.string().trim().refine(isHttpUrl, 'must be an http(s) URL, e.g. https://example.com');
 
 const token = z
   .string()
