@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { ConflictError, ExitCode, NotFoundError, UsageError } from '../errors.js';
 import type { ReceiverState } from '../webhook/state.js';
 import type { Agent, Org, Store } from '../store/types.js';
-import { AGENT_TYPE } from '../store/validate.js';
+import { AGENT_TYPE, DEMO_ASSISTANT_PREFIX } from '../store/validate.js';
 import { addDays, weekdayOf, zonedToUtc } from '../util/time.js';
 import { ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
 import {
@@ -347,10 +347,10 @@ async function ensureDemoOrg(ctx: Context, store: Store): Promise<DemoOrg | null
   }
   const org = await store.addOrg({ name: DEMO_ORG_NAME, timezone });
   const { randomUUID } = await import('node:crypto');
-  const agent = await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: `demo-${randomUUID()}` });
+  const agent = await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: `${DEMO_ASSISTANT_PREFIX}${randomUUID()}` });
   ctx.ui.info(
     `The store was empty: created the demo org "${org.name}" (${org.id}, ${org.timezone}) with a demo inbound assistant ${agent.vapiAssistantId}. ` +
-      'It exists only in the embedded store; the demo assistant is not a Vapi assistant, so leave the org out of `assistants sync`.',
+      'It exists only in the embedded store; `assistants sync` and `doctor` leave the demo assistant out (it is not in Vapi).',
     true,
   );
   return { id: org.id, name: org.name, assistantId: agent.vapiAssistantId };

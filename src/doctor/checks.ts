@@ -13,6 +13,7 @@ import type { ProjectEnv } from '../config/load-env.js';
 import { isVoxError, type VoxError } from '../errors.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
 import type { Agent, Store } from '../store/types.js';
+import { isDemoAssistant } from '../store/validate.js';
 import { AGENT_TYPE_METADATA_KEY } from '../assistants/upsert.js';
 import type { VapiAssistant, VapiClient, VapiTool } from '../vapi/types.js';
 
@@ -292,7 +293,8 @@ export async function checkStore(input: DoctorInput): Promise<{ result: CheckRes
     const orgs = await store.listOrgs();
     return {
       result: pass(id, `${store.description} is reachable, at schema version ${version} (${orgs.length} org${orgs.length === 1 ? '' : 's'}, ${agents.length} linked assistant${agents.length === 1 ? '' : 's'})`),
-      state: { ok: true, store, agents },
+      // Demo assistants (`webhook test --local`) are not in Vapi: the Vapi checks leave them out.
+      state: { ok: true, store, agents: agents.filter((a) => !isDemoAssistant(a.vapiAssistantId)) },
     };
   } catch (e) {
     const err = e as VoxError;

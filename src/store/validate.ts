@@ -3,6 +3,10 @@ import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const AGENT_TYPE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
+/** Assistant ids `webhook test --local` links in its demo org: not Vapi assistants, so Vapi work skips them. */
+export const DEMO_ASSISTANT_PREFIX = 'demo-';
+export const isDemoAssistant = (vapiAssistantId: string): boolean => vapiAssistantId.startsWith(DEMO_ASSISTANT_PREFIX);
+
 export function isUuid(v: unknown): v is string {
   return typeof v === 'string' && UUID.test(v);
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Org, Store } from '../store/types.js';
-import { unknownOrg } from '../store/validate.js';
+import { isDemoAssistant, unknownOrg } from '../store/validate.js';
 import { createProgress } from '../ui/progress.js';
 import type { VapiAssistant, VapiClient, VapiPhoneNumber, VapiTool } from '../vapi/types.js';
 import { applyWrites, type WriteOutcome } from './apply.js';
@@ -171,7 +171,11 @@ export async function syncOrgs(ctx: Context, opts: SyncOptions): Promise<SyncRep
   const store = await ctx.store();
   const orgs = await selectOrgs(store, opts);
   const orgIds = new Set(orgs.map((o) => o.id));
-  const agents = (await store.listAgents()).filter((a) => orgIds.has(a.orgId));
+  const selected = (await store.listAgents()).filter((a) => orgIds.has(a.orgId));
+  const agents = selected.filter((a) => !isDemoAssistant(a.vapiAssistantId));
+  if (agents.length < selected.length) {
+    ctx.ui.info(`Leaving out ${selected.length - agents.length} demo assistant(s) (from \`webhook test --local\`; they are not in Vapi).`);
+  }
   const planOrgs: PlanOrg[] = orgs.map((o) => ({
     id: o.id,
     assistantIds: agents.filter((a) => a.orgId === o.id).map((a) => a.vapiAssistantId),

@@ -179,6 +179,16 @@ describe('assistants sync', () => {
     expect(again.json<any>().results.every((x: any) => x.action === 'unchanged')).toBe(true);
   });
 
+  it("leaves out the demo assistant `webhook test --local` links (it is not in Vapi), saying so", async () => {
+    const s = seedRich();
+    await link(ORG_A, 'inbound', s.assistant);
+    await store.linkAgent({ orgId: ORG_B, type: 'inbound', vapiAssistantId: 'demo-5f0c2a9e-1111-4111-8111-111111111111' });
+    const r = await cli(['assistants', 'sync', '--all-orgs', '--url', URL_NEW, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.json<any>().summary).toMatchObject({ failed: 0, missing: 0 });
+    expect(r.json<any>().results.some((x: any) => String(x.id).startsWith('demo-'))).toBe(false);
+  });
+
   it('merges metadata.org_id into existing metadata and writes it when only that is wrong', async () => {
     const a = fake.addAssistant({ server: { url: URL_NEW }, metadata: { org_id: ORG_B, keep: 'me' } });
     await link(ORG_A, 'inbound', a);
