@@ -61,6 +61,7 @@ export function withoutBody(ev: RequestEvent): Omit<RequestEvent, 'body'> {
 
 export interface EventLog {
   readonly file: string;
+  /** Queues the event; it is serialised and redacted when its batch is written, so do not change it afterwards. */
   append(event: RequestEvent): void;
   /** Resolves when everything appended so far is on disk. */
   flush(): Promise<void>;
@@ -95,7 +96,8 @@ export function openEventLog(opts: EventLogOptions): EventLog {
   } catch {
     size = 0;
   }
-  let pending: string[] = [];
+  // Events wait here as objects: they become redacted lines in the batch writer, off the request path.
+  let pending: RequestEvent[] = [];
   // Kept open between batches (one write per batch, not open+write+close); reopened after rotation.
   let fh: FileHandle | null = null;
   let writing: Promise<void> = Promise.resolve();
@@ -128,8 +130,19 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     scheduled = false;
     wake = null;
     while (pending.length) {
-      const lines = pending;
+      const events = pending;
       pending = [];
+      const lines: string[] = [];
+      for (const ev of events) {
+        let line: string;
+        try {
+          line = JSON.stringify(ev);
+        } catch {
+          continue;
+        }
+        // Redacted before it can reach the disk.
+        lines.push(`${redactor ? redactor.redact(line) : line}\n`);
+      }
       try {
         // As many lines as fit go into one write; the log rotates before the line that would
         // push the file past maxBytes.
@@ -177,13 +190,7 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     file,
     append(event) {
       if (closed) return;
-      let line: string;
-      try {
-        line = JSON.stringify(event);
-      } catch {
-        return;
-      }
-      pending.push(`${redactor ? redactor.redact(line) : line}\n`);
+      pending.push(event);
       if (!scheduled) {
         scheduled = true;
         // Gather a few milliseconds of lines into one write: under load that is one syscall for
