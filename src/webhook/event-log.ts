@@ -45,10 +45,10 @@ export interface RequestEvent {
 /** Bodies up to this size are kept in the log, so `webhook replay` can send them again. */
 export const MAX_LOGGED_BODY = 64 * 1024;
 
-/** Records a request body on its event (the text only when it is small enough to keep). */
-export function recordBody(ev: RequestEvent, raw: Buffer): void {
+/** Records a request body on its event (the text only when it is small enough to keep); `text` is `raw` decoded, when the caller has it. */
+export function recordBody(ev: RequestEvent, raw: Buffer, text?: string): void {
   ev.bodyBytes = raw.length;
-  if (raw.length > 0 && raw.length <= MAX_LOGGED_BODY) ev.body = raw.toString('utf8');
+  if (raw.length > 0 && raw.length <= MAX_LOGGED_BODY) ev.body = text ?? raw.toString('utf8');
 }
 
 /** The event without its body, for one-line-per-request output. */
