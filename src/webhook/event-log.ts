@@ -120,10 +120,15 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     size = 0;
   };
 
-  const writeChunk = async (chunk: string, bytes: number) => {
+  /** Lines [from, to) as one buffer (each line encoded straight into it), in one write. */
+  const writeLines = async (lines: string[], sizes: number[], from: number, to: number, bytes: number) => {
+    if (to <= from) return;
+    const buf = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (let i = from; i < to; i++) at += buf.write(lines[i]!, at, sizes[i]!, 'utf8');
     fh ??= await open(file, 'a', 0o600);
-    await fh.write(chunk);
-    size += bytes;
+    await fh.write(buf, 0, at);
+    size += at;
   };
 
   const writeBatch = async () => {
@@ -133,6 +138,7 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       const events = pending;
       pending = [];
       const lines: string[] = [];
+      const sizes: number[] = [];
       for (const ev of events) {
         let line: string;
         try {
@@ -141,25 +147,26 @@ export function openEventLog(opts: EventLogOptions): EventLog {
           continue;
         }
         // Redacted before it can reach the disk.
-        lines.push(`${redactor ? redactor.redact(line) : line}\n`);
+        line = `${redactor ? redactor.redact(line) : line}\n`;
+        lines.push(line);
+        sizes.push(Buffer.byteLength(line));
       }
       try {
         // As many lines as fit go into one write; the log rotates before the line that would
         // push the file past maxBytes.
-        let chunk = '';
+        let from = 0;
         let bytes = 0;
-        for (const line of lines) {
-          const n = Buffer.byteLength(line);
+        for (let i = 0; i < lines.length; i++) {
+          const n = sizes[i]!;
           if (size + bytes > 0 && size + bytes + n > maxBytes) {
-            if (chunk) await writeChunk(chunk, bytes);
-            chunk = '';
+            await writeLines(lines, sizes, from, i, bytes);
+            from = i;
             bytes = 0;
             if (size > 0) await rotate();
           }
-          chunk += line;
           bytes += n;
         }
-        if (chunk) await writeChunk(chunk, bytes);
+        await writeLines(lines, sizes, from, lines.length, bytes);
       } catch (e) {
         await fh?.close().catch(() => {});
         fh = null;
