@@ -280,35 +280,89 @@ export function checkPhoneArg(v: unknown): Checked<string | undefined> {
 
 /**
  * Booked slot starts per (org, day), kept for a moment so a burst of availability questions
- * costs one query. This receiver's own bookings and cancellations clear an org's entries at
- * once; writes by other processes show within `ttlMs` (a booking itself is always checked by
- * the database, so a stale answer can never double-book).
+ * costs one query, and the finished checkAvailability answers built from them. This receiver's
+ * own bookings and cancellations clear an org's entries (and answers) at once; writes by other
+ * processes show within `ttlMs` (a booking itself is always checked by the database, so a stale
+ * answer can never double-book).
  */
 export class AvailabilityCache {
   private readonly entries = new Map<string, { at: number; value: Promise<Set<number>> }>();
+  /** Answers per org id, then per arguments. */
+  private readonly answers = new Map<string, Map<string, CachedAnswer>>();
+  /** Bumped by every invalidation: an answer computed across one is not kept. */
+  private epoch = 0;
 
   constructor(
     private readonly ttlMs = 1000,
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
-  async booked(store: Store, orgId: string, fromMs: number, toMs: number): Promise<Set<number>> {
+  async booked(store: Store, orgId: string, fromMs: number, toMs: number, reads?: Reads): Promise<Set<number>> {
     const key = `${orgId}|${fromMs}|${toMs}`;
     const now = this.clock();
     const hit = this.entries.get(key);
-    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    if (hit && now - hit.at < this.ttlMs) {
+      if (reads && hit.at < reads.oldest) reads.oldest = hit.at;
+      return hit.value;
+    }
     if (this.entries.size > 5000) this.entries.clear();
     const value = store
       .listBookedStarts(orgId, new Date(fromMs).toISOString(), new Date(toMs).toISOString())
       .then((starts) => new Set(starts.map((s) => Date.parse(s))));
     this.entries.set(key, { at: now, value });
+    if (reads && now < reads.oldest) reads.oldest = now;
     value.catch(() => this.entries.delete(key));
     return value;
   }
 
+  /**
+   * A remembered answer for these arguments, if it is still exactly what a fresh computation
+   * would say: same Org object (so the same settings and zone), same minute of "now" (slots
+   * start on whole minutes, so nothing time-dependent changes within one), bookings read less
+   * than `ttlMs` ago, and no invalidation of the org since.
+   */
+  answer(org: Org, key: string, minute: number): ToolOutcome | undefined {
+    const hit = this.answers.get(org.id)?.get(key);
+    if (!hit || hit.org !== org || hit.minute !== minute || this.clock() - hit.at >= this.ttlMs) return undefined;
+    return hit.outcome;
+  }
+
+  /** Starts an answer computation: pass the result to `remember` with the same `begin()` token. */
+  begin(): { epoch: number; reads: Reads } {
+    return { epoch: this.epoch, reads: { oldest: Infinity } };
+  }
+
+  remember(org: Org, key: string, minute: number, token: { epoch: number; reads: Reads }, outcome: ToolOutcome): void {
+    if (token.epoch !== this.epoch) return;
+    let byKey = this.answers.get(org.id);
+    if (!byKey) {
+      if (this.answers.size >= 5000) this.answers.clear();
+      byKey = new Map();
+      this.answers.set(org.id, byKey);
+    }
+    if (byKey.size >= 1000) byKey.clear();
+    const at = token.reads.oldest === Infinity ? this.clock() : token.reads.oldest;
+    byKey.set(key, { org, minute, at, outcome: Object.freeze(outcome) });
+  }
+
   invalidate(orgId: string): void {
+    this.epoch++;
+    this.answers.delete(orgId);
     for (const key of this.entries.keys()) if (key.startsWith(`${orgId}|`)) this.entries.delete(key);
   }
+}
+
+/** The oldest booking read an answer was built from (`Infinity`: none). */
+export interface Reads {
+  oldest: number;
+}
+
+interface CachedAnswer {
+  org: Org;
+  minute: number;
+  /** When the bookings it was built from were read. */
+  at: number;
+  outcome: ToolOutcome;
 }
 
 export interface ToolContext {
@@ -316,6 +370,8 @@ export interface ToolContext {
   store: Store;
   now: Date;
   availability: AvailabilityCache;
+  /** Set while an answer that may be remembered is computed: notes how old its bookings are. */
+  reads?: Reads;
 }
 
 export type ToolOutcome = { result: string } | { error: string };
@@ -373,7 +429,7 @@ async function freeSlots(ctx: ToolContext, plan: DayPlan): Promise<Array<{ minut
   if (plan.slots.length === 0) return [];
   const from = zonedToInstant(plan.date, 0, ctx.org.timezone) ?? plan.slots[0]!.at - 86_400_000;
   const to = zonedToInstant(addDays(plan.date, 1), 0, ctx.org.timezone) ?? plan.slots[plan.slots.length - 1]!.at + 86_400_000;
-  const booked = await ctx.availability.booked(ctx.store, ctx.org.id, from, to);
+  const booked = await ctx.availability.booked(ctx.store, ctx.org.id, from, to, ctx.reads);
   return plan.slots.filter((s) => !booked.has(s.at));
 }
 
@@ -462,8 +518,32 @@ export const bookClinicAppointment: ToolHandler = async (args, ctx) => {
   return { result: `Booked: ${name.value} is confirmed for ${when}.` };
 };
 
-/** checkAvailability(appointmentDate, appointmentTime?) */
+/** Longest date or time argument whose answer is remembered (real ones are 5 or 10 characters). */
+const MAX_CACHED_ARG = 40;
+
+/**
+ * checkAvailability(appointmentDate, appointmentTime?). The same question for the same org in
+ * the same minute gets the remembered answer (see AvailabilityCache.answer) without recomputing.
+ */
 export const checkAvailability: ToolHandler = async (args, ctx) => {
+  const rawDate = own(args, 'appointmentDate');
+  const rawTime = own(args, 'appointmentTime');
+  const cacheable =
+    typeof rawDate === 'string' &&
+    rawDate.length <= MAX_CACHED_ARG &&
+    (rawTime === undefined || rawTime === null || (typeof rawTime === 'string' && rawTime.length <= MAX_CACHED_ARG));
+  if (!cacheable) return availabilityAnswer(args, ctx);
+  const key = `${rawDate.length}:${rawDate}${typeof rawTime === 'string' ? rawTime : ''}`;
+  const minute = Math.floor(ctx.now.getTime() / 60_000);
+  const hit = ctx.availability.answer(ctx.org, key, minute);
+  if (hit) return hit;
+  const token = ctx.availability.begin();
+  const outcome = await availabilityAnswer(args, { ...ctx, reads: token.reads });
+  ctx.availability.remember(ctx.org, key, minute, token, outcome);
+  return outcome;
+};
+
+const availabilityAnswer: ToolHandler = async (args, ctx) => {
   const date = checkDateArg(own(args, 'appointmentDate'));
   const rawTime = own(args, 'appointmentTime');
   const time = rawTime === undefined || rawTime === null || rawTime === '' ? null : checkTimeArg(rawTime);

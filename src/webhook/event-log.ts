@@ -45,10 +45,10 @@ export interface RequestEvent {
 /** Bodies up to this size are kept in the log, so `webhook replay` can send them again. */
 export const MAX_LOGGED_BODY = 64 * 1024;
 
-/** Records a request body on its event (the text only when it is small enough to keep). */
-export function recordBody(ev: RequestEvent, raw: Buffer): void {
+/** Records a request body on its event (the text only when it is small enough to keep); `text` is `raw` decoded, when the caller has it. */
+export function recordBody(ev: RequestEvent, raw: Buffer, text?: string): void {
   ev.bodyBytes = raw.length;
-  if (raw.length > 0 && raw.length <= MAX_LOGGED_BODY) ev.body = raw.toString('utf8');
+  if (raw.length > 0 && raw.length <= MAX_LOGGED_BODY) ev.body = text ?? raw.toString('utf8');
 }
 
 /** The event without its body, for one-line-per-request output. */
@@ -61,6 +61,7 @@ export function withoutBody(ev: RequestEvent): Omit<RequestEvent, 'body'> {
 
 export interface EventLog {
   readonly file: string;
+  /** Queues the event; it is serialised and redacted when its batch is written, so do not change it afterwards. */
   append(event: RequestEvent): void;
   /** Resolves when everything appended so far is on disk. */
   flush(): Promise<void>;
@@ -95,7 +96,8 @@ export function openEventLog(opts: EventLogOptions): EventLog {
   } catch {
     size = 0;
   }
-  let pending: string[] = [];
+  // Events wait here as objects: they become redacted lines in the batch writer, off the request path.
+  let pending: RequestEvent[] = [];
   // Kept open between batches (one write per batch, not open+write+close); reopened after rotation.
   let fh: FileHandle | null = null;
   let writing: Promise<void> = Promise.resolve();
@@ -118,35 +120,53 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     size = 0;
   };
 
-  const writeChunk = async (chunk: string, bytes: number) => {
+  /** Lines [from, to) as one buffer (each line encoded straight into it), in one write. */
+  const writeLines = async (lines: string[], sizes: number[], from: number, to: number, bytes: number) => {
+    if (to <= from) return;
+    const buf = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (let i = from; i < to; i++) at += buf.write(lines[i]!, at, sizes[i]!, 'utf8');
     fh ??= await open(file, 'a', 0o600);
-    await fh.write(chunk);
-    size += bytes;
+    await fh.write(buf, 0, at);
+    size += at;
   };
 
   const writeBatch = async () => {
     scheduled = false;
     wake = null;
     while (pending.length) {
-      const lines = pending;
+      const events = pending;
       pending = [];
+      const lines: string[] = [];
+      const sizes: number[] = [];
+      for (const ev of events) {
+        let line: string;
+        try {
+          line = JSON.stringify(ev);
+        } catch {
+          continue;
+        }
+        // Redacted before it can reach the disk.
+        line = `${redactor ? redactor.redact(line) : line}\n`;
+        lines.push(line);
+        sizes.push(Buffer.byteLength(line));
+      }
       try {
         // As many lines as fit go into one write; the log rotates before the line that would
         // push the file past maxBytes.
-        let chunk = '';
+        let from = 0;
         let bytes = 0;
-        for (const line of lines) {
-          const n = Buffer.byteLength(line);
+        for (let i = 0; i < lines.length; i++) {
+          const n = sizes[i]!;
           if (size + bytes > 0 && size + bytes + n > maxBytes) {
-            if (chunk) await writeChunk(chunk, bytes);
-            chunk = '';
+            await writeLines(lines, sizes, from, i, bytes);
+            from = i;
             bytes = 0;
             if (size > 0) await rotate();
           }
-          chunk += line;
           bytes += n;
         }
-        if (chunk) await writeChunk(chunk, bytes);
+        await writeLines(lines, sizes, from, lines.length, bytes);
       } catch (e) {
         await fh?.close().catch(() => {});
         fh = null;
@@ -177,13 +197,7 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     file,
     append(event) {
       if (closed) return;
-      let line: string;
-      try {
-        line = JSON.stringify(event);
-      } catch {
-        return;
-      }
-      pending.push(`${redactor ? redactor.redact(line) : line}\n`);
+      pending.push(event);
       if (!scheduled) {
         scheduled = true;
         // Gather a few milliseconds of lines into one write: under load that is one syscall for

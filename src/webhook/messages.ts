@@ -101,13 +101,18 @@ export interface OrgClaim {
   value: string | null;
 }
 
+const CLAIM_NAMES = CLAIM_PATHS.map((p) => `message.${p.join('.')}`);
+
 /** Every org id the payload claims (null and absent values are no claim). */
 export function claimedOrgs(message: JsonRecord): OrgClaim[] {
   const claims: OrgClaim[] = [];
-  for (const p of CLAIM_PATHS) {
-    const v = ownPath(message, ...p);
+  for (let i = 0; i < CLAIM_PATHS.length; i++) {
+    const p = CLAIM_PATHS[i]!;
+    // Most messages have none of these objects: stop at the first missing step.
+    let v: unknown = message;
+    for (let k = 0; k < p.length && v !== undefined; k++) v = own(v, p[k]!);
     if (v === undefined || v === null) continue;
-    claims.push({ path: `message.${p.join('.')}`, value: typeof v === 'string' ? v.trim().toLowerCase() : null });
+    claims.push({ path: CLAIM_NAMES[i]!, value: typeof v === 'string' ? v.trim().toLowerCase() : null });
   }
   return claims;
 }

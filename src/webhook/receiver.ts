@@ -99,6 +99,12 @@ class TtlCache<V> {
     private readonly max = 10_000,
   ) {}
 
+  /** A fresh, settled value (undefined when there is none yet). */
+  peek(key: string): V | undefined {
+    const hit = this.map.get(key);
+    return hit?.settled && performance.now() - hit.at < this.ttlMs ? hit.settled.v : undefined;
+  }
+
   get(key: string, load: () => Promise<V>): V | Promise<V> {
     const now = performance.now();
     const hit = this.map.get(key);
@@ -138,9 +144,11 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
    * length (cut or zero-padded) and compared whole; the length check is a separate integer test.
    * Neither the secret's bytes nor where a guess first differs shows in the timing.
    */
+  // Reused for every comparison (they are synchronous): no buffer allocation per request.
+  const candidate = Buffer.alloc(secretBytes?.length ?? 0);
   const secretMatches = (presented: string): boolean => {
     const secret = secretBytes!;
-    const candidate = Buffer.alloc(secret.length);
+    candidate.fill(0);
     const written = candidate.write(presented, 'utf8');
     const sameBytes = timingSafeEqual(candidate, secret);
     return sameBytes && written === secret.length && Buffer.byteLength(presented, 'utf8') === secret.length;
@@ -182,17 +190,17 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
   // ---- auth ---------------------------------------------------------------------------------
   const authenticate = (req: IncomingMessage): void => {
     if (!secretBytes) return;
+    const headers = req.headers;
+    const x = headers['x-vapi-secret'];
+    const auth = headers.authorization;
+    const bearer = typeof auth === 'string' ? /^bearer\s+(.+)$/i.exec(auth.trim()) : null;
+    // Every presented value is compared (no early exit on the first).
+    const xOk = typeof x === 'string' && secretMatches(x);
+    const bearerOk = bearer !== null && secretMatches(bearer[1]!.trim());
+    if (xOk || bearerOk) return;
     const presented: Array<{ via: string; value: string }> = [];
-    const x = req.headers['x-vapi-secret'];
     if (typeof x === 'string') presented.push({ via: 'X-Vapi-Secret', value: x });
-    const auth = req.headers.authorization;
-    if (typeof auth === 'string') {
-      const m = /^bearer\s+(.+)$/i.exec(auth.trim());
-      if (m) presented.push({ via: 'Authorization: Bearer', value: m[1]!.trim() });
-    }
-    let ok = false;
-    for (const p of presented) if (secretMatches(p.value)) ok = true;
-    if (ok) return;
+    if (bearer) presented.push({ via: 'Authorization: Bearer', value: bearer[1]!.trim() });
     const detail = presented.length
       ? `wrong secret (${presented.map((p) => `${p.via} ${maskSecret(p.value)}`).join(', ')})`
       : 'no X-Vapi-Secret or Authorization: Bearer header';
@@ -250,6 +258,20 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
   // ---- routing ------------------------------------------------------------------------------
   const forbid = (message: string, detail: string) => new HttpError(403, 'forbidden', message, detail);
 
+  /**
+   * The common case without a promise: a linked assistant whose agent and org are cached, and no
+   * org claim that disagrees. Anything else (including every refusal) goes through `routeOrg`.
+   */
+  const routeCached = (message: JsonRecord, id: string | null): Route | null => {
+    if (id === null) return null;
+    const agent = agentCache.peek(id);
+    if (!agent) return null;
+    const orgId = agent.orgId.toLowerCase();
+    for (const c of claimedOrgs(message)) if (c.value !== orgId) return null;
+    const org = orgCache.peek(agent.orgId);
+    return org ? { org, agent } : null;
+  };
+
   const routeOrg = async (message: JsonRecord, kind: MessageKind): Promise<Route> => {
     const needsOrg = kind !== 'informational';
     const { present, id } = assistantIdOf(message);
@@ -291,19 +313,10 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
   };
 
   // ---- handlers -----------------------------------------------------------------------------
-  const runTool = async (call: ToolCall, org: Org): Promise<ToolOutcome> => {
-    if (!call.name) return { error: 'The tool call has no function name.' };
-    if (!call.args) return { error: call.argsError ?? 'The tool arguments could not be read.' };
-    const handler = tools.get(call.name);
-    if (!handler) {
-      return { error: `Unknown tool "${clip(call.name, 64)}". This receiver handles ${toolList.join(', ')}.` };
-    }
-    try {
-      return await withDeadline(handler(call.args, { org, store, now: now(), availability }), `${call.name} took longer than ${toolTimeoutMs} ms`);
-    } catch (e) {
-      warn(`tool ${call.name} failed for org ${org.id}: ${(e as Error).message}`);
-      return { error: 'Sorry, something went wrong on our side. Please try again in a moment.' };
-    }
+  const SORRY = 'Sorry, something went wrong on our side. Please try again in a moment.';
+  const toolFailed = (call: ToolCall, org: Org, e: unknown): ToolOutcome => {
+    warn(`tool ${call.name} failed for org ${org.id}: ${e instanceof Error ? e.message : String(e)}`);
+    return { error: SORRY };
   };
 
   // One watchdog for every running tool instead of a timer per call (the hot path stays cheap).
@@ -316,36 +329,53 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
     Math.max(10, Math.min(250, Math.floor(toolTimeoutMs / 4))),
   );
   watchdog.unref();
-  const withDeadline = <T>(work: Promise<T>, message: string): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
+
+  /**
+   * Runs one call. A tool that throws, rejects or runs past `toolTimeoutMs` gets the generic
+   * error result (and a warning); the answer never waits longer than the deadline.
+   */
+  const runTool = (call: ToolCall, org: Org, at: Date): ToolOutcome | Promise<ToolOutcome> => {
+    if (!call.name) return { error: 'The tool call has no function name.' };
+    if (!call.args) return { error: call.argsError ?? 'The tool arguments could not be read.' };
+    const handler = tools.get(call.name);
+    if (!handler) {
+      return { error: `Unknown tool "${clip(call.name, 64)}". This receiver handles ${toolList.join(', ')}.` };
+    }
+    let work: Promise<ToolOutcome>;
+    try {
+      work = handler(call.args, { org, store, now: at, availability });
+    } catch (e) {
+      return toolFailed(call, org, e);
+    }
+    return new Promise<ToolOutcome>((resolve) => {
       const entry = {
         deadline: performance.now() + toolTimeoutMs,
         fail: () => {
           running.delete(entry);
-          reject(new Error(message));
+          resolve(toolFailed(call, org, new Error(`${call.name} took longer than ${toolTimeoutMs} ms`)));
         },
       };
       running.add(entry);
-      work.then(
+      Promise.resolve(work).then(
         (v) => {
-          running.delete(entry);
-          resolve(v);
+          if (running.delete(entry)) resolve(v);
         },
         (e: unknown) => {
-          running.delete(entry);
-          reject(e instanceof Error ? e : new Error(String(e)));
+          if (running.delete(entry)) resolve(toolFailed(call, org, e));
         },
       );
     });
+  };
 
-  const handleToolCalls = async (message: JsonRecord, org: Org, pathTool: string | undefined, ev: RequestEvent) => {
+  const handleToolCalls = async (message: JsonRecord, org: Org, pathTool: string | undefined, ev: RequestEvent, at: Date) => {
     const calls = extractToolCalls(message, pathTool);
     ev.tools = calls.slice(0, MAX_TOOL_CALLS).map((c) => clip(c.name, 64));
     const results: Array<{ toolCallId: string; name: string; result?: string; error?: string }> = [];
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i]!;
-      const outcome: ToolOutcome =
-        i < MAX_TOOL_CALLS ? await runTool(call, org) : { error: `Too many tool calls in one message (at most ${MAX_TOOL_CALLS}).` };
+      let outcome: ToolOutcome | Promise<ToolOutcome> =
+        i < MAX_TOOL_CALLS ? runTool(call, org, at) : { error: `Too many tool calls in one message (at most ${MAX_TOOL_CALLS}).` };
+      if (outcome instanceof Promise) outcome = await outcome;
       results.push({ toolCallId: call.id, name: call.name, ...outcome });
     }
     ev.results = results.slice(0, MAX_TOOL_CALLS).map((r) => ({
@@ -356,7 +386,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
     return { results };
   };
 
-  const handleFunctionCall = async (message: JsonRecord, org: Org, pathTool: string | undefined, ev: RequestEvent) => {
+  const handleFunctionCall = async (message: JsonRecord, org: Org, pathTool: string | undefined, ev: RequestEvent, at: Date) => {
     const call = extractFunctionCall(message, pathTool);
     if (!call) {
       ev.error = 'function-call without message.functionCall';
@@ -364,7 +394,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       return { result: text, error: text };
     }
     ev.tools = [clip(call.name, 64)];
-    const outcome = await runTool(call, org);
+    const outcome = await runTool(call, org, at);
     if ('result' in outcome) {
       ev.summary = clip(outcome.result, 300);
       return { result: outcome.result };
@@ -411,9 +441,11 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       }
     }
 
+    // One clock reading per request: the event's time, and "now" for the tools it runs.
+    const arrived = now();
     const ev: RequestEvent = {
       id: randomUUID(),
-      time: now().toISOString(),
+      time: arrived.toISOString(),
       method,
       path: clip(rawPath, 200),
       type: null,
@@ -463,7 +495,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       if (m && m[1] !== undefined) {
         let name = '';
         try {
-          name = decodeURIComponent(m[1]);
+          name = m[1].includes('%') ? decodeURIComponent(m[1]) : m[1];
         } catch {
           name = '';
         }
@@ -484,10 +516,11 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       }
       const raw = await readBody(req, res, expectContinue);
       bodyRead = true;
-      recordBody(ev, raw);
+      const text = raw.toString('utf8');
+      recordBody(ev, raw, text);
       let body: unknown;
       try {
-        body = JSON.parse(raw.toString('utf8'));
+        body = JSON.parse(text);
       } catch {
         throw new HttpError(400, 'invalid_json', 'The body is not valid JSON.');
       }
@@ -500,7 +533,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
 
       let route: Route;
       try {
-        route = await routeOrg(env.message, kind);
+        route = (present && routeCached(env.message, id)) || (await routeOrg(env.message, kind));
       } catch (e) {
         if (e instanceof HttpError) throw e;
         warn(`store lookup failed: ${(e as Error).message}`);
@@ -512,9 +545,9 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       if (kind === 'informational' || !route.org) {
         answer = {};
       } else if (kind === 'tool-calls') {
-        answer = await handleToolCalls(env.message, route.org, pathTool, ev);
+        answer = await handleToolCalls(env.message, route.org, pathTool, ev, arrived);
       } else if (kind === 'function-call') {
-        answer = await handleFunctionCall(env.message, route.org, pathTool, ev);
+        answer = await handleFunctionCall(env.message, route.org, pathTool, ev, arrived);
       } else {
         answer = await handleAssistantRequest(route.org, ev);
       }

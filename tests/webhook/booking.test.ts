@@ -169,6 +169,86 @@ describe('checkAvailability', () => {
   });
 });
 
+describe('remembered availability answers', () => {
+  const check = { appointmentDate: '2030-03-05', appointmentTime: '10:30' };
+  const FREE = { result: 'Yes, 10:30 AM on Tuesday, March 5 is free.' };
+  const TAKEN = /^No, 10:30 AM on Tuesday, March 5 is taken\./;
+  const setup = () => {
+    let clock = 0;
+    const cache = new AvailabilityCache(1000, () => clock);
+    const ctx = { org: orgs.berlin!, store, now: NOW, availability: cache };
+    return { cache, ctx, advance: (ms: number) => (clock += ms) };
+  };
+
+  it('check → book → check shows the slot taken at once (the booking clears the answers)', async () => {
+    const { ctx } = setup();
+    expect(await checkAvailability(check, ctx)).toEqual(FREE);
+    expect(await checkAvailability(check, ctx)).toEqual(FREE);
+    expect(await bookClinicAppointment(args(), ctx)).toMatchObject({ result: expect.stringMatching(/^Booked/) });
+    expect(await checkAvailability(check, ctx)).toMatchObject({ result: expect.stringMatching(TAKEN) });
+    // And a second booking of the slot is refused by the store, whatever was remembered.
+    expect(await bookClinicAppointment(args({ patientEmail: 'other@example.com' }), ctx)).toMatchObject({ error: expect.stringMatching(/already taken/) });
+  });
+
+  it('a booking made elsewhere shows once the answer is older than the TTL, never later', async () => {
+    const { ctx, advance } = setup();
+    expect(await checkAvailability(check, ctx)).toEqual(FREE);
+    // Another process (or Supabase client) books the slot: this cache does not hear of it.
+    expect((await store.bookSlot({ orgId: BERLIN, startsAt: '2030-03-05T09:30:00.000Z', email: 'x@example.com', name: 'X' })).status).toBe('booked');
+    advance(999);
+    expect(await checkAvailability(check, ctx)).toEqual(FREE);
+    advance(1);
+    expect(await checkAvailability(check, ctx)).toMatchObject({ result: expect.stringMatching(TAKEN) });
+    // The stale "free" could never have been booked: the store refuses the taken slot.
+    expect(await bookClinicAppointment(args(), { ...ctx, availability: new AvailabilityCache() })).toMatchObject({ error: expect.stringMatching(/already taken/) });
+  });
+
+  it('is per org, per arguments, per minute of "now" and per Org object (settings edits)', async () => {
+    const { ctx } = setup();
+    expect(await checkAvailability({ appointmentDate: '2030-03-04' }, ctx)).toEqual({
+      result: 'On Monday, March 4 there are 15 free times between 9:30 AM and 4:30 PM, for example 9:30 AM, 10 AM, 10:30 AM or 11 AM.',
+    });
+    // A minute later 09:30 Berlin is still ahead; at 09:30 it has started and drops out.
+    expect(await checkAvailability({ appointmentDate: '2030-03-04' }, { ...ctx, now: new Date('2030-03-04T08:29:59.999Z') })).toMatchObject({ result: expect.stringMatching(/15 free times between 9:30 AM/) });
+    expect(await checkAvailability({ appointmentDate: '2030-03-04' }, { ...ctx, now: new Date('2030-03-04T08:30:00.000Z') })).toMatchObject({ result: expect.stringMatching(/14 free times between 10 AM/) });
+    // Same arguments, another org.
+    expect(await checkAvailability(check, { ...ctx, org: orgs.harbor! })).toEqual(FREE);
+    expect(await checkAvailability({ appointmentDate: '2030-03-09', appointmentTime: '10:30' }, { ...ctx, org: orgs.weekend! })).toEqual({ result: 'Yes, 10:30 AM on Saturday, March 9 is free.' });
+    expect(await checkAvailability({ appointmentDate: '2030-03-09', appointmentTime: '10:30' }, ctx)).toMatchObject({ result: expect.stringMatching(/closed on Saturday/) });
+    // The route cache hands out a new Org object when the org's settings change: that is a new question.
+    const edited: Org = { ...orgs.berlin!, settings: { openingHours: { '2': [['12:00', '13:00']] } } };
+    expect(await checkAvailability(check, ctx)).toEqual(FREE);
+    expect(await checkAvailability(check, { ...ctx, org: edited })).toMatchObject({ result: expect.stringMatching(/outside opening hours/) });
+    // An empty, null or absent time is the same question; a date and time split differently is not.
+    const day = await checkAvailability({ appointmentDate: '2030-03-05' }, ctx);
+    expect(await checkAvailability({ appointmentDate: '2030-03-05', appointmentTime: '' }, ctx)).toEqual(day);
+    expect(await checkAvailability({ appointmentDate: '2030-03-05', appointmentTime: null }, ctx)).toEqual(day);
+    expect(await checkAvailability({ appointmentDate: '2030-03-0', appointmentTime: '5' }, ctx)).toMatchObject({ error: expect.stringMatching(/date should look like/) });
+  });
+
+  it('keeps no answer computed across a booking (the booking lands while the check reads)', async () => {
+    const { ctx } = setup();
+    const slow: Store = Object.assign(Object.create(store) as Store, {
+      listBookedStarts: async (...a: Parameters<Store['listBookedStarts']>) => {
+        const before = await store.listBookedStarts(...a);
+        // The booking goes through this receiver while the check is still running.
+        await bookClinicAppointment(args(), ctx);
+        return before;
+      },
+    });
+    expect(await checkAvailability(check, { ...ctx, store: slow })).toEqual(FREE);
+    expect(await checkAvailability(check, ctx)).toMatchObject({ result: expect.stringMatching(TAKEN) });
+  });
+
+  it('cancelling frees the slot in the next answer', async () => {
+    const { ctx } = setup();
+    await bookClinicAppointment(args(), ctx);
+    expect(await checkAvailability(check, ctx)).toMatchObject({ result: expect.stringMatching(TAKEN) });
+    await cancelAppointment({ ...check, patientEmail: 'jane@example.com' }, ctx);
+    expect(await checkAvailability(check, ctx)).toEqual(FREE);
+  });
+});
+
 describe('cancelAppointment', () => {
   it("cancels the contact's booking, freeing the slot", async () => {
     await call(bookClinicAppointment, orgs.berlin!, args());

@@ -76,3 +76,36 @@ it('keeps answering when the log cannot be written, and reports it once', async 
   expect(errors).toHaveLength(1);
   await log.close();
 });
+
+it('writes multi-byte text exactly, masked, across rotations (sizes are counted in bytes)', async () => {
+  const file = path.join(dir, 'events.ndjson');
+  const secret = 'sk-ümlaut-secret-🔑-0123456789';
+  const log = openEventLog({ file, maxBytes: 1200, keep: 50, redactor: new Redactor([secret]) });
+  const body = `{"message":{"type":"tool-calls","note":"Grüße 👋 ${secret} \\"quoted\\"\\n"}}`;
+  for (let i = 0; i < 12; i++) log.append({ ...ev(i, `fehler ✗ ${i}`), path: `/api/vapi/tools/ü${i}`, body, bodyBytes: Buffer.byteLength(body) });
+  await log.close();
+  const events = await readEvents(file, { keep: 50 });
+  expect(events.map((e) => e.id)).toEqual(Array.from({ length: 12 }, (_, i) => `e${i}`));
+  const masked = body.split(secret).join('sk-ü…6789');
+  for (const [i, e] of events.entries()) {
+    expect(e.path).toBe(`/api/vapi/tools/ü${i}`);
+    expect(e.error).toBe(`fehler ✗ ${i}`);
+    expect(e.body).toBe(masked);
+  }
+  let files = 0;
+  for (let n = 0; n <= 50; n++) {
+    const f = n === 0 ? file : `${file}.${n}`;
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    files++;
+    expect(text).not.toContain(secret);
+    expect(text.endsWith('\n')).toBe(true);
+    expect(statSync(f).size).toBe(Buffer.byteLength(text));
+    expect(statSync(f).size).toBeLessThanOrEqual(1200);
+  }
+  expect(files).toBeGreaterThan(1);
+});
