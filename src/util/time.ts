@@ -15,19 +15,23 @@ export interface WallClock {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
+/**
+ * The one cached Intl formatter per zone (24-hour wall clock, numeric parts) that every zone
+ * computation uses. Throws a RangeError for a zone Intl does not know.
+ */
+export function zonedFormatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
       year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
     });
+    if (formatters.size > 500) formatters.clear();
     formatters.set(timeZone, f);
   }
   return f;
@@ -36,7 +40,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 /** The wall clock in `timeZone` at `instant`. */
 export function wallClock(instant: Date, timeZone: string): WallClock {
   const parts: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(instant)) {
+  for (const p of zonedFormatter(timeZone).formatToParts(instant)) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value);
   }
   const year = parts.year!;

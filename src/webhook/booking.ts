@@ -6,6 +6,7 @@
  * read out as it is.
  */
 import type { Org, OrgSettings, Store } from '../store/types.js';
+import { zonedFormatter } from '../util/time.js';
 import { isRecord, own, type JsonRecord } from './messages.js';
 
 export const SLOT_MINUTES = 30;
@@ -75,30 +76,10 @@ export function addDays(d: LocalDate, n: number): LocalDate {
 // ---------------------------------------------------------------------------------------------
 // Time zones (Intl only; no tz database of our own)
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    if (formatters.size > 500) formatters.clear();
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 /** True when Intl knows the zone. */
 export function isValidTimeZone(tz: string): boolean {
   try {
-    formatterFor(tz);
+    zonedFormatter(tz);
     return true;
   } catch {
     return false;
@@ -107,7 +88,7 @@ export function isValidTimeZone(tz: string): boolean {
 
 /** The wall-clock date and minute of an instant in a zone. */
 export function zonedParts(ms: number, timeZone: string): LocalDate & { minutes: number } {
-  const parts = formatterFor(timeZone).formatToParts(new Date(ms));
+  const parts = zonedFormatter(timeZone).formatToParts(new Date(ms));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
   return { year: get('year'), month: get('month'), day: get('day'), minutes: get('hour') * 60 + get('minute') };
 }
