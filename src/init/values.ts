@@ -3,6 +3,7 @@
  * shared by the prompts and the flags, so a bad value is refused the same way either way.
  */
 import { ngrokTokenShape } from '../doctor/checks.js';
+import { supabaseKeyRole } from '../config/supabase-key.js';
 
 export type Validator = (value: string) => true | string;
 
@@ -58,24 +59,13 @@ export const validateSupabaseUrl: Validator = (v) => {
   return true;
 };
 
-function jwtRole(token: string): string | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { role?: unknown };
-    return typeof payload.role === 'string' ? payload.role : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export const validateSupabaseKey: Validator = (v) => {
   const p = commonKeyProblems(v, 'service-role key');
   if (p) return p;
   const t = trimmed(v);
   if (t.startsWith('sb_publishable_')) return 'That is the publishable (anon) key; voxctl needs the secret key (Project Settings → API keys).';
   if (t.startsWith('sb_secret_')) return t.length >= 24 ? true : 'That secret key looks cut short.';
-  const role = jwtRole(t);
+  const role = supabaseKeyRole(t);
   if (role === 'anon') return 'That is the anon key; voxctl needs the service_role key (Project Settings → API).';
   if (role === 'service_role') return true;
   return 'That does not look like a Supabase key: expected sb_secret_… or the service_role JWT (eyJ…).';

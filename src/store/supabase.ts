@@ -22,6 +22,7 @@ import type {
   Store,
 } from './types.js';
 import { assistantTaken, isUuid, unknownOrg } from './validate.js';
+import { supabaseKeyRole } from '../config/supabase-key.js';
 
 export interface SupabaseStoreOptions {
   /** The project URL, e.g. https://abcd.supabase.co (a trailing /rest/v1 is tolerated). */
@@ -80,19 +81,6 @@ function toAgent(r: Row): Agent {
   };
 }
 
-/** The role claim of a legacy JWT key, or the kind of a new-style key; undefined if unknown. */
-function keyRole(key: string): string | undefined {
-  if (key.startsWith('sb_publishable_')) return 'anon';
-  if (key.startsWith('sb_secret_')) return 'service_role';
-  const parts = key.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { role?: unknown };
-    return typeof payload.role === 'string' ? payload.role : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const KEY_HINT =
   'Check SUPABASE_SERVICE_ROLE_KEY in .env.local: use the service_role (secret) key from the Supabase dashboard (Project Settings → API keys), not the anon key.';
@@ -460,7 +448,7 @@ export async function createSupabaseStore(opts: SupabaseStoreOptions): Promise<S
   } catch {
     throw new AuthError(`SUPABASE_URL "${base}" is not a URL.`, { hint: 'Use the project URL, e.g. https://<project-ref>.supabase.co.' });
   }
-  if (keyRole(key) === 'anon') {
+  if (supabaseKeyRole(key) === 'anon') {
     throw new AuthError('SUPABASE_SERVICE_ROLE_KEY holds the anon (publishable) key; voxctl needs the service-role key.', {
       hint: KEY_HINT,
     });
