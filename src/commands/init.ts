@@ -26,6 +26,7 @@ import {
   type Validator,
 } from '../init/values.js';
 import { parseOptions } from './options.js';
+import { TOOLS_PATH } from '../config/spec.js';
 
 const schema = z.object({
   vapiKey: z.string().optional(),
@@ -59,7 +60,6 @@ const FIELDS: Field[] = [
   { key: 'BACKEND_URL', option: 'backendUrl', flag: '--backend-url', label: 'public backend URL', validate: validateBackendUrl },
 ];
 const field = (key: SettingName) => FIELDS.find((f) => f.key === key)!;
-const TOOLS_PATH = '/api/vapi/tools';
 
 /** A secret flag given as `-` is read from standard input (keeps it out of the process list). */
 async function readFlagValue(ctx: Context, f: Field, raw: string, stdinUsed: { used: boolean }): Promise<string> {

@@ -15,7 +15,8 @@ import { waitForShutdown, type SignalSource } from '../util/signals.js';
 import { EVENT_LOG_NAME, openEventLog, withoutBody, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
 import { parseForwardTarget } from '../webhook/forward.js';
-import { DEFAULT_PORT, startWebhookReceiver, TOOLS_PATH, type WebhookReceiver } from '../webhook/receiver.js';
+import { TOOLS_PATH } from '../config/spec.js';
+import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../webhook/receiver.js';
 import { parseOptions, uuidFlag } from './options.js';
 
 /** Runs `assistants sync` for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */

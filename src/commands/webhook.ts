@@ -30,9 +30,8 @@ import {
 import { sendServerMessage, type SendOutcome } from '../webhook/send.js';
 import { parseOptions, uuidFlag } from './options.js';
 import { isHttpUrl } from '../util/url.js';
+import { TOOLS_PATH } from '../config/spec.js';
 
-/** The receiver's path for Vapi server messages (contract: `POST /api/vapi/tools[/<toolName>]`). */
-export const TOOLS_PATH = '/api/vapi/tools';
 
 const httpUrl = z.string().trim().refine(isHttpUrl, 'must be an http(s) URL, e.g. https://name.ngrok-free.dev/api/vapi/tools/bookClinicAppointment');
 

@@ -55,3 +55,6 @@ export function readTerminalEnv(env: Record<string, string | undefined>): Termin
     noPrompt: truthy(env.VOXCTL_NO_PROMPT),
   };
 }
+
+/** Where Vapi server messages go on the receiver: WEBHOOK_URL is BACKEND_URL + this (tools add `/<toolName>`). */
+export const TOOLS_PATH = '/api/vapi/tools';

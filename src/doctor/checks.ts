@@ -16,6 +16,7 @@ import type { Agent, Store } from '../store/types.js';
 import { isDemoAssistant } from '../store/validate.js';
 import { AGENT_TYPE_METADATA_KEY } from '../assistants/upsert.js';
 import type { VapiAssistant, VapiClient, VapiTool } from '../vapi/types.js';
+import { TOOLS_PATH } from '../config/spec.js';
 
 export interface CheckResult {
   id: string;
@@ -47,7 +48,6 @@ export interface DoctorInput {
   platform?: NodeJS.Platform;
 }
 
-export const TOOLS_PATH = '/api/vapi/tools';
 
 const pass = (id: string, message: string): CheckResult => ({ id, ok: true, message, hint: null });
 const fail = (id: string, message: string, hint: string): CheckResult => ({ id, ok: false, message, hint });

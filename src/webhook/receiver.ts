@@ -32,9 +32,9 @@ import {
   type MessageKind,
   type ToolCall,
 } from './messages.js';
+import { TOOLS_PATH } from '../config/spec.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
-export const TOOLS_PATH = '/api/vapi/tools';
 export const DEFAULT_PORT = 4242;
 
 export interface ReceiverOptions {
