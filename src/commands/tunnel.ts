@@ -18,6 +18,7 @@ import { parseForwardTarget } from '../webhook/forward.js';
 import { TOOLS_PATH } from '../config/spec.js';
 import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../webhook/receiver.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { writeReceiverState } from '../webhook/state.js';
 
 /** Runs `assistants sync` for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */
 export type RunSync = (req: { orgIds: string[]; allOrgs: boolean; url: string; json: boolean }) => Promise<{ exitCode: number; document?: unknown }>;
@@ -262,6 +263,22 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     }
   }
 
+  // Tell other commands where the receiver is and whom it serves (they cannot open a store it holds).
+  try {
+    const tz = new Map(orgs.map((o) => [o.id, o.timezone]));
+    const removeState = writeReceiverState(ctx.dataDir(), {
+      pid: process.pid,
+      since: ctx.now().toISOString(),
+      localUrl: receiver.url,
+      publicUrl,
+      webhookUrl,
+      store: store.description,
+      agents: agents.map((a) => ({ orgId: a.orgId, orgName: a.orgName, timezone: tz.get(a.orgId) ?? 'UTC', type: a.type, assistantId: a.vapiAssistantId })),
+    });
+    ctx.onDispose(removeState);
+  } catch (e) {
+    ui.debug(`receiver state not written: ${(e as Error).message}`);
+  }
   // Ready.
   const shutdown = waitForShutdown(ctx.service<SignalSource>('signals') ?? process);
   ctx.onDispose(() => shutdown.dispose());
@@ -293,23 +310,6 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     row('Secret', settings.VAPI_WEBHOOK_SECRET ? 'required (X-Vapi-Secret or Authorization: Bearer)' : t.yellow('not set — anyone with the URL can call'));
     row('Event log', path.relative(ctx.cwd, logFile) || logFile);
     ui.line(t.dim('Press Ctrl-C to stop.'));
-  }
-  // Tell other commands where the receiver is and whom it serves (they cannot open a store it holds).
-  try {
-    const { writeReceiverState } = await import('../webhook/state.js');
-    const tz = new Map(orgs.map((o) => [o.id, o.timezone]));
-    const removeState = writeReceiverState(ctx.dataDir(), {
-      pid: process.pid,
-      since: ctx.now().toISOString(),
-      localUrl: receiver.url,
-      publicUrl,
-      webhookUrl,
-      store: store.description,
-      agents: agents.map((a) => ({ orgId: a.orgId, orgName: a.orgName, timezone: tz.get(a.orgId) ?? 'UTC', type: a.type, assistantId: a.vapiAssistantId })),
-    });
-    ctx.onDispose(removeState);
-  } catch (e) {
-    ui.debug(`receiver state not written: ${(e as Error).message}`);
   }
   ready = true;
   for (const fn of early.splice(0)) fn();

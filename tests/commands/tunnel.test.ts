@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { RunSync } from '../../src/commands/tunnel.js';
 import { ConflictError } from '../../src/errors.js';
 import { ngrokError } from '../../src/tunnel/ngrok.js';
+import { parseEventLines } from '../../src/webhook/event-log.js';
 import type { TunnelFactory, TunnelOpenOptions, TunnelStatus } from '../../src/tunnel/types.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
 import { request } from '../helpers/http.js';
@@ -266,8 +267,9 @@ describe('tunnel up end to end (fake tunnel)', () => {
     let logged: Array<{ id: string; orgId: string; assistantId: string }> = [];
     for (let i = 0; i < 100 && logged.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 20));
+      // The log is written in batches: until the first one lands the file may be absent or empty.
       logged = existsSync(path.join(cwd, '.voxctl', 'events.ndjson'))
-        ? readFileSync(path.join(cwd, '.voxctl', 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as (typeof logged)[number])
+        ? (parseEventLines(readFileSync(path.join(cwd, '.voxctl', 'events.ndjson'), 'utf8')) as unknown as typeof logged)
         : [];
     }
     expect(logged[0]).toMatchObject({ orgId: ORG_A, assistantId: 'asst-a' });
