@@ -6,7 +6,6 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context.js';
 import type { Store } from '../../src/store/types.js';
@@ -14,7 +13,7 @@ import { createVapiClient } from '../../src/vapi/client.js';
 import type { VapiClient } from '../../src/vapi/types.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers, type Json } from '../fakes/vapi.js';
 import { runCli, type RunCliOptions } from '../helpers/run-cli.js';
-import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 import { createMswServer } from '../msw/server.js';
 
 const URL_NEW = 'https://new.ngrok-free.dev/api/vapi/tools';
@@ -23,23 +22,20 @@ const SECRET = 'whsec-test-0123456789abcdef';
 const ORG_A = '11111111-1111-4111-8111-111111111111';
 const ORG_B = '22222222-2222-4222-8222-222222222222';
 
-let db: PGlite;
+const testDb = useTestDb();
 let store: Store;
 let fake: FakeVapi;
 let dir: string;
 const msw = createMswServer(...vapiHandlers({ handle: (r) => fake.handle(r) } as FakeVapi));
 
 beforeAll(async () => {
-  db = await createTestDb();
-  store = sharedStore(db);
+  store = testDb.store;
   msw.listen();
 });
 afterAll(async () => {
   msw.close();
-  await db.close();
 });
 beforeEach(async () => {
-  await resetDb(db);
   fake = new FakeVapi();
   dir = mkdtempSync(path.join(tmpdir(), 'voxctl-sync-'));
   await store.addOrg({ id: ORG_A, name: 'Sunrise Dental' });
@@ -54,7 +50,7 @@ const fastClient = (ctx: Context): VapiClient =>
 function cli(argv: string[], opts: RunCliOptions & { env?: Record<string, string> } = {}) {
   return runCli(argv, {
     cwd: dir,
-    storeFactory: storeFactory(db),
+    storeFactory: testDb.factory,
     vapiFactory: fastClient,
     ...opts,
     env: { VAPI_PRIVATE_KEY: fake.apiKey, VAPI_BASE_URL: FAKE_VAPI_URL, VOXCTL_DATA_DIR: path.join(dir, 'data'), ...(opts.env ?? {}) },
@@ -389,7 +385,7 @@ describe('assistants sync', () => {
     const wrong = 'sk-wrong-0123456789abcdef';
     const r = await runCli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW], {
       cwd: dir,
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       env: { VAPI_PRIVATE_KEY: wrong, VAPI_BASE_URL: FAKE_VAPI_URL, VOXCTL_DATA_DIR: path.join(dir, 'data') },
     });
     expect(r.exitCode).toBe(4);

@@ -3,44 +3,40 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/types.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
 import { createMswServer } from '../msw/server.js';
 import { runCli } from '../helpers/run-cli.js';
-import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 
 const BASE = 'https://clinic-hooks.ngrok-free.dev/api/vapi/tools';
 const SECRET = 'whsec-upsert-0123456789abcdef';
 
 let fake = new FakeVapi();
 const msw = createMswServer(...vapiHandlers({ handle: (r) => fake.handle(r) } as FakeVapi));
-let db: PGlite;
+const testDb = useTestDb();
 let store: Store;
 let orgId: string;
 let dir: string;
 
 beforeAll(async () => {
   msw.listen();
-  db = await createTestDb();
-  store = sharedStore(db);
+  store = testDb.store;
   dir = await mkdtemp(path.join(os.tmpdir(), 'voxctl-upsert-'));
 });
 afterAll(async () => {
   msw.close();
-  await db.close();
 });
 beforeEach(async () => {
   fake = new FakeVapi();
-  await resetDb(db);
   orgId = (await store.addOrg({ name: 'Sunrise Dental', timezone: 'Europe/Berlin' })).id;
 });
 afterEach(() => msw.reset());
 
 const env = (extra: Record<string, string> = {}) => ({ VAPI_PRIVATE_KEY: fake.apiKey, VAPI_BASE_URL: FAKE_VAPI_URL, WEBHOOK_URL: BASE, ...extra });
 const upsert = (args: string[] = [], extra: Record<string, string> = {}, services: Record<string, unknown> = {}) =>
-  runCli(['assistants', 'upsert', '--org', orgId, '--type', 'inbound', ...args], { env: env(extra), cwd: dir, storeFactory: storeFactory(db), services });
+  runCli(['assistants', 'upsert', '--org', orgId, '--type', 'inbound', ...args], { env: env(extra), cwd: dir, storeFactory: testDb.factory, services });
 
 type Assistant = Record<string, unknown> & {
   id: string;
@@ -117,7 +113,7 @@ describe('assistants upsert', () => {
   it('leaves nothing for `assistants status` to report: upsert and sync agree on every URL and header', async () => {
     const r = await upsert([], { VAPI_WEBHOOK_SECRET: SECRET });
     expect(r.exitCode).toBe(0);
-    const status = await runCli(['assistants', 'status', '--org', orgId, '--json'], { env: env({ VAPI_WEBHOOK_SECRET: SECRET }), cwd: dir, storeFactory: storeFactory(db) });
+    const status = await runCli(['assistants', 'status', '--org', orgId, '--json'], { env: env({ VAPI_WEBHOOK_SECRET: SECRET }), cwd: dir, storeFactory: testDb.factory });
     expect(status.exitCode).toBe(0);
     const doc = status.json<{ summary: Record<string, number>; results: Array<{ action: string }> }>();
     expect(doc.summary).toMatchObject({ wouldUpdate: 0, failed: 0, missing: 0 });
@@ -144,7 +140,7 @@ describe('assistants upsert', () => {
     expect(posts()).toHaveLength(1);
     expect(assistants()).toHaveLength(1);
     expect(await linked()).toEqual([`inbound=${docs[0]!.assistantId}`]);
-    expect((await db.query('select * from agent_claims')).rows).toHaveLength(0);
+    expect((await testDb.db.query('select * from agent_claims')).rows).toHaveLength(0);
   });
 
   it('tells the waiting racers what they wait for (human output)', async () => {
@@ -162,7 +158,7 @@ describe('assistants upsert', () => {
     fake.latencyMs = 10;
     const runs = await Promise.all(
       ['inbound', 'follow-up', 'outbound', 'inbound', 'follow-up', 'outbound'].map((type) =>
-        runCli(['assistants', 'upsert', '--org', orgId, '--type', type, '--json'], { env: env(), cwd: dir, storeFactory: storeFactory(db) }),
+        runCli(['assistants', 'upsert', '--org', orgId, '--type', type, '--json'], { env: env(), cwd: dir, storeFactory: testDb.factory }),
       ),
     );
     expect(runs.every((r) => r.exitCode === 0)).toBe(true);
@@ -172,7 +168,7 @@ describe('assistants upsert', () => {
 
   it('recovers an assistant created by a run that died before recording it (claim expired): no duplicate', async () => {
     const orphan = fake.addAssistant({ name: 'Sarah · Sunrise Dental', metadata: { org_id: orgId, voxctl_agent_type: 'inbound' } });
-    await db.query(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values ($1, 'inbound', $2, 'voxctl@elsewhere:4242', now() - interval '1 second')`, [
+    await testDb.db.query(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values ($1, 'inbound', $2, 'voxctl@elsewhere:4242', now() - interval '1 second')`, [
       orgId,
       randomUUID(),
     ]);
@@ -188,7 +184,7 @@ describe('assistants upsert', () => {
 
   it('takes over at once from a dead process on this machine that still holds a live claim', async () => {
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
-    await db.query(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values ($1, 'inbound', $2, $3, now() + interval '10 minutes')`, [
+    await testDb.db.query(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values ($1, 'inbound', $2, $3, now() + interval '10 minutes')`, [
       orgId,
       randomUUID(),
       `voxctl@${os.hostname()}:${deadPid}`,
@@ -223,7 +219,7 @@ describe('assistants upsert', () => {
   });
 
   it('gives up waiting for a live claim of another run after --wait, creating nothing', async () => {
-    await db.query(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values ($1, 'inbound', $2, 'voxctl@build-7:1234', now() + interval '10 minutes')`, [
+    await testDb.db.query(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values ($1, 'inbound', $2, 'voxctl@build-7:1234', now() + interval '10 minutes')`, [
       orgId,
       randomUUID(),
     ]);
@@ -256,7 +252,7 @@ describe('assistants upsert', () => {
     const r = await runCli(['assistants', 'upsert', '--org', orgId, '--type', 'inbound', ...args, '--json'], {
       env: { ...env(), ...extra },
       cwd: dir,
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
     });
     expect(r.exitCode).toBe(code);
     expect(r.json<{ error: { message: string } }>().error.message).toContain(message);
@@ -269,7 +265,7 @@ describe('assistants upsert', () => {
     expect(legacy.exitCode).toBe(2);
     expect(legacy.stderr).toContain('"serverUrl" was removed from the Vapi API');
     expect(legacy.stderr).toContain('"model.functions" is gone');
-    const unknown = await runCli(['assistants', 'upsert', '--org', randomUUID(), '--type', 'inbound'], { env: env(), cwd: dir, storeFactory: storeFactory(db) });
+    const unknown = await runCli(['assistants', 'upsert', '--org', randomUUID(), '--type', 'inbound'], { env: env(), cwd: dir, storeFactory: testDb.factory });
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain('does not exist');
   });
@@ -280,7 +276,7 @@ describe('assistants upsert', () => {
     const r = await runCli(['assistants', 'upsert', '--org', long, '--type', 'custom', '--file', 'copied.json', '--json'], {
       env: env(),
       cwd: dir,
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
     });
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain('ignoring read-only id, orgId, createdAt');
@@ -291,7 +287,7 @@ describe('assistants upsert', () => {
 
   it('every template is accepted by Vapi and uses the same tool schemas as the webhook test payloads', async () => {
     for (const type of ['inbound', 'follow-up', 'outbound']) {
-      const r = await runCli(['assistants', 'upsert', '--org', orgId, '--type', type, '--json'], { env: env(), cwd: dir, storeFactory: storeFactory(db) });
+      const r = await runCli(['assistants', 'upsert', '--org', orgId, '--type', type, '--json'], { env: env(), cwd: dir, storeFactory: testDb.factory });
       expect(r.exitCode).toBe(0);
     }
     for (const a of assistants()) {

@@ -1,21 +1,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDb, resetDb, storeFactory } from '../helpers/store.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDb } from '../helpers/store.js';
 import { runCli } from '../helpers/run-cli.js';
 
-let db: PGlite;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.close();
-});
-beforeEach(async () => {
-  await resetDb(db);
-});
+const testDb = useTestDb();
 
 describe('CLI core', () => {
   it('prints help on stdout and exits 0; no arguments is a usage error', async () => {
@@ -39,18 +29,18 @@ describe('CLI core', () => {
   });
 
   it('accepts global flags before or after the command', async () => {
-    const a = await runCli(['--json', 'orgs', 'list'], { storeFactory: storeFactory(db) });
-    const b = await runCli(['orgs', 'list', '--json'], { storeFactory: storeFactory(db) });
+    const a = await runCli(['--json', 'orgs', 'list'], { storeFactory: testDb.factory });
+    const b = await runCli(['orgs', 'list', '--json'], { storeFactory: testDb.factory });
     expect(a.json()).toEqual({ ok: true, orgs: [] });
     expect(b.stdout).toBe(a.stdout);
   });
 
   it('validates flags with a clear message and no stack trace; --debug adds the stack', async () => {
-    const r = await runCli(['orgs', 'add', '--name', 'X', '--id', 'nope'], { storeFactory: storeFactory(db) });
+    const r = await runCli(['orgs', 'add', '--name', 'X', '--id', 'nope'], { storeFactory: testDb.factory });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('Error: --id: the org id must be a uuid');
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    const d = await runCli(['orgs', 'add', '--name', 'X', '--id', 'nope', '--debug'], { storeFactory: storeFactory(db) });
+    const d = await runCli(['orgs', 'add', '--name', 'X', '--id', 'nope', '--debug'], { storeFactory: testDb.factory });
     expect(d.stderr).toMatch(/\n\s+at /);
   });
 
@@ -71,12 +61,12 @@ describe('CLI core', () => {
 
   it('prints tables with headers on a TTY and tab-separated lines when piped', async () => {
     const add = await runCli(['orgs', 'add', '--name', 'Sunrise Dental', '--timezone', 'Europe/Berlin', '--json'], {
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
     });
     const { id } = add.json<{ org: { id: string } }>().org;
-    const piped = await runCli(['orgs', 'list'], { storeFactory: storeFactory(db) });
+    const piped = await runCli(['orgs', 'list'], { storeFactory: testDb.factory });
     expect(piped.stdout).toBe(`${id}\tSunrise Dental\tEurope/Berlin\n`);
-    const tty = await runCli(['orgs', 'list'], { env: { NO_COLOR: '1' }, storeFactory: storeFactory(db), tty: true });
+    const tty = await runCli(['orgs', 'list'], { env: { NO_COLOR: '1' }, storeFactory: testDb.factory, tty: true });
     expect(tty.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+TIMEZONE$/);
     expect(tty.stdout).toContain('Sunrise Dental');
   });
@@ -85,7 +75,7 @@ describe('CLI core', () => {
     const secret = 'whsec_0123456789abcdefXYZ';
     const r = await runCli(['orgs', 'add', '--name', `leak ${secret}`], {
       env: { VAPI_WEBHOOK_SECRET: secret },
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
     });
     expect(r.exitCode).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(secret);
@@ -93,11 +83,11 @@ describe('CLI core', () => {
   });
 
   it('uses no colour when NO_COLOR is set or --no-color is passed, colour with FORCE_COLOR', async () => {
-    const plain = await runCli(['orgs', 'add', '--name', 'A'], { env: { NO_COLOR: '1', FORCE_COLOR: '1' }, storeFactory: storeFactory(db) });
+    const plain = await runCli(['orgs', 'add', '--name', 'A'], { env: { NO_COLOR: '1', FORCE_COLOR: '1' }, storeFactory: testDb.factory });
     expect(plain.stderr).not.toContain('\u001b[');
-    const flag = await runCli(['orgs', 'add', '--name', 'B', '--no-color'], { env: { FORCE_COLOR: '1' }, storeFactory: storeFactory(db) });
+    const flag = await runCli(['orgs', 'add', '--name', 'B', '--no-color'], { env: { FORCE_COLOR: '1' }, storeFactory: testDb.factory });
     expect(flag.stderr).not.toContain('\u001b[');
-    const forced = await runCli(['orgs', 'add', '--name', 'C'], { env: { FORCE_COLOR: '1' }, storeFactory: storeFactory(db) });
+    const forced = await runCli(['orgs', 'add', '--name', 'C'], { env: { FORCE_COLOR: '1' }, storeFactory: testDb.factory });
     expect(forced.stderr).toContain('\u001b[');
   });
 });

@@ -4,14 +4,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ngrokTokenShape } from '../../src/doctor/checks.js';
 import type { Store } from '../../src/store/types.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
 import { createMswServer } from '../msw/server.js';
 import { runCli } from '../helpers/run-cli.js';
-import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 
 const BASE = 'https://clinic.ngrok-free.dev/api/vapi/tools';
 const NGROK = '2aBcDeFgHiJkLmNoPqRsTuVwXyZ_3cD4eF5gH6iJ7kL8mN9pQ';
@@ -19,22 +18,19 @@ const SECRET = 'whsec-doctor-0123456789abcdef';
 
 let fake = new FakeVapi();
 const msw = createMswServer(...vapiHandlers({ handle: (r) => fake.handle(r) } as FakeVapi));
-let db: PGlite;
+const testDb = useTestDb();
 let store: Store;
 let dir: string;
 
 beforeAll(async () => {
   msw.listen();
-  db = await createTestDb();
-  store = sharedStore(db);
+  store = testDb.store;
 });
 afterAll(async () => {
   msw.close();
-  await db.close();
 });
 beforeEach(async () => {
   fake = new FakeVapi();
-  await resetDb(db);
   dir = await mkdtemp(path.join(os.tmpdir(), 'voxctl-doctor-'));
 });
 afterEach(() => msw.reset());
@@ -49,7 +45,7 @@ interface Check {
   hint: string | null;
 }
 const doctor = async (env: Record<string, string> = {}) => {
-  const r = await runCli(['doctor', '--json'], { env, cwd: dir, storeFactory: storeFactory(db) });
+  const r = await runCli(['doctor', '--json'], { env, cwd: dir, storeFactory: testDb.factory });
   const doc = r.json<{ ok: boolean; checks: Check[] }>();
   const by = (id: string) => doc.checks.find((c) => c.id === id)!;
   return { ...r, doc, by };
@@ -113,7 +109,7 @@ describe('doctor', () => {
   it('prints a readable report with hints for failures and a summary', async () => {
     await healthyProject();
     await writeFile(path.join(dir, '.env.local'), `VAPI_PRIVATE_KEY=${fake.apiKey}\nNGROK_AUTHTOKEN=${NGROK}\n`, { mode: 0o600 });
-    const r = await runCli(['doctor'], { cwd: dir, storeFactory: storeFactory(db) });
+    const r = await runCli(['doctor'], { cwd: dir, storeFactory: testDb.factory });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/✓ config +settings are valid/);
     expect(r.stdout).toMatch(/✗ webhook-secret +VAPI_WEBHOOK_SECRET is not set/);

@@ -5,30 +5,22 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
-import { createTestDb, resetDb, storeFactory } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 
 const VAPI_KEY = '3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b';
 const NGROK = '2aBcDeFgHiJkLmNoPqRsTuVwXyZ_3cD4eF5gH6iJ7kL8mN9pQ';
 const SERVICE_KEY = 'sb_secret_Zq8vT3kLmN0pQrStUvWx12345';
 
-let db: PGlite;
+const testDb = useTestDb();
 let dir: string;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.close();
-});
 beforeEach(async () => {
-  await resetDb(db);
   dir = await mkdtemp(path.join(os.tmpdir(), 'voxctl-init-tty-'));
 });
 
 /** Runs `voxctl init` on a (fake) terminal; the prompts appear on `screen`. */
-const start = (args: string[] = [], env: Record<string, string> = {}) => runCli(['init', ...args], { env, cwd: dir, tty: true, storeFactory: storeFactory(db) });
+const start = (args: string[] = [], env: Record<string, string> = {}) => runCli(['init', ...args], { env, cwd: dir, tty: true, storeFactory: testDb.factory });
 const envOf = async (f: string) =>
   Object.fromEntries((await readFile(path.join(dir, f), 'utf8')).split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 

@@ -4,34 +4,26 @@ import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/main.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { bufferIo } from '../../src/ui/io.js';
 import { validateSupabaseKey, validateVapiKey } from '../../src/init/values.js';
 import { runCli } from '../helpers/run-cli.js';
-import { createTestDb, resetDb, storeFactory } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 
 const VAPI_KEY = '3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b';
 const NGROK = '2aBcDeFgHiJkLmNoPqRsTuVwXyZ_3cD4eF5gH6iJ7kL8mN9pQ';
 const jwt = (role: string) => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify({ role, iss: 'supabase' })).toString('base64url')}.c2lnbmF0dXJlLXNpZ25hdHVyZQ`;
 const SERVICE_KEY = jwt('service_role');
 
-let db: PGlite;
+const testDb = useTestDb();
 let dir: string;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.close();
-});
 beforeEach(async () => {
-  await resetDb(db);
   dir = await mkdtemp(path.join(os.tmpdir(), 'voxctl-init-'));
 });
 
-const init = (args: string[], env: Record<string, string> = {}) => runCli(['init', ...args], { env, cwd: dir, storeFactory: storeFactory(db) });
+const init = (args: string[], env: Record<string, string> = {}) => runCli(['init', ...args], { env, cwd: dir, storeFactory: testDb.factory });
 const read = (f: string) => readFile(path.join(dir, f), 'utf8');
 const envOf = async (f: string) => Object.fromEntries((await read(f)).split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
@@ -154,7 +146,7 @@ describe('init, non-interactive (--yes or no TTY)', () => {
   it('reads a secret flag given as - from stdin', async () => {
     const io = bufferIo();
     io.stdin = Readable.from([`${VAPI_KEY}\n`]);
-    const code = await run(['init', '--yes', '--vapi-key', '-', '--ngrok-token', NGROK], { io, env: {}, cwd: dir, storeFactory: storeFactory(db) });
+    const code = await run(['init', '--yes', '--vapi-key', '-', '--ngrok-token', NGROK], { io, env: {}, cwd: dir, storeFactory: testDb.factory });
     expect(code).toBe(0);
     expect((await envOf('.env.local')).VAPI_PRIVATE_KEY).toBe(VAPI_KEY);
   });

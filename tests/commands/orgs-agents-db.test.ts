@@ -1,13 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { templatesDir } from '../../src/config/paths.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { createPostgrestFake, type PostgrestFake } from '../fakes/postgrest.js';
 import { runCli, type RunCliOptions } from '../helpers/run-cli.js';
-import { createTestDb, resetDb, storeFactory } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 import { createMswServer } from '../msw/server.js';
 
 const ORG_A = '0a000000-0000-4000-8000-00000000000a';
@@ -16,31 +15,28 @@ const MISSING = '0f000000-0000-4000-8000-00000000000f';
 const SUPABASE_URL = 'https://voxctl-cmd.supabase.co';
 const SUPABASE_KEY = 'sb_secret_CmdTestKey0123456789abcdef';
 
-let db: PGlite;
+const testDb = useTestDb();
 let tmp: string;
 let fake: PostgrestFake;
 const msw = createMswServer();
 
 beforeAll(async () => {
-  db = await createTestDb();
-  fake = createPostgrestFake({ db, url: SUPABASE_URL, serviceRoleKey: SUPABASE_KEY });
+  fake = createPostgrestFake({ db: testDb.db, url: SUPABASE_URL, serviceRoleKey: SUPABASE_KEY });
   msw.server.use(...fake.handlers);
   msw.listen();
 });
 afterAll(async () => {
   msw.close();
-  await db?.close();
 });
 beforeEach(async () => {
-  await resetDb(db);
   fake.clear();
   tmp = mkdtempSync(path.join(tmpdir(), 'voxctl-cmd-'));
   return () => rmSync(tmp, { recursive: true, force: true });
 });
 
 /** voxctl in-process on the shared PGlite, in a temp project dir. */
-const cli = (argv: string[], opts: RunCliOptions = {}) => runCli(argv, { cwd: tmp, storeFactory: storeFactory(db), ...opts });
-const rows = async <T>(sql: string) => (await db.query<T>(sql)).rows;
+const cli = (argv: string[], opts: RunCliOptions = {}) => runCli(argv, { cwd: tmp, storeFactory: testDb.factory, ...opts });
+const rows = async <T>(sql: string) => (await testDb.db.query<T>(sql)).rows;
 const counts = async () =>
   (await rows<{ orgs: number; agents: number }>('select (select count(*)::int from organizations) as orgs, (select count(*)::int from agents) as agents'))[0]!;
 const writeJson = (name: string, data: unknown) => {

@@ -4,8 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSync } from '../../src/commands/tunnel.js';
 import { ConflictError } from '../../src/errors.js';
 import { ngrokError } from '../../src/tunnel/ngrok.js';
@@ -15,7 +14,7 @@ import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
 import { request } from '../helpers/http.js';
 import { createMswServer } from '../msw/server.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
-import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 import { informationalMessage, toolCallsMessage } from '../helpers/vapi-messages.js';
 
 const ORG_A = '0a000000-0000-4000-8000-00000000000a';
@@ -25,18 +24,11 @@ const TOKEN = 'ngrok-token-0123456789abcdef';
 const SECRET = 'whsec-0123456789abcdef';
 const ENV_BEFORE = '# my project\nFOO=bar\n\n# where Vapi calls us\nBACKEND_URL=http://localhost:3001\nWEBHOOK_URL=http://localhost:3001/api/vapi/tools # old\nZED="quoted value"\n';
 
-let db: PGlite;
+const testDb = useTestDb();
 let cwd: string;
 
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.close();
-});
 beforeEach(async () => {
-  await resetDb(db);
-  const store = sharedStore(db);
+  const store = testDb.store;
   await store.addOrg({ id: ORG_A, name: 'Sunrise Dental', timezone: 'Europe/Berlin' });
   await store.addOrg({ id: ORG_B, name: 'Harbor Clinic' });
   await store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: 'asst-a' });
@@ -118,7 +110,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     const running = runCli(['tunnel', 'up', '--port', '0', '--sync', '--org', ORG_A, '--org', ORG_B, '--json'], {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN, VAPI_WEBHOOK_SECRET: SECRET },
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       services: { tunnelFactory: tunnel.factory, signals: signals.source, runSync },
     });
     await signals.listening();
@@ -179,7 +171,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     const running = runCli(['tunnel', 'up', '--port', '0', '--domain', 'https://Fake-Tunnel-42.ngrok-free.dev/'], {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       services: { tunnelFactory: tunnel.factory, signals: signals.source },
     });
     await signals.listening();
@@ -209,7 +201,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     const running = runCli(['tunnel', 'up', '--port', '0'], {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN, BACKEND_URL: 'https://also-stale.example.com' },
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       services: { tunnelFactory: tunnel.factory, signals: signals.source },
     });
     await signals.listening();
@@ -225,7 +217,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     const running = runCli(['tunnel', 'up', '--no-tunnel', '--port', '0', '--json'], {
       cwd,
       env: {},
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       services: { tunnelFactory: tunnel.factory, signals: signals.source },
     });
     await signals.listening();
@@ -242,7 +234,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     const running = runCli(['tunnel', 'up', '--no-tunnel', '--port', '0', '--json'], {
       cwd,
       env: {},
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       services: { signals: signals.source },
     });
     await signals.listening();
@@ -288,7 +280,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     const running = runCli(['tunnel', 'up', '--port', '0', '--json'], {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       services: { tunnelFactory: tunnel.factory, signals: signals.source },
     });
     await signals.listening();
@@ -315,13 +307,13 @@ describe('tunnel up end to end (fake tunnel)', () => {
       const tool = fake.addTool({ function: { name: 'bookClinicAppointment' }, server: { url: 'http://localhost:3001/api/vapi/tools/bookClinicAppointment' } });
       const assistant = fake.addAssistant({ model: { provider: 'openai', model: 'gpt-4o', toolIds: [tool.id] }, server: { url: 'http://localhost:3001/api/vapi/tools' } });
       // Re-link Sunrise Dental's inbound slot to an assistant the fake Vapi knows.
-      await sharedStore(db).linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: String(assistant.id) });
+      await testDb.store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: String(assistant.id) });
       const tunnel = fakeTunnel();
       const signals = fakeSignals();
       const running = runCli(['tunnel', 'up', '--port', '0', '--sync', '--org', ORG_A, '--json'], {
         cwd,
         env: { NGROK_AUTHTOKEN: TOKEN, VAPI_PRIVATE_KEY: fake.apiKey, VAPI_BASE_URL: FAKE_VAPI_URL },
-        storeFactory: storeFactory(db),
+        storeFactory: testDb.factory,
         services: { tunnelFactory: tunnel.factory, signals: signals.source },
       });
       await signals.listening();
@@ -336,7 +328,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
       expect(sync.result!.summary).toMatchObject({ updated: 2, failed: 0, missing: 0 });
       expect(r.stdout + r.stderr).not.toContain(fake.apiKey);
       // The store survived the sub-command (it was lent, not closed).
-      expect((await sharedStore(db).listOrgs()).length).toBe(2);
+      expect((await testDb.store.listOrgs()).length).toBe(2);
     } finally {
       msw.close();
     }
@@ -348,7 +340,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     const running = runCli(['tunnel', 'up', '--port', '0', '--sync', '--all-orgs', '--json'], {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       services: { tunnelFactory: tunnel.factory, signals: signals.source },
     });
     await signals.listening();
@@ -370,7 +362,7 @@ describe('tunnel up failures', () => {
     const r = await runCli(['tunnel', 'up', '--port', '0', '--json'], {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       services: { tunnelFactory: tunnel.factory, signals: fakeSignals().source },
     });
     expect(r.exitCode).toBe(4);
@@ -399,7 +391,7 @@ describe('tunnel up failures', () => {
     const r = await runCli(['tunnel', 'up', '--port', '0'], {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
       services: { tunnelFactory: tunnel.factory, signals: fakeSignals().source },
     });
     expect(r.exitCode).toBe(exit);
@@ -411,7 +403,7 @@ describe('tunnel up failures', () => {
   });
 
   it('without NGROK_AUTHTOKEN exits 4 before starting anything', async () => {
-    const r = await runCli(['tunnel', 'up', '--port', '0'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    const r = await runCli(['tunnel', 'up', '--port', '0'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(r.exitCode).toBe(4);
     expect(r.stderr).toContain('NGROK_AUTHTOKEN is not set, so ngrok cannot open a tunnel.');
     expect(r.stderr).toContain('--no-tunnel');
@@ -422,7 +414,7 @@ describe('tunnel up failures', () => {
   it('wraps the real ngrok SDK offline failure (which never names ngrok) in a message that does, exit 1', async () => {
     writeFileSync(path.join(cwd, '.env'), ENV_BEFORE);
     const started = Date.now();
-    const r = await runCli(['tunnel', 'up', '--port', '0'], { cwd, env: { NGROK_AUTHTOKEN: TOKEN }, storeFactory: storeFactory(db) });
+    const r = await runCli(['tunnel', 'up', '--port', '0'], { cwd, env: { NGROK_AUTHTOKEN: TOKEN }, storeFactory: testDb.factory });
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/Error: Could not reach ngrok to open the tunnel \(failed to connect session/);
@@ -436,7 +428,7 @@ describe('tunnel up failures', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const r = await runCli(['tunnel', 'up', '--no-tunnel', '--port', String(port)], { cwd, env: {}, storeFactory: storeFactory(db) });
+      const r = await runCli(['tunnel', 'up', '--no-tunnel', '--port', String(port)], { cwd, env: {}, storeFactory: testDb.factory });
       expect(r.exitCode).toBe(1);
       expect(r.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use.`);
       expect(r.stderr).toContain('--port 0');
@@ -456,7 +448,7 @@ describe('tunnel up failures', () => {
     [['--forward-to', 'ftp://x'], /--forward-to: "ftp:\/\/x" must be an http:\/\/ or https:\/\/ URL/],
     [['--domain', 'not a domain'], /--domain "not a domain" is not a domain/],
   ])('rejects %j as a usage error (exit 2, JSON document)', async (flags, message) => {
-    const r: CliResult = await runCli(['tunnel', 'up', ...flags, '--json'], { cwd, env: { NGROK_AUTHTOKEN: TOKEN }, storeFactory: storeFactory(db) });
+    const r: CliResult = await runCli(['tunnel', 'up', ...flags, '--json'], { cwd, env: { NGROK_AUTHTOKEN: TOKEN }, storeFactory: testDb.factory });
     expect(r.exitCode).toBe(2);
     const doc = r.json<{ ok: boolean; error: { code: string; message: string } }>();
     expect(doc.ok).toBe(false);

@@ -2,27 +2,19 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEventLog, type RequestEvent } from '../../src/webhook/event-log.js';
 import { Redactor } from '../../src/util/mask.js';
 import { runCli } from '../helpers/run-cli.js';
-import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 
 const ORG = '0a000000-0000-4000-8000-00000000000a';
 const SECRET = 'whsec-logs-0123456789';
 
-let db: PGlite;
+const testDb = useTestDb();
 let cwd: string;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.close();
-});
 beforeEach(async () => {
-  await resetDb(db);
-  await sharedStore(db).addOrg({ id: ORG, name: 'Sunrise Dental' });
+  await testDb.store.addOrg({ id: ORG, name: 'Sunrise Dental' });
   cwd = mkdtempSync(path.join(tmpdir(), 'voxctl-logs-'));
 });
 afterEach(() => rmSync(cwd, { recursive: true, force: true }));
@@ -54,7 +46,7 @@ async function writeEvents(events: RequestEvent[], opts: { maxBytes?: number } =
 describe('webhook logs', () => {
   it('prints one line per request, newest last, with org names', async () => {
     await writeEvents([event(1), event(2, { status: 401, type: null, tools: [], orgId: null, results: undefined, error: 'Missing or wrong X-Vapi-Secret' })]);
-    const r = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    const r = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
@@ -67,7 +59,7 @@ describe('webhook logs', () => {
       Array.from({ length: 30 }, (_, i) => event(i)),
       { maxBytes: 1500 },
     );
-    const all = await runCli(['webhook', 'logs', '-n', '0', '--json'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    const all = await runCli(['webhook', 'logs', '-n', '0', '--json'], { cwd, env: {}, storeFactory: testDb.factory });
     const doc = all.json<{ ok: boolean; file: string; events: RequestEvent[] }>();
     expect(doc.ok).toBe(true);
     expect(doc.file).toBe(path.join(cwd, '.voxctl', 'events.ndjson'));
@@ -76,13 +68,13 @@ describe('webhook logs', () => {
     expect(doc.events.at(-1)!.id).toBe('ev-29');
     const ids = doc.events.map((e) => Number(e.id.slice(3)));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    const last = await runCli(['webhook', 'logs', '-n', '2', '--json'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    const last = await runCli(['webhook', 'logs', '-n', '2', '--json'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(last.json<{ events: RequestEvent[] }>().events.map((e) => e.id)).toEqual(['ev-28', 'ev-29']);
   });
 
   it('never shows a secret that reached the log', async () => {
     await writeEvents([event(1, { results: [{ toolCallId: 'c', name: 'x', error: `bad ${SECRET}` }] })]);
-    const r = await runCli(['webhook', 'logs', '--json'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    const r = await runCli(['webhook', 'logs', '--json'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(r.stdout).not.toContain(SECRET);
     expect(r.stdout).toContain('whse…6789');
   });
@@ -97,7 +89,7 @@ describe('webhook logs', () => {
   });
 
   it('says so when there is no log yet', async () => {
-    const r = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: storeFactory(db) });
+    const r = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('No webhook requests logged yet');
@@ -106,7 +98,7 @@ describe('webhook logs', () => {
   it('--follow prints new requests until Ctrl-C, across a rotation', async () => {
     await writeEvents([event(1)]);
     const signals = new EventEmitter();
-    const running = runCli(['webhook', 'logs', '--follow', '--json'], { cwd, env: {}, storeFactory: storeFactory(db), services: { signals, logPollMs: 20 } });
+    const running = runCli(['webhook', 'logs', '--follow', '--json'], { cwd, env: {}, storeFactory: testDb.factory, services: { signals, logPollMs: 20 } });
     while (signals.listenerCount('SIGINT') === 0) await new Promise((r) => setTimeout(r, 10));
     const log = openEventLog({ file: path.join(cwd, '.voxctl', 'events.ndjson'), maxBytes: 700 });
     for (let i = 2; i <= 6; i++) {

@@ -1,11 +1,10 @@
-import type { PGlite } from '@electric-sql/pglite';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openEventLog } from '../../src/webhook/event-log.js';
 import { runCli } from '../helpers/run-cli.js';
-import { createTestDb, resetDb, sharedStore, storeFactory } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 import { echoResult, startWebhookServer, type RecordedRequest } from '../helpers/webhook-server.js';
 
 // Friday 2030-01-04 15:00 UTC: the next weekday is Monday 2030-01-07.
@@ -39,25 +38,22 @@ const msgOf = (req: RecordedRequest) => req.json.message as unknown as SentMessa
 const sent = (i = 0) => msgOf(hook.requests.at(i)!);
 const argsOf = (m: SentMessage) => m.toolCallList[0]!.function.arguments as Record<string, unknown>;
 
-let db: PGlite;
+const testDb = useTestDb();
 let hook: Awaited<ReturnType<typeof startWebhookServer>>;
 
 beforeAll(async () => {
-  db = await createTestDb();
   hook = await startWebhookServer();
 });
 afterAll(async () => {
   await hook.close();
-  await db.close();
 });
 beforeEach(async () => {
-  await resetDb(db);
   hook.requests.length = 0;
   hook.respond(echoResult('Booked Jordan Test for Monday at 10:00.'));
 });
 
 const toolUrl = () => `${hook.url}/api/vapi/tools/bookClinicAppointment`;
-const cli = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, now, storeFactory: storeFactory(db) });
+const cli = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, now, storeFactory: testDb.factory });
 
 describe('webhook test <tool> --url', () => {
   it('posts a realistic tool-calls message to the exact URL and reports result, latency and toolCallId', async () => {
@@ -274,14 +270,14 @@ describe('--arg overrides', () => {
 
 describe('which assistant and URL', () => {
   it("uses the org's linked assistant with --org and the org's time zone for the default date", async () => {
-    const store = sharedStore(db);
+    const store = testDb.store;
     // Monday 2030-01-07 01:00 in Tokyo is still Friday 16:00 UTC: the next weekday there is Tuesday.
     const org = await store.addOrg({ name: 'Tokyo Dental', timezone: 'Asia/Tokyo' });
     await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: 'asst-tokyo-in' });
     await store.linkAgent({ orgId: org.id, type: 'follow-up', vapiAssistantId: 'asst-tokyo-fu' });
     const r = await runCli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--org', org.id], {
       now: () => new Date('2030-01-06T16:00:00Z'),
-      storeFactory: storeFactory(db),
+      storeFactory: testDb.factory,
     });
     expect(r.exitCode).toBe(0);
     const m = sent();
@@ -295,7 +291,7 @@ describe('which assistant and URL', () => {
   });
 
   it('uses the only org of the store when neither --org nor --assistant-id is given', async () => {
-    const store = sharedStore(db);
+    const store = testDb.store;
     const org = await store.addOrg({ name: 'Solo Clinic' });
     await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: 'asst-solo' });
     const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl()]);
@@ -304,7 +300,7 @@ describe('which assistant and URL', () => {
   });
 
   it('exits 2 when the store has several orgs and none is picked', async () => {
-    const store = sharedStore(db);
+    const store = testDb.store;
     await store.addOrg({ name: 'A' });
     await store.addOrg({ name: 'B' });
     const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--json']);
@@ -314,7 +310,7 @@ describe('which assistant and URL', () => {
   });
 
   it('sends a transient assistant claiming the org when the org has no linked assistant', async () => {
-    const org = await sharedStore(db).addOrg({ name: 'Unlinked' });
+    const org = await testDb.store.addOrg({ name: 'Unlinked' });
     const r = await cli(['webhook', 'test', 'checkAvailability', '--url', toolUrl(), '--org', org.id]);
     expect(r.exitCode).toBe(0);
     const m = sent();
@@ -372,7 +368,7 @@ describe('--event messages', () => {
 
   it('checks an assistant-request answer: an assistant within 7.5 s passes, nothing named or an error fails', async () => {
     hook.respond(() => ({ body: { assistantId: 'asst-42' } }));
-    const org = await sharedStore(db).addOrg({ name: 'Routing Clinic' });
+    const org = await testDb.store.addOrg({ name: 'Routing Clinic' });
     const ok = await cli(['webhook', 'test', '--event', 'assistant-request', '--url', eventUrl(), '--org', org.id, '--json']);
     expect(ok.exitCode).toBe(0);
     expect(ok.json()).toMatchObject({ ok: true, event: 'assistant-request', result: 'assistantId asst-42', response: { assistantId: 'asst-42' } });
@@ -405,7 +401,7 @@ describe('webhook test --local', () => {
   afterEach(() => {
     rmSync(cwd, { recursive: true, force: true });
   });
-  const local = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, now, cwd, storeFactory: storeFactory(db) });
+  const local = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, now, cwd, storeFactory: testDb.factory });
 
   it('on an empty store creates the demo org with a linked demo assistant and books through a real receiver', async () => {
     const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
@@ -417,7 +413,7 @@ describe('webhook test --local', () => {
     expect(r.stderr).toContain('created the demo org "Demo Clinic"');
     expect(r.stderr).not.toContain('VAPI_WEBHOOK_SECRET is not set');
 
-    const store = sharedStore(db);
+    const store = testDb.store;
     const orgs = await store.listOrgs();
     expect(orgs.map((o) => o.name)).toEqual(['Demo Clinic']);
     const agents = await store.listAgents({ orgId: orgs[0]!.id });
@@ -455,15 +451,15 @@ describe('webhook test --local', () => {
       now,
       cwd,
       storeFactory: () => Promise.reject(new Error('the Supabase store must not be opened')),
-      embeddedStoreFactory: storeFactory(db),
+      embeddedStoreFactory: testDb.factory,
     });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect((await sharedStore(db).listOrgs()).map((o) => o.name)).toEqual(['Demo Clinic']);
+    expect((await testDb.store.listOrgs()).map((o) => o.name)).toEqual(['Demo Clinic']);
   });
 
   it('with several orgs and no --org exits 2, as without --local', async () => {
-    await sharedStore(db).addOrg({ name: 'A Clinic' });
-    await sharedStore(db).addOrg({ name: 'B Clinic' });
+    await testDb.store.addOrg({ name: 'A Clinic' });
+    await testDb.store.addOrg({ name: 'B Clinic' });
     const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('pick one with --org');
@@ -484,7 +480,7 @@ describe('webhook replay', () => {
   afterEach(() => {
     rmSync(cwd, { recursive: true, force: true });
   });
-  const local = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, now, cwd, storeFactory: storeFactory(db) });
+  const local = (argv: string[], env: Record<string, string> = {}) => runCli(argv, { env, now, cwd, storeFactory: testDb.factory });
   const loggedEvents = async () => (await local(['webhook', 'logs', '--json'])).json<{ events: Array<{ id: string; body?: string; status: number }> }>().events;
 
   it('sends the logged body byte for byte and checks every tool call; a replayed booking meets its own slot', async () => {

@@ -1,24 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/store/pglite.js';
 import { readSchemaSql, SCHEMA_VERSION } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/types.js';
-import { createTestDb, resetDb, sharedStore } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 
-let db: PGlite;
+const testDb = useTestDb();
 let store: Store;
 let orgId: string;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  store = sharedStore(db);
-});
-afterAll(async () => {
-  await db.close();
+  store = testDb.store;
 });
 beforeEach(async () => {
-  await resetDb(db);
   orgId = (await store.addOrg({ name: 'Claims Clinic' })).id;
 });
 
@@ -31,8 +25,8 @@ describe('schema version 3', () => {
     expect(await store.schemaVersion()).toBe(3);
     const a = randomUUID();
     await claim(a);
-    await db.exec(await readSchemaSql());
-    const rows = await db.query<{ version: number }>('select version from voxctl_schema order by version');
+    await testDb.db.exec(await readSchemaSql());
+    const rows = await testDb.db.query<{ version: number }>('select version from voxctl_schema order by version');
     expect(rows.rows.map((r) => r.version)).toEqual([3]);
     expect(await claim(randomUUID())).toMatchObject({ status: 'busy', claimId: a });
   });

@@ -1,10 +1,9 @@
-import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Org, Store } from '../../src/store/types.js';
 import { AvailabilityCache, bookClinicAppointment, cancelAppointment, checkAvailability, type ToolOutcome } from '../../src/webhook/booking.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhook/receiver.js';
 import { request } from '../helpers/http.js';
-import { createTestDb, resetDb, sharedStore } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 import { toolCallsMessage } from '../helpers/vapi-messages.js';
 
 const BERLIN = '0a000000-0000-4000-8000-00000000000a';
@@ -13,19 +12,14 @@ const WEEKEND = '0c000000-0000-4000-8000-00000000000c';
 // Monday 2030-03-04 09:00 in Berlin (08:00 UTC).
 const NOW = new Date('2030-03-04T08:00:00Z');
 
-let db: PGlite;
+const testDb = useTestDb();
 let store: Store;
 let orgs: Record<string, Org>;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  store = sharedStore(db);
-});
-afterAll(async () => {
-  await db.close();
+  store = testDb.store;
 });
 beforeEach(async () => {
-  await resetDb(db);
   orgs = {
     berlin: await store.addOrg({ id: BERLIN, name: 'Sunrise Dental', timezone: 'Europe/Berlin' }),
     harbor: await store.addOrg({ id: HARBOR, name: 'Harbor Clinic', timezone: 'UTC' }),
@@ -53,7 +47,7 @@ const args = (over: Record<string, unknown> = {}) => ({
 
 const appointments = async () =>
   (
-    await db.query<{ org_id: string; starts_at: Date; status: string; email: string; name: string; phone: string | null }>(
+    await testDb.db.query<{ org_id: string; starts_at: Date; status: string; email: string; name: string; phone: string | null }>(
       `select a.org_id, a.starts_at, a.status, c.email, c.name, c.phone from appointments a join contacts c on c.id = a.contact_id order by a.starts_at`,
     )
   ).rows.map((r) => ({ ...r, starts_at: r.starts_at.toISOString() }));
@@ -66,7 +60,7 @@ describe('bookClinicAppointment', () => {
     ]);
     // Same email, new name, no phone: one contact, name updated, phone kept.
     await call(bookClinicAppointment, orgs.berlin!, args({ appointmentTime: '11:00', patientName: 'Jane Q. Doe', patientPhone: undefined, patientEmail: 'jane@example.com' }));
-    const contacts = await db.query<{ name: string; phone: string }>('select name, phone from contacts');
+    const contacts = await testDb.db.query<{ name: string; phone: string }>('select name, phone from contacts');
     expect(contacts.rows).toEqual([{ name: 'Jane Q. Doe', phone: '+49 30 1234567' }]);
   });
 
@@ -77,7 +71,7 @@ describe('bookClinicAppointment', () => {
     expect(r).toEqual({ error: 'Sorry, 10:30 AM on Tuesday, March 5 is already taken. The next free times that day are 11:30 AM, 12 PM or 12:30 PM.' });
     expect(await appointments()).toHaveLength(2);
     // Bob's contact was rolled back with the failed booking.
-    expect((await db.query('select 1 from contacts where email = $1', ['b@example.com'])).rows).toHaveLength(0);
+    expect((await testDb.db.query('select 1 from contacts where email = $1', ['b@example.com'])).rows).toHaveLength(0);
   });
 
   it('offers earlier times when nothing later is free', async () => {
@@ -300,7 +294,7 @@ describe('through the receiver', () => {
     expect(results.filter((r) => r.error?.includes('already taken'))).toHaveLength(11);
     const rows = await appointments();
     expect(rows).toHaveLength(1);
-    expect((await db.query('select 1 from contacts')).rows).toHaveLength(1);
+    expect((await testDb.db.query('select 1 from contacts')).rows).toHaveLength(1);
   });
 
   it('answers a tool that fails with an error result and HTTP 200, and warns', async () => {

@@ -3,14 +3,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/types.js';
 import { openEventLog, type EventLog, type RequestEvent } from '../../src/webhook/event-log.js';
 import { startWebhookReceiver, type ReceiverOptions, type WebhookReceiver } from '../../src/webhook/receiver.js';
 import { Redactor } from '../../src/util/mask.js';
 import { request } from '../helpers/http.js';
-import { createTestDb, resetDb, sharedStore } from '../helpers/store.js';
+import { useTestDb } from '../helpers/store.js';
 import { assistantRequestMessage, functionCallMessage, informationalMessage, toolCallsMessage } from '../helpers/vapi-messages.js';
 
 const ORG_A = '0a000000-0000-4000-8000-00000000000a';
@@ -22,7 +21,7 @@ const SECRET = 'whsec-test-0123456789abcdef';
 // Monday 2030-03-04 08:00 UTC: 09:00 in Berlin (org A), 08:00 in UTC (org B).
 const NOW = new Date('2030-03-04T08:00:00Z');
 
-let db: PGlite;
+const testDb = useTestDb();
 let store: Store;
 let receiver: WebhookReceiver | undefined;
 let events: RequestEvent[];
@@ -30,14 +29,9 @@ let warnings: string[];
 let dir: string;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  store = sharedStore(db);
-});
-afterAll(async () => {
-  await db.close();
+  store = testDb.store;
 });
 beforeEach(async () => {
-  await resetDb(db);
   await store.addOrg({ id: ORG_A, name: 'Sunrise Dental', timezone: 'Europe/Berlin' });
   await store.addOrg({ id: ORG_B, name: 'Harbor Clinic', timezone: 'UTC' });
   await store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: ASSISTANT_A });
@@ -74,7 +68,7 @@ const bookArgs = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 const toolsUrl = (r: WebhookReceiver, tool = 'bookClinicAppointment') => `${r.url}/api/vapi/tools/${tool}`;
-const countAppointments = async () => Number((await db.query<{ n: number }>('select count(*)::int as n from appointments')).rows[0]!.n);
+const countAppointments = async () => Number((await testDb.db.query<{ n: number }>('select count(*)::int as n from appointments')).rows[0]!.n);
 
 describe('health and routes', () => {
   it('answers GET /healthz without logging it', async () => {
@@ -230,7 +224,7 @@ describe('org routing and spoofing', () => {
     const res = await request(toolsUrl(r), { body: toolCallsMessage([book('c1', bookArgs())], { assistantId: null, variableValuesOrg: ORG_B }) });
     expect(res.status).toBe(200);
     expect(events[0]).toMatchObject({ orgId: ORG_B, assistantId: null });
-    const rows = await db.query<{ org_id: string }>('select org_id from appointments');
+    const rows = await testDb.db.query<{ org_id: string }>('select org_id from appointments');
     expect(rows.rows).toEqual([{ org_id: ORG_B }]);
   });
 
