@@ -12,7 +12,7 @@ import type { Store } from '../store/types.js';
 import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
 import { bufferIo } from '../ui/io.js';
 import { waitForShutdown, type SignalSource } from '../util/signals.js';
-import { EVENT_LOG_NAME, openEventLog, withoutBody, type RequestEvent } from '../webhook/event-log.js';
+import { openProjectEventLog, withoutBody, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
 import { parseForwardTarget } from '../webhook/forward.js';
 import { TOOLS_PATH } from '../config/spec.js';
@@ -136,16 +136,8 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   const orgNames = new Map(orgs.map((o) => [o.id, o.name]));
   const servedOrgs = orgs.filter((o) => agents.some((a) => a.orgId === o.id));
 
-  const logFile = path.join(ctx.dataDir(), EVENT_LOG_NAME);
-  let warnedLog = false;
-  const eventLog = openEventLog({
-    file: logFile,
-    redactor: ctx.redactor,
-    onError: (e) => {
-      if (!warnedLog) ui.warn(`Cannot write the event log ${logFile}: ${e.message}. Requests are still answered.`);
-      warnedLog = true;
-    },
-  });
+  const eventLog = openProjectEventLog(ctx.dataDir(), ctx.redactor, (m) => ui.warn(m));
+  const logFile = eventLog.file;
   ctx.onDispose(() => eventLog.close());
 
   // Until the ready line is out, event lines wait (so `ready` stays the first NDJSON line).

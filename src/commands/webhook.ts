@@ -296,21 +296,8 @@ export async function startLocalReceiver(ctx: Context, opts: { demo: boolean }):
   const store = await ctx.embeddedStore();
   const demo = opts.demo ? await ensureDemoOrg(ctx, store) : null;
   const settings = ctx.settings();
-  const [{ startWebhookReceiver }, { EVENT_LOG_NAME, openEventLog }, path] = await Promise.all([
-    import('../webhook/receiver.js'),
-    import('../webhook/event-log.js'),
-    import('node:path'),
-  ]);
-  const logFile = path.join(ctx.dataDir(), EVENT_LOG_NAME);
-  let warned = false;
-  const eventLog = openEventLog({
-    file: logFile,
-    redactor: ctx.redactor,
-    onError: (e) => {
-      if (!warned) ctx.ui.warn(`Cannot write the event log ${logFile}: ${e.message}.`);
-      warned = true;
-    },
-  });
+  const [{ startWebhookReceiver }, { openProjectEventLog }] = await Promise.all([import('../webhook/receiver.js'), import('../webhook/event-log.js')]);
+  const eventLog = openProjectEventLog(ctx.dataDir(), ctx.redactor, (m) => ctx.ui.warn(m));
   ctx.onDispose(() => eventLog.close());
   const receiver = await startWebhookReceiver({
     host: '127.0.0.1',
@@ -319,10 +306,8 @@ export async function startLocalReceiver(ctx: Context, opts: { demo: boolean }):
     secret: settings.VAPI_WEBHOOK_SECRET,
     eventLog,
     now: ctx.now,
-    // It lives for this one request on loopback: the "anyone can call it" warning is noise here.
-    onWarning: (m) => {
-      if (!m.startsWith('VAPI_WEBHOOK_SECRET is not set')) ctx.ui.warn(m);
-    },
+    onWarning: (m) => ctx.ui.warn(m),
+    warnWithoutSecret: false,
   });
   ctx.onDispose(() => receiver.close());
   ctx.ui.info(`${ctx.theme.dim('local receiver')} ${receiver.url} on the ${store.description}`);

@@ -80,6 +80,15 @@ export interface EventLogOptions {
   onError?: (e: Error) => void;
 }
 
+/**
+ * The project's log, `<dataDir>/events.ndjson`, as `tunnel up` and `webhook test --local` keep
+ * it; a failing write is reported once through `warn` (the log itself reports only the first).
+ */
+export function openProjectEventLog(dataDir: string, redactor: Redactor, warn: (message: string) => void): EventLog {
+  const file = path.join(dataDir, EVENT_LOG_NAME);
+  return openEventLog({ file, redactor, onError: (e) => warn(`Cannot write the event log ${file}: ${e.message}. Requests are still answered.`) });
+}
+
 export function rotatedName(file: string, n: number): string {
   return `${file}.${n}`;
 }

@@ -52,6 +52,11 @@ export interface ReceiverOptions {
   onEvent?: ((event: RequestEvent) => void) | undefined;
   /** Start-up warnings and unexpected failures (a tool that threw, a store that is down). */
   onWarning?: ((message: string) => void) | undefined;
+  /**
+   * Warn at start when no secret is set (default true). A receiver that lives for one request on
+   * loopback (`webhook test --local`) has nobody to warn.
+   */
+  warnWithoutSecret?: boolean;
   now?: () => Date;
   /** Tool handlers by function name (default: the built-in clinic tools). */
   tools?: ReadonlyMap<string, ToolHandler>;
@@ -610,10 +615,12 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
 
-  if (!opts.secret && !forward) {
-    warn('VAPI_WEBHOOK_SECRET is not set: anyone who learns this URL can call the receiver and book for any linked assistant. Set it in .env.local and run `voxctl assistants sync` so Vapi sends it.');
-  } else if (!opts.secret) {
-    warn('VAPI_WEBHOOK_SECRET is not set: every request is relayed to your backend unauthenticated.');
+  if (!opts.secret && opts.warnWithoutSecret !== false) {
+    warn(
+      forward
+        ? 'VAPI_WEBHOOK_SECRET is not set: every request is relayed to your backend unauthenticated.'
+        : 'VAPI_WEBHOOK_SECRET is not set: anyone who learns this URL can call the receiver and book for any linked assistant. Set it in .env.local and run `voxctl assistants sync` so Vapi sends it.',
+    );
   }
 
   let closing: Promise<void> | null = null;
