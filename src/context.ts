@@ -40,7 +40,7 @@ export interface ContextOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   now?: () => Date;
-  /** Replaces the store (tests share one PGlite per file). Called at most once per run. */
+  /** Replaces the store (tests share one in-memory SQLite per file). Called at most once per run. */
   storeFactory?: (ctx: Context) => Promise<Store>;
   /** Replaces the embedded store when Supabase is configured (see `embeddedStore()`). */
   embeddedStoreFactory?: (ctx: Context) => Promise<Store>;
@@ -211,8 +211,8 @@ export class Context {
       let store: Store;
       if (this.options.embeddedStoreFactory) store = await this.options.embeddedStoreFactory(this);
       else {
-        const { openEmbeddedStore } = await import('./store/pglite.js');
-        store = await openEmbeddedStore(this.dataDir(), `voxctl ${this.services.commandName ?? ''}`.trim());
+        const { openEmbeddedStore } = await import('./store/sqlite.js');
+        store = await openEmbeddedStore(this.dataDir());
       }
       this.onDispose(() => store.close());
       return store;
@@ -287,8 +287,8 @@ async function openDefaultStore(ctx: Context): Promise<Store> {
     const { createSupabaseStore } = await import('./store/supabase.js');
     return createSupabaseStore({ url: settings.SUPABASE_URL!, serviceRoleKey: settings.SUPABASE_SERVICE_ROLE_KEY!, redactor: ctx.redactor });
   }
-  const { openEmbeddedStore } = await import('./store/pglite.js');
-  return openEmbeddedStore(ctx.dataDir(), `voxctl ${ctx.services.commandName ?? ''}`.trim());
+  const { openEmbeddedStore } = await import('./store/sqlite.js');
+  return openEmbeddedStore(ctx.dataDir());
 }
 
 export function createContext(options: ContextOptions = {}): Context {

@@ -17,31 +17,21 @@ export async function dbMigrateAction(_raw: Record<string, unknown>, _args: stri
       hint: 'Apply `voxctl db schema` in the Supabase SQL editor, or unset SUPABASE_URL to use the embedded store.',
     });
   }
-  const { openPglite } = await import('../store/pglite.js');
+  const { migrateEmbeddedStore } = await import('../store/sqlite.js');
   const dir = ctx.dataDir();
-  const spinner = await ctx.spinner(`Migrating the embedded store at ${dir}…`);
+  const spinner = await ctx.spinner(`Migrating the embedded store in ${dir}…`);
   spinner.start();
-  let opened;
+  let migration;
   try {
-    // Opening migrates (that is what every command does on first use); its result says what it did.
-    opened = await openPglite(dir, 'voxctl db migrate');
+    // Safe while other voxctl processes use the store: the migration is one write transaction.
+    migration = await migrateEmbeddedStore(dir);
   } catch (e) {
-    spinner.fail(`Could not migrate the embedded store at ${dir}.`);
+    spinner.fail(`Could not migrate the embedded store in ${dir}.`);
     throw e;
   }
-  const { db, release, migration } = opened;
-  try {
-    const what = !migration.applied
-      ? 'is up to date'
-      : migration.from === 0
-        ? 'was created'
-        : `was migrated from version ${migration.from}`;
-    spinner.succeed(`Embedded store at ${dir} ${what} (schema version ${migration.version}).`);
-    if (ctx.flags.json) {
-      ctx.ui.jsonDoc({ ok: true, store: 'embedded', dataDir: dir, version: migration.version, applied: migration.applied });
-    }
-  } finally {
-    await db.close();
-    release();
+  const what = !migration.applied ? 'is up to date' : migration.from === 0 ? 'was created' : `was migrated from version ${migration.from}`;
+  spinner.succeed(`Embedded store ${migration.file} ${what} (schema version ${migration.version}).`);
+  if (ctx.flags.json) {
+    ctx.ui.jsonDoc({ ok: true, store: 'embedded', dataDir: dir, file: migration.file, version: migration.version, applied: migration.applied });
   }
 }

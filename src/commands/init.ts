@@ -196,6 +196,9 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
     spinner.start();
     try {
       const store = await ctx.store();
+      // init writes: it creates the store (read-only commands never do).
+      const { SqliteStore } = await import('../store/sqlite.js');
+      if (store instanceof SqliteStore) store.create();
       const version = await store.schemaVersion();
       spinner.succeed(`Embedded store ready in ${relData || dataDir} (schema version ${version}).`);
       storeDoc = { kind: 'embedded', dataDir, version };

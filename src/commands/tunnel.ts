@@ -255,9 +255,8 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     }
   }
 
-  // Tell other commands where the receiver is and whom it serves (they cannot open a store it holds).
+  // Tell other commands where the receiver is (`webhook test` without WEBHOOK_URL, `webhook replay`).
   try {
-    const tz = new Map(orgs.map((o) => [o.id, o.timezone]));
     const removeState = writeReceiverState(ctx.dataDir(), {
       pid: process.pid,
       since: ctx.now().toISOString(),
@@ -265,7 +264,6 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
       publicUrl,
       webhookUrl,
       store: store.description,
-      agents: agents.map((a) => ({ orgId: a.orgId, orgName: a.orgName, timezone: tz.get(a.orgId) ?? 'UTC', type: a.type, assistantId: a.vapiAssistantId })),
     });
     ctx.onDispose(removeState);
   } catch (e) {

@@ -5,8 +5,7 @@
  */
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { ConflictError, ExitCode, NotFoundError, UsageError } from '../errors.js';
-import type { ReceiverState } from '../webhook/state.js';
+import { ExitCode, NotFoundError, UsageError } from '../errors.js';
 import type { Agent, Org, Store } from '../store/types.js';
 import { AGENT_TYPE, DEMO_ASSISTANT_PREFIX } from '../store/validate.js';
 import { addDays, weekdayOf, zonedToUtc } from '../util/time.js';
@@ -165,9 +164,8 @@ function remoteUrl(opts: TestOptions, webhookUrl: string | undefined, toolName: 
 }
 
 /**
- * Which assistant the message comes from: --assistant-id as given (the store is not opened, so
- * this works while `tunnel up` holds the embedded store), else the linked assistant of --org,
- * else of the only org in the store.
+ * Which assistant the message comes from: --assistant-id as given (the store is not opened),
+ * else the linked assistant of --org, else of the only org in the store.
  */
 async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Store): Promise<Identity> {
   if (opts.assistantId) {
@@ -175,23 +173,7 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     if (localStore && opts.org) org = await localStore.getOrg(opts.org);
     return { assistantId: opts.assistantId, org, orgId: opts.org ?? null };
   }
-  let store: Directory;
-  try {
-    store = localStore ?? (await ctx.store());
-  } catch (e) {
-    // A running `tunnel up` holds the embedded store: it published whom it serves.
-    const { readReceiverState } = await import('../webhook/state.js');
-    const state = e instanceof ConflictError ? readReceiverState(ctx.dataDir()) : null;
-    if (!state) {
-      const err = e as Error & { hint?: string };
-      throw new UsageError(`Cannot open the store to find the assistant to test with: ${err.message}`, {
-        hint: 'Pass --assistant-id <vapi-assistant-id> (the store is then not needed), or stop the process holding the store.',
-        cause: e,
-      });
-    }
-    ctx.ui.debug(`store held by tunnel up (pid ${state.pid}); using the assistants it serves`);
-    store = directoryOf(state);
-  }
+  const store = localStore ?? (await ctx.store());
   let org: Org;
   if (opts.org) {
     const found = await store.getOrg(opts.org);
@@ -237,22 +219,6 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     return { assistantId: null, org, orgId: org.id };
   }
   return { assistantId: agent.vapiAssistantId, org, orgId: org.id };
-}
-
-/** What resolveIdentity reads: a Store, or the assistants a running `tunnel up` serves. */
-type Directory = Pick<Store, 'getOrg' | 'listOrgs' | 'listAgents'>;
-
-function directoryOf(state: ReceiverState): Directory {
-  const orgs = new Map<string, Org>();
-  for (const a of state.agents) {
-    if (!orgs.has(a.orgId)) orgs.set(a.orgId, { id: a.orgId, name: a.orgName, timezone: a.timezone, settings: {}, createdAt: state.since });
-  }
-  const agents: Agent[] = state.agents.map((a) => ({ orgId: a.orgId, orgName: a.orgName, type: a.type, vapiAssistantId: a.assistantId, createdAt: state.since, updatedAt: state.since }));
-  return {
-    getOrg: (id) => Promise.resolve(orgs.get(id) ?? null),
-    listOrgs: () => Promise.resolve([...orgs.values()]),
-    listAgents: (f) => Promise.resolve(agents.filter((a) => !f?.orgId || a.orgId === f.orgId)),
-  };
 }
 
 /**

@@ -272,15 +272,18 @@ export async function checkStore(input: DoctorInput): Promise<{ result: CheckRes
   } catch (e) {
     const err = e as VoxError;
     const r =
-      isVoxError(e) && e.code === 'conflict'
-        ? skip(id, err.message, 'Run doctor while no other voxctl process uses the embedded store.')
-        : offline(e)
+      offline(e)
           ? skip(id, `the store is unreachable (offline?): ${err.message}`, err.hint ?? null)
           : fail(id, `cannot open the store: ${err.message}`, err.hint ?? 'Check SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, or unset them to use the embedded store.');
     return { result: r, state: { ok: false, result: r } };
   }
   try {
     const version = await store.schemaVersion();
+    if (version === null && store.kind === 'embedded') {
+      // Read-only commands (doctor too) never create the embedded store; the first write does.
+      const r = pass(id, `${store.description} does not exist yet; the first command that writes creates it (or run \`voxctl db migrate\`)`);
+      return { result: r, state: { ok: true, store, agents: [] } };
+    }
     if (version === null || version < SCHEMA_VERSION) {
       const r = fail(
         id,

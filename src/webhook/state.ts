@@ -1,13 +1,21 @@
 /**
  * What a running `voxctl tunnel up` tells other commands: `<dataDir>/receiver.json` holds its
- * pid, URLs and the assistants it serves (no secrets). While it holds the embedded store, other
- * processes cannot open that store, so `webhook test` finds the assistant to send as here and
- * `webhook replay` finds the receiver. Written when the receiver is ready, removed when it stops;
- * a file left by a dead process is ignored.
+ * pid and URLs (no secrets), so `webhook test` without WEBHOOK_URL (`tunnel up --no-tunnel`) and
+ * `webhook replay` find the running receiver. Written when the receiver is ready, removed when it
+ * stops; a file left by a dead process is ignored. (Who it serves lives in the store, which every
+ * process can open at the same time.)
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { alive } from '../store/lock.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export const RECEIVER_STATE_NAME = 'receiver.json';
 
@@ -18,7 +26,6 @@ export interface ReceiverState {
   publicUrl: string | null;
   webhookUrl: string | null;
   store: string;
-  agents: Array<{ orgId: string; orgName: string; timezone: string; type: string; assistantId: string }>;
 }
 
 /** State files this process wrote (one naming our pid that we did not write is stale: containers reuse pids). */
@@ -50,12 +57,8 @@ export function readReceiverState(dataDir: string): ReceiverState | null {
   }
   if (typeof v !== 'object' || v === null) return null;
   const s = v as Partial<ReceiverState>;
-  if (typeof s.pid !== 'number' || typeof s.localUrl !== 'string' || !Array.isArray(s.agents)) return null;
+  if (typeof s.pid !== 'number' || typeof s.localUrl !== 'string') return null;
   if (s.pid === process.pid ? !ours.has(file) : !alive(s.pid)) return null;
-  const agents = s.agents.filter(
-    (a): a is ReceiverState['agents'][number] =>
-      typeof a === 'object' && a !== null && typeof a.orgId === 'string' && typeof a.assistantId === 'string' && typeof a.type === 'string',
-  );
   return {
     pid: s.pid,
     since: String(s.since ?? ''),
@@ -63,6 +66,5 @@ export function readReceiverState(dataDir: string): ReceiverState | null {
     publicUrl: typeof s.publicUrl === 'string' ? s.publicUrl : null,
     webhookUrl: typeof s.webhookUrl === 'string' ? s.webhookUrl : null,
     store: String(s.store ?? ''),
-    agents: agents.map((a) => ({ ...a, orgName: String(a.orgName ?? a.orgId), timezone: typeof a.timezone === 'string' ? a.timezone : 'UTC' })),
   };
 }

@@ -140,7 +140,7 @@ describe('assistants upsert', () => {
     expect(posts()).toHaveLength(1);
     expect(assistants()).toHaveLength(1);
     expect(await linked()).toEqual([`inbound=${docs[0]!.assistantId}`]);
-    expect((await testDb.db.query('select * from agent_claims')).rows).toHaveLength(0);
+    expect(testDb.rows('select * from agent_claims')).toHaveLength(0);
   });
 
   it('tells the waiting racers what they wait for (human output)', async () => {
@@ -168,10 +168,9 @@ describe('assistants upsert', () => {
 
   it('recovers an assistant created by a run that died before recording it (claim expired): no duplicate', async () => {
     const orphan = fake.addAssistant({ name: 'Sarah · Sunrise Dental', metadata: { org_id: orgId, voxctl_agent_type: 'inbound' } });
-    await testDb.db.query(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values ($1, 'inbound', $2, 'voxctl@elsewhere:4242', now() - interval '1 second')`, [
-      orgId,
-      randomUUID(),
-    ]);
+    testDb.db
+      .prepare(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values (?, 'inbound', ?, 'voxctl@elsewhere:4242', ?)`)
+      .run(orgId, randomUUID(), new Date(Date.now() - 1000).toISOString());
     const r = await upsert();
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim()).toBe(orphan.id);
@@ -184,11 +183,9 @@ describe('assistants upsert', () => {
 
   it('takes over at once from a dead process on this machine that still holds a live claim', async () => {
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
-    await testDb.db.query(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values ($1, 'inbound', $2, $3, now() + interval '10 minutes')`, [
-      orgId,
-      randomUUID(),
-      `voxctl@${os.hostname()}:${deadPid}`,
-    ]);
+    testDb.db
+      .prepare(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values (?, 'inbound', ?, ?, ?)`)
+      .run(orgId, randomUUID(), `voxctl@${os.hostname()}:${deadPid}`, new Date(Date.now() + 600_000).toISOString());
     const started = Date.now();
     const r = await upsert(['--json', '--wait', '5']);
     expect(r.exitCode).toBe(0);
@@ -219,10 +216,9 @@ describe('assistants upsert', () => {
   });
 
   it('gives up waiting for a live claim of another run after --wait, creating nothing', async () => {
-    await testDb.db.query(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values ($1, 'inbound', $2, 'voxctl@build-7:1234', now() + interval '10 minutes')`, [
-      orgId,
-      randomUUID(),
-    ]);
+    testDb.db
+      .prepare(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values (?, 'inbound', ?, 'voxctl@build-7:1234', ?)`)
+      .run(orgId, randomUUID(), new Date(Date.now() + 600_000).toISOString());
     const r = await upsert(['--wait', '0.3', '--json']);
     expect(r.exitCode).toBe(1);
     const { error } = r.json<{ error: { code: string; message: string; hint: string } }>();

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -290,12 +291,18 @@ describe('doctor', () => {
 });
 
 describe('doctor on a fresh project with the real embedded store', () => {
-  it('opens (creating) the embedded store offline and reports what to set up', async () => {
-    const r = await runCli(['doctor', '--json'], { cwd: dir, env: { VOXCTL_DATA_DIR: path.join(dir, 'data') } });
+  it('checks the embedded store offline without creating it, and reports what to set up', async () => {
+    const data = path.join(dir, 'data');
+    const r = await runCli(['doctor', '--json'], { cwd: dir, env: { VOXCTL_DATA_DIR: data } });
     expect(r.exitCode).toBe(1);
     const doc = r.json<{ ok: boolean; checks: Check[] }>();
     const by = (id: string) => doc.checks.find((c) => c.id === id)!;
-    expect(by('store')).toMatchObject({ ok: true, message: expect.stringContaining('schema version') });
+    expect(by('store')).toMatchObject({ ok: true, message: expect.stringContaining('does not exist yet; the first command that writes creates it') });
+    expect(existsSync(data)).toBe(false);
+    // Once a command wrote, doctor finds it at the current schema version.
+    expect((await runCli(['db', 'migrate'], { cwd: dir, env: { VOXCTL_DATA_DIR: data } })).exitCode).toBe(0);
+    const again = (await runCli(['doctor', '--json'], { cwd: dir, env: { VOXCTL_DATA_DIR: data } })).json<{ checks: Check[] }>();
+    expect(again.checks.find((c) => c.id === 'store')).toMatchObject({ ok: true, message: expect.stringContaining('schema version') });
     expect(by('vapi-key').skipped).toBe(true);
     expect(doc.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['webhook-secret', 'ngrok-token', 'webhook-url']);
   });

@@ -155,7 +155,7 @@ describe('init, non-interactive (--yes or no TTY)', () => {
     const data = path.join(dir, 'state');
     const r = await runCli(['init', '--yes', '--vapi-key', VAPI_KEY, '--ngrok-token', NGROK, '--json'], { env: { VOXCTL_DATA_DIR: data }, cwd: dir });
     expect(r.exitCode).toBe(0);
-    expect(existsSync(path.join(data, 'pgdata'))).toBe(true);
+    expect(existsSync(path.join(data, 'store.db'))).toBe(true);
     expect(r.json()).toMatchObject({ store: { kind: 'embedded', dataDir: data, version: SCHEMA_VERSION }, gitignore: { added: ['.env.local', 'state/'] } });
     const doctor = await runCli(['doctor', '--json'], { env: { VOXCTL_DATA_DIR: data }, cwd: dir });
     const checks = doctor.json<{ checks: Array<{ id: string; ok: boolean }> }>().checks;

@@ -6,6 +6,7 @@ import { templatesDir } from '../../src/config/paths.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { createPostgrestFake, type PostgrestFake } from '../fakes/postgrest.js';
 import { runCli, type RunCliOptions } from '../helpers/run-cli.js';
+import { usePgTestDb } from '../helpers/pg.js';
 import { useTestDb } from '../helpers/store.js';
 import { createMswServer } from '../msw/server.js';
 
@@ -16,12 +17,14 @@ const SUPABASE_URL = 'https://voxctl-cmd.supabase.co';
 const SUPABASE_KEY = 'sb_secret_CmdTestKey0123456789abcdef';
 
 const testDb = useTestDb();
+/** Postgres behind the PostgREST fake, for the Supabase store. */
+const pg = usePgTestDb();
 let tmp: string;
 let fake: PostgrestFake;
 const msw = createMswServer();
 
 beforeAll(async () => {
-  fake = createPostgrestFake({ db: testDb.db, url: SUPABASE_URL, serviceRoleKey: SUPABASE_KEY });
+  fake = createPostgrestFake({ db: pg.db, url: SUPABASE_URL, serviceRoleKey: SUPABASE_KEY });
   msw.server.use(...fake.handlers);
   msw.listen();
 });
@@ -34,11 +37,11 @@ beforeEach(async () => {
   return () => rmSync(tmp, { recursive: true, force: true });
 });
 
-/** voxctl in-process on the shared PGlite, in a temp project dir. */
+/** voxctl in-process on the file's in-memory embedded store, in a temp project dir. */
 const cli = (argv: string[], opts: RunCliOptions = {}) => runCli(argv, { cwd: tmp, storeFactory: testDb.factory, ...opts });
-const rows = async <T>(sql: string) => (await testDb.db.query<T>(sql)).rows;
+const rows = async <T>(sql: string) => testDb.rows<T>(sql);
 const counts = async () =>
-  (await rows<{ orgs: number; agents: number }>('select (select count(*)::int from organizations) as orgs, (select count(*)::int from agents) as agents'))[0]!;
+  (await rows<{ orgs: number; agents: number }>('select (select count(*) from organizations) as orgs, (select count(*) from agents) as agents'))[0]!;
 const writeJson = (name: string, data: unknown) => {
   writeFileSync(path.join(tmp, name), typeof data === 'string' ? data : JSON.stringify(data));
   return name;
@@ -286,23 +289,23 @@ describe('db schema / migrate', () => {
     expect((await runCli(['db', 'schema', '--json'], { cwd: tmp })).json()).toEqual({ ok: true, version: SCHEMA_VERSION, sql });
   });
 
-  it('creates the embedded store on disk, then finds it up to date; commands use it by default', { timeout: 90_000 }, async () => {
+  it('creates the embedded store on disk, then finds it up to date; commands use it by default', async () => {
     const dataDir = path.join(tmp, 'data');
     const env = { VOXCTL_DATA_DIR: 'data' };
     const first = await runCli(['db', 'migrate', '--json'], { cwd: tmp, env });
     expect(first.exitCode).toBe(0);
-    expect(first.json()).toEqual({ ok: true, store: 'embedded', dataDir, version: SCHEMA_VERSION, applied: true });
-    expect(existsSync(path.join(dataDir, 'pgdata'))).toBe(true);
+    const file = path.join(dataDir, 'store.db');
+    expect(first.json()).toEqual({ ok: true, store: 'embedded', dataDir, file, version: SCHEMA_VERSION, applied: true });
+    expect(existsSync(file)).toBe(true);
 
     // The default store factory opens the same data dir (no storeFactory here).
     const add = await runCli(['orgs', 'add', '--name', 'Demo', '--json'], { cwd: tmp, env });
     expect(add.exitCode).toBe(0);
 
     const again = await runCli(['db', 'migrate', '--json'], { cwd: tmp, env });
-    expect(again.json()).toEqual({ ok: true, store: 'embedded', dataDir, version: SCHEMA_VERSION, applied: false });
+    expect(again.json()).toEqual({ ok: true, store: 'embedded', dataDir, file, version: SCHEMA_VERSION, applied: false });
     const list = await runCli(['orgs', 'list', '--json'], { cwd: tmp, env });
     expect(list.json()).toEqual({ ok: true, orgs: [add.json<{ org: unknown }>().org] });
-    expect(existsSync(path.join(dataDir, 'store.lock'))).toBe(false);
   });
 
   it('refuses to migrate when Supabase is configured (exit 2)', async () => {
@@ -347,7 +350,9 @@ describe('with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set', () => {
     // It went through PostgREST, into the database behind the fake, and no embedded store was made.
     expect(fake.requests.some((r) => r.path === '/rpc/voxctl_import_agents' && r.status === 200)).toBe(true);
     expect(fake.requests.every((r) => r.headers.apikey === SUPABASE_KEY)).toBe(true);
-    expect(await counts()).toEqual({ orgs: 3, agents: 3 });
+    const pgCounts = await pg.db.query<{ orgs: number; agents: number }>('select (select count(*)::int from organizations) as orgs, (select count(*)::int from agents) as agents');
+    expect(pgCounts.rows[0]).toEqual({ orgs: 3, agents: 3 });
+    expect(await counts()).toEqual({ orgs: 0, agents: 0 });
     expect(existsSync(path.join(tmp, '.voxctl'))).toBe(false);
   });
 

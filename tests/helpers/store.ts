@@ -1,38 +1,38 @@
-import { PGlite } from '@electric-sql/pglite';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { migrate, PgliteStore } from '../../src/store/pglite.js';
+import { configure, dbSource, migrateSqlite, SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 
+export type TestDatabase = Database.Database;
+
 /**
- * One in-memory PGlite per test file (initialising one costs seconds): call in beforeAll, reset
- * with `resetDb` in beforeEach. `storeFactory` hands commands a Store over the shared database
+ * The embedded store in tests: one in-memory SQLite database (opening and migrating one takes
+ * about a millisecond), at the schema the CLI creates. `sharedStore` hands commands a Store over it
  * that does not close it.
  */
-export async function createTestDb(): Promise<PGlite> {
-  const db = await PGlite.create();
-  await migrate(db);
+export function createTestDb(): TestDatabase {
+  const db = configure(new Database(':memory:'));
+  migrateSqlite(db);
   return db;
 }
 
-export async function resetDb(db: PGlite): Promise<void> {
-  await db.exec('truncate appointments, contacts, agents, organizations cascade');
+export function resetDb(db: TestDatabase): void {
+  db.exec('delete from appointments; delete from contacts; delete from agent_claims; delete from agents; delete from organizations;');
 }
 
-export function sharedStore(db: PGlite): Store {
-  return new PgliteStore(db, 'test store', () => {}, false);
-}
-
-export function storeFactory(db: PGlite): () => Promise<Store> {
-  return async () => sharedStore(db);
+export function sharedStore(db: TestDatabase): Store {
+  return new SqliteStore(dbSource(db, false), 'test store');
 }
 
 export interface TestDb {
   /** The file's database (only inside tests and hooks). */
-  readonly db: PGlite;
+  readonly db: TestDatabase;
   /** A Store over it that commands may "close" without closing it. */
   readonly store: Store;
   /** For runCli's `storeFactory`. */
   readonly factory: () => Promise<Store>;
+  /** Rows of a query on the database. */
+  rows<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
 }
 
 /**
@@ -41,17 +41,17 @@ export interface TestDb {
  * registered), closed after all. Call it at the top of the file.
  */
 export function useTestDb(): TestDb {
-  let db: PGlite | undefined;
-  beforeAll(async () => {
-    db = await createTestDb();
+  let db: TestDatabase | undefined;
+  beforeAll(() => {
+    db = createTestDb();
   });
-  afterAll(async () => {
-    await db?.close();
+  afterAll(() => {
+    db?.close();
   });
-  beforeEach(async () => {
-    await resetDb(current());
+  beforeEach(() => {
+    resetDb(current());
   });
-  function current(): PGlite {
+  function current(): TestDatabase {
     if (!db) throw new Error('useTestDb: the database exists only inside tests and hooks.');
     return db;
   }
@@ -63,5 +63,6 @@ export function useTestDb(): TestDb {
       return sharedStore(current());
     },
     factory: () => Promise.resolve(sharedStore(current())),
+    rows: <T>(sql: string, ...params: unknown[]) => current().prepare(sql).all(...params) as T[],
   };
 }

@@ -1,21 +1,24 @@
 /**
  * The Store contract: every implementation must pass this suite unchanged. The embedded store
- * runs it on PGlite directly (pglite.test.ts), the Supabase store through supabase-js against the
+ * runs it on SQLite directly (sqlite.test.ts), the Supabase store through supabase-js against the
  * msw PostgREST fake over PGlite (supabase.test.ts). Error classes AND messages are asserted, so
  * both stores report the same problem the same way.
  */
-import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
 import type { ImportRow, Store } from '../../src/store/types.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
-import { resetDb } from '../helpers/store.js';
 
 export interface StoreHarness {
   /** The store under test. */
   store: Store;
-  /** The database behind it, for checks the Store API does not offer (rows in contacts…). */
-  db: PGlite;
+  /**
+   * Rows of a query on the database behind it, for checks the Store API does not offer (rows in
+   * contacts…). The SQL is written to mean the same in Postgres and SQLite.
+   */
+  query<T>(sql: string): Promise<T[]>;
+  /** Empties every table (before each test). */
+  reset(): Promise<void>;
   /** Releases what setup created (called once, after the suite). */
   close?: () => Promise<void>;
 }
@@ -41,14 +44,14 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
   describe(`Store contract: ${name}`, () => {
     let h: StoreHarness;
     let store: Store;
-    const count = async (table: string) => (await h.db.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]!.n;
+    const count = async (table: string) => Number((await h.query<{ n: number | string }>(`select count(*) as n from ${table}`))[0]!.n);
 
     beforeAll(async () => {
       h = await setup();
       store = h.store;
     });
     beforeEach(async () => {
-      await resetDb(h.db);
+      await h.reset();
     });
     afterAll(async () => {
       await h?.close?.();
@@ -277,7 +280,7 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
       beforeEach(seedOrgs);
       const SLOT = '2030-01-07T09:00:00.000Z';
       const contacts = async () =>
-        (await h.db.query<{ email: string; name: string; phone: string | null }>('select email, name, phone from contacts order by email')).rows;
+        h.query<{ email: string; name: string; phone: string | null }>('select email, name, phone from contacts order by email');
 
       it('books a free slot: upserts the contact and answers the appointment', async () => {
         const r = await store.bookSlot({ orgId: ORG_A, startsAt: SLOT, email: 'ann@example.com', name: 'Ann', phone: '+15550001' });
@@ -392,7 +395,8 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
       it('renews and releases only its own claim', async () => {
         await claim(id(1), { ttlSeconds: 5 });
         expect(await store.renewAgentClaim({ orgId: ORG_A, type: T, claimId: id(1), ttlSeconds: 600 })).toBe(true);
-        const left = (await h.db.query<{ s: number }>('select extract(epoch from expires_at - now())::int as s from agent_claims')).rows[0]!.s;
+        const expires = (await h.query<{ expires_at: string | Date }>('select expires_at from agent_claims'))[0]!.expires_at;
+        const left = (new Date(expires).getTime() - Date.now()) / 1000;
         expect(left).toBeGreaterThan(500);
         await store.releaseAgentClaim({ orgId: ORG_A, type: T, claimId: id(2) });
         expect(await claim(id(3))).toMatchObject({ status: 'busy' });

@@ -7,7 +7,7 @@ import type { Store } from '../../src/store/types.js';
 import { Redactor } from '../../src/util/mask.js';
 import { createPostgrestFake, type PostgrestFake } from '../fakes/postgrest.js';
 import { createMswServer } from '../msw/server.js';
-import { createTestDb, resetDb } from '../helpers/store.js';
+import { createPgTestDb as createTestDb, resetPgDb as resetDb } from '../helpers/pg.js';
 import { describeStoreContract } from './store-contract.js';
 
 const URL_MAIN = 'https://voxctl-main.supabase.co';
@@ -51,7 +51,11 @@ async function failure(fn: () => Promise<unknown>): Promise<VoxError> {
   throw new Error('expected the call to fail');
 }
 
-describeStoreContract('Supabase (supabase-js → msw PostgREST fake → PGlite)', async () => ({ store: await open(), db }));
+describeStoreContract('Supabase (supabase-js → msw PostgREST fake → PGlite)', async () => ({
+  store: await open(),
+  query: async <T>(sql: string) => (await db.query<T>(sql)).rows,
+  reset: () => resetDb(db),
+}));
 
 describe('Supabase store specifics', () => {
   let store: Store;

@@ -46,11 +46,9 @@ const args = (over: Record<string, unknown> = {}) => ({
 });
 
 const appointments = async () =>
-  (
-    await testDb.db.query<{ org_id: string; starts_at: Date; status: string; email: string; name: string; phone: string | null }>(
-      `select a.org_id, a.starts_at, a.status, c.email, c.name, c.phone from appointments a join contacts c on c.id = a.contact_id order by a.starts_at`,
-    )
-  ).rows.map((r) => ({ ...r, starts_at: r.starts_at.toISOString() }));
+  testDb.rows<{ org_id: string; starts_at: string; status: string; email: string; name: string; phone: string | null }>(
+    `select a.org_id, a.starts_at, a.status, c.email, c.name, c.phone from appointments a join contacts c on c.id = a.contact_id order by a.starts_at`,
+  );
 
 describe('bookClinicAppointment', () => {
   it("books the slot in the org's time zone and upserts the contact by email", async () => {
@@ -60,8 +58,8 @@ describe('bookClinicAppointment', () => {
     ]);
     // Same email, new name, no phone: one contact, name updated, phone kept.
     await call(bookClinicAppointment, orgs.berlin!, args({ appointmentTime: '11:00', patientName: 'Jane Q. Doe', patientPhone: undefined, patientEmail: 'jane@example.com' }));
-    const contacts = await testDb.db.query<{ name: string; phone: string }>('select name, phone from contacts');
-    expect(contacts.rows).toEqual([{ name: 'Jane Q. Doe', phone: '+49 30 1234567' }]);
+    const contacts = testDb.rows<{ name: string; phone: string }>('select name, phone from contacts');
+    expect(contacts).toEqual([{ name: 'Jane Q. Doe', phone: '+49 30 1234567' }]);
   });
 
   it('gives a taken slot an error that offers the next free slots that day', async () => {
@@ -71,7 +69,7 @@ describe('bookClinicAppointment', () => {
     expect(r).toEqual({ error: 'Sorry, 10:30 AM on Tuesday, March 5 is already taken. The next free times that day are 11:30 AM, 12 PM or 12:30 PM.' });
     expect(await appointments()).toHaveLength(2);
     // Bob's contact was rolled back with the failed booking.
-    expect((await testDb.db.query('select 1 from contacts where email = $1', ['b@example.com'])).rows).toHaveLength(0);
+    expect(testDb.rows('select 1 from contacts where email = ?', 'b@example.com')).toHaveLength(0);
   });
 
   it('offers earlier times when nothing later is free', async () => {
@@ -294,7 +292,7 @@ describe('through the receiver', () => {
     expect(results.filter((r) => r.error?.includes('already taken'))).toHaveLength(11);
     const rows = await appointments();
     expect(rows).toHaveLength(1);
-    expect((await testDb.db.query('select 1 from contacts')).rows).toHaveLength(1);
+    expect(testDb.rows('select 1 from contacts')).toHaveLength(1);
   });
 
   it('answers a tool that fails with an error result and HTTP 200, and warns', async () => {

@@ -68,7 +68,7 @@ const bookArgs = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 const toolsUrl = (r: WebhookReceiver, tool = 'bookClinicAppointment') => `${r.url}/api/vapi/tools/${tool}`;
-const countAppointments = async () => Number((await testDb.db.query<{ n: number }>('select count(*)::int as n from appointments')).rows[0]!.n);
+const countAppointments = async () => testDb.rows<{ n: number }>('select count(*) as n from appointments')[0]!.n;
 
 describe('health and routes', () => {
   it('answers GET /healthz without logging it', async () => {
@@ -224,8 +224,8 @@ describe('org routing and spoofing', () => {
     const res = await request(toolsUrl(r), { body: toolCallsMessage([book('c1', bookArgs())], { assistantId: null, variableValuesOrg: ORG_B }) });
     expect(res.status).toBe(200);
     expect(events[0]).toMatchObject({ orgId: ORG_B, assistantId: null });
-    const rows = await testDb.db.query<{ org_id: string }>('select org_id from appointments');
-    expect(rows.rows).toEqual([{ org_id: ORG_B }]);
+    const rows = testDb.rows<{ org_id: string }>('select org_id from appointments');
+    expect(rows).toEqual([{ org_id: ORG_B }]);
   });
 
   it.each([

@@ -1,0 +1,167 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, UsageError, VoxError } from '../../src/errors.js';
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
+import { migrateEmbeddedStore, openEmbeddedStore, SQLITE_SCHEMA_VERSION, STORE_FILE } from '../../src/store/sqlite.js';
+import { mapSqliteError } from '../../src/store/sqlite-errors.js';
+import { createTestDb, resetDb, sharedStore } from '../helpers/store.js';
+import { describeStoreContract } from './store-contract.js';
+
+describeStoreContract('embedded (SQLite)', async () => {
+  const db = createTestDb();
+  return {
+    store: sharedStore(db),
+    query: async <T>(sql: string) => db.prepare(sql).all() as T[],
+    reset: async () => resetDb(db),
+    close: async () => void db.close(),
+  };
+});
+
+/** Runs `fn` and returns what it threw (fails when it does not throw). */
+async function thrown(fn: () => Promise<unknown>): Promise<Error> {
+  try {
+    await fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected the call to throw');
+}
+
+describe('embedded store on disk', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'voxctl-sqlite-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads as empty and creates nothing until the first write, which creates and migrates the file', async () => {
+    const data = path.join(dir, '.voxctl');
+    const store = await openEmbeddedStore(data);
+    expect(await store.listOrgs()).toEqual([]);
+    expect(await store.listAgents()).toEqual([]);
+    expect(await store.getOrg('0a000000-0000-4000-8000-00000000000a')).toBeNull();
+    expect(await store.findAgentByAssistantId('asst')).toBeNull();
+    expect(await store.listBookedStarts('0a000000-0000-4000-8000-00000000000a', '2030-01-01T00:00:00Z', '2030-01-02T00:00:00Z')).toEqual([]);
+    expect(await store.schemaVersion()).toBeNull();
+    expect(existsSync(data)).toBe(false);
+
+    const org = await store.addOrg({ name: 'Kept' });
+    expect(existsSync(path.join(data, STORE_FILE))).toBe(true);
+    expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
+    await store.close();
+    await store.close(); // safe twice
+
+    const raw = new Database(path.join(data, STORE_FILE), { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    expect(raw.prepare('select name from organizations where id = ?').all(org.id)).toEqual([{ name: 'Kept' }]);
+    raw.close();
+
+    expect(await migrateEmbeddedStore(data)).toMatchObject({ applied: false, version: SQLITE_SCHEMA_VERSION, from: SQLITE_SCHEMA_VERSION });
+  });
+
+  it('is shared: two open stores on one file see each other’s writes at once, and a slot is booked once', async () => {
+    const a = await openEmbeddedStore(dir);
+    const b = await openEmbeddedStore(dir);
+    try {
+      expect(await b.listOrgs()).toEqual([]); // b looked before the file existed
+      const org = await a.addOrg({ name: 'Shared' });
+      expect((await b.listOrgs()).map((o) => o.id)).toEqual([org.id]);
+      await b.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: 'asst_b' });
+      expect((await a.findAgentByAssistantId('asst_b'))?.orgId).toBe(org.id);
+      const slot = '2030-01-07T09:00:00.000Z';
+      const x = await a.bookSlot({ orgId: org.id, startsAt: slot, email: 'a@example.com', name: 'A' });
+      const y = await b.bookSlot({ orgId: org.id, startsAt: slot, email: 'b@example.com', name: 'B' });
+      expect([x.status, y.status]).toEqual(['booked', 'taken']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('migrates once when many openers race on a new file', async () => {
+    const results = await Promise.all(Array.from({ length: 4 }, () => migrateEmbeddedStore(dir)));
+    expect(results.filter((r) => r.applied)).toHaveLength(1);
+  });
+
+  it('refuses a store made by a newer voxctl, changing nothing', async () => {
+    const file = path.join(dir, STORE_FILE);
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    raw.close();
+    const store = await openEmbeddedStore(dir);
+    const e = await thrown(() => store.listOrgs());
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.message).toContain(`schema version ${SQLITE_SCHEMA_VERSION + 1}`);
+    await store.close();
+    const again = new Database(file, { readonly: true });
+    expect(again.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION + 1);
+    expect(again.prepare(`select count(*) as n from sqlite_master`).get()).toEqual({ n: 0 });
+    again.close();
+  });
+
+  it('recognises a PGlite data dir and says what to do, deleting and creating nothing', async () => {
+    mkdirSync(path.join(dir, 'pgdata'));
+    writeFileSync(path.join(dir, 'pgdata', 'PG_VERSION'), '17\n');
+    const before = readdirSync(dir, { recursive: true }).sort();
+    const store = await openEmbeddedStore(dir);
+    for (const op of [() => store.listOrgs(), () => store.addOrg({ name: 'X' }), () => migrateEmbeddedStore(dir)]) {
+      const e = await thrown(op);
+      expect(e).toBeInstanceOf(VoxError);
+      expect((e as VoxError).code).toBe('store_outdated');
+      expect((e as VoxError).exitCode).toBe(1);
+      expect(e.message).toContain(path.join(dir, 'pgdata'));
+      expect((e as VoxError).hint).toContain(`mv ${path.join(dir, 'pgdata')}`);
+      expect((e as VoxError).hint).toContain('agents list --json');
+    }
+    await store.close();
+    expect(readdirSync(dir, { recursive: true }).sort()).toEqual(before);
+  });
+
+  it('names the path when the data folder cannot be created (exit 1, fails fast)', async () => {
+    const store = await openEmbeddedStore('/proc/nope/voxctl');
+    expect(await store.listOrgs()).toEqual([]);
+    const e = (await thrown(() => store.addOrg({ name: 'X' }))) as VoxError;
+    expect(e.code).toBe('unwritable');
+    expect(e.exitCode).toBe(1);
+    expect(e.message).toContain('/proc/nope/voxctl');
+  });
+});
+
+describe('SQLite error mapping', () => {
+  it('maps constraint failures to the same typed errors, without copying row values', () => {
+    const db = createTestDb();
+    try {
+      db.prepare(`insert into organizations (id, name) values ('0a000000-0000-4000-8000-00000000000a', 'Secret Name')`).run();
+      const fail = (sql: string) => {
+        try {
+          db.prepare(sql).run();
+        } catch (e) {
+          return e;
+        }
+        throw new Error('expected a failure');
+      };
+      const dup = mapSqliteError(fail(`insert into organizations (id, name) values ('0a000000-0000-4000-8000-00000000000a', 'Secret Name')`), {
+        orgId: '0a000000-0000-4000-8000-00000000000a',
+      });
+      expect(dup).toBeInstanceOf(ConflictError);
+      expect(dup!.message).toBe('Organization 0a000000-0000-4000-8000-00000000000a already exists.');
+      const check = mapSqliteError(fail(`insert into contacts (id, org_id, email) values ('c', '0a000000-0000-4000-8000-00000000000a', 'NO-AT-SIGN.example')`));
+      expect(check).toBeInstanceOf(UsageError);
+      expect(check!.message).toBe('Invalid value: the contacts_email_check rule failed.');
+      expect(check!.message).not.toContain('NO-AT-SIGN');
+      const fk = mapSqliteError(fail(`insert into agents (id, org_id, type, vapi_assistant_id) values ('x', '0f000000-0000-4000-8000-00000000000f', 'inbound', 'a')`), {
+        orgId: '0f000000-0000-4000-8000-00000000000f',
+      });
+      expect(fk?.code).toBe('not_found');
+      expect(mapSqliteError(new Error('not sqlite'))).toBeUndefined();
+    } finally {
+      db.close();
+    }
+  });
+});
