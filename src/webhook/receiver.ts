@@ -62,6 +62,13 @@ export interface ReceiverOptions {
   tools?: ReadonlyMap<string, ToolHandler>;
   /** How long org routing lookups are cached (default 5 s). */
   cacheTtlMs?: number;
+  /**
+   * How long a "not linked / no such org" answer is cached (default 1 s): another process may
+   * link the assistant at any moment, and the receiver should route it almost at once.
+   */
+  missTtlMs?: number;
+  /** Monotonic milliseconds for the routing caches (tests pass a fake clock). */
+  monotonicNow?: () => number;
   maxBodyBytes?: number;
   /** A tool that runs longer gets an error result (default 10 s, well inside Vapi's 20 s). */
   toolTimeoutMs?: number;
@@ -101,19 +108,26 @@ class TtlCache<V> {
   private readonly map = new Map<string, { at: number; value: Promise<V>; settled?: { v: V } }>();
   constructor(
     private readonly ttlMs: number,
+    /** For a settled null (nothing found): kept shorter, so what another process adds shows up soon. */
+    private readonly missTtlMs: number,
+    private readonly clock: () => number,
     private readonly max = 10_000,
   ) {}
+
+  private fresh(hit: { at: number; settled?: { v: V } }, now: number): boolean {
+    return now - hit.at < (hit.settled && hit.settled.v === null ? this.missTtlMs : this.ttlMs);
+  }
 
   /** A fresh, settled value (undefined when there is none yet). */
   peek(key: string): V | undefined {
     const hit = this.map.get(key);
-    return hit?.settled && performance.now() - hit.at < this.ttlMs ? hit.settled.v : undefined;
+    return hit?.settled && this.fresh(hit, this.clock()) ? hit.settled.v : undefined;
   }
 
   get(key: string, load: () => Promise<V>): V | Promise<V> {
-    const now = performance.now();
+    const now = this.clock();
     const hit = this.map.get(key);
-    if (hit && now - hit.at < this.ttlMs) return hit.settled ? hit.settled.v : hit.value;
+    if (hit && this.fresh(hit, now)) return hit.settled ? hit.settled.v : hit.value;
     if (this.map.size >= this.max) this.map.clear();
     const value = load();
     const entry: { at: number; value: Promise<V>; settled?: { v: V } } = { at: now, value };
@@ -173,9 +187,11 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
   }
 
   const ttl = opts.cacheTtlMs ?? 5000;
-  const agentCache = new TtlCache<Agent | null>(ttl);
-  const orgCache = new TtlCache<Org | null>(ttl);
-  const orgAgentsCache = new TtlCache<Agent[]>(ttl);
+  const missTtl = Math.min(opts.missTtlMs ?? 1000, ttl);
+  const clock = opts.monotonicNow ?? (() => performance.now());
+  const agentCache = new TtlCache<Agent | null>(ttl, missTtl, clock);
+  const orgCache = new TtlCache<Org | null>(ttl, missTtl, clock);
+  const orgAgentsCache = new TtlCache<Agent[]>(ttl, missTtl, clock);
   const availability = new AvailabilityCache();
   const toolList = [...tools.keys()];
 

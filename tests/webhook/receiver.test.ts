@@ -258,13 +258,30 @@ describe('org routing and spoofing', () => {
     expect(res.status).toBe(403);
   });
 
-  it('caches routing briefly: a newly linked assistant routes once the cache entry expires', async () => {
-    const r = await start({ cacheTtlMs: 50 });
+  it('caches "not linked" for about a second: an assistant linked meanwhile (by any process) routes after that', async () => {
+    let clock = 1_000_000;
+    const r = await start({ monotonicNow: () => clock });
     const body = check('asst-new');
     expect((await request(toolsUrl(r), { body })).status).toBe(403);
     await store.linkAgent({ orgId: ORG_B, type: 'outbound', vapiAssistantId: 'asst-new' });
-    await new Promise((res) => setTimeout(res, 80));
+    clock += 999;
+    expect((await request(toolsUrl(r), { body })).status).toBe(403); // still the cached miss
+    clock += 2;
     expect((await request(toolsUrl(r), { body })).status).toBe(200);
+    expect(events.at(-1)).toMatchObject({ orgId: ORG_B, assistantId: 'asst-new' });
+  });
+
+  it('keeps a found route for its TTL (5 s by default), then reads the store again', async () => {
+    let clock = 1_000_000;
+    const r = await start({ monotonicNow: () => clock });
+    const body = check(ASSISTANT_B);
+    expect((await request(toolsUrl(r), { body })).status).toBe(200);
+    // Re-pointed elsewhere: the cached route serves until the TTL, then the store's answer.
+    await store.linkAgent({ orgId: ORG_B, type: 'inbound', vapiAssistantId: 'asst-replacement' });
+    clock += 4_999;
+    expect((await request(toolsUrl(r), { body })).status).toBe(200);
+    clock += 2;
+    expect((await request(toolsUrl(r), { body })).status).toBe(403);
   });
 });
 
