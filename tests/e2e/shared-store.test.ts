@@ -1,0 +1,242 @@
+/**
+ * The embedded store shared by real voxctl processes (the built bin, `npm run build` first): a
+ * running `tunnel up` and any other command on the same data dir, racing receivers, racing
+ * `assistants upsert`, `agents import` killed with SIGKILL, read-only commands on a bare folder.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeVapiServer, type FakeVapiServer } from '../fakes/vapi-http.js';
+import { request } from '../helpers/http.js';
+import { toolCallsMessage } from '../helpers/vapi-messages.js';
+
+const BIN = path.join(__dirname, '..', '..', 'bin', 'voxctl.js');
+const ORG = '0a000000-0000-4000-8000-00000000000a';
+const HOOK = 'https://clinic-hooks.ngrok-free.dev/api/vapi/tools';
+
+let dir: string;
+let children: Array<ReturnType<typeof spawn>> = [];
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'voxctl-e2e-shared-'));
+  children = [];
+});
+afterEach(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '', NO_COLOR: '1', CI: '1' });
+
+/** Runs the built CLI to completion. */
+function voxctl(args: string[], env: Record<string, string> = {}, cwd = dir) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string; json<T = Record<string, unknown>>(): T }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...baseEnv(), ...env } });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T }));
+  });
+}
+
+/** Starts `tunnel up --no-tunnel --port 0 --json` and resolves with its ready event once it is out. */
+function receiver(env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, 'tunnel', 'up', '--no-tunnel', '--port', '0', '--json'], { cwd: dir, env: { ...baseEnv(), ...env } });
+  children.push(child);
+  let buf = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const ready = new Promise<{ localUrl: string }>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)) as { localUrl: string });
+    });
+    void exited.then((code) => reject(new Error(`tunnel up exited ${code} before it was ready: ${stderr}`)));
+  });
+  return { child, ready, exited, stderr: () => stderr };
+}
+
+const toolCall = (assistantId: string, name: string, args: Record<string, unknown>) => toolCallsMessage([{ id: 'c1', name, args }], { assistantId });
+const booking = (email: string) => ({ appointmentDate: '2030-03-05', appointmentTime: '10:30', patientEmail: email, patientName: 'Racer' });
+
+/** The data dir's store, read directly (read-only). */
+function storeRows<T>(sql: string): T[] {
+  const db = new Database(path.join(dir, '.voxctl', 'store.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('one data dir, many voxctl processes', () => {
+  it('while tunnel up serves the store, every other command works on it and the receiver routes a newly linked assistant within 5 s', async () => {
+    const vapi = await startFakeVapiServer();
+    try {
+      const env = { VAPI_PRIVATE_KEY: vapi.fake.apiKey, VAPI_BASE_URL: vapi.url };
+      const recv = receiver(env);
+      const { localUrl } = await recv.ready;
+      const tools = `${localUrl}/api/vapi/tools`;
+
+      // Not linked yet: refused (and that answer is cached for about a second at most).
+      expect((await request(`${tools}/checkAvailability`, { body: toolCall('demo-new', 'checkAvailability', { appointmentDate: '2030-03-05' }) })).status).toBe(403);
+
+      const add = await voxctl(['orgs', 'add', '--name', 'Shared Clinic', '--id', ORG, '--json']);
+      expect(add.code, add.stderr).toBe(0);
+      const link = await voxctl(['agents', 'link', '--org', ORG, '--type', 'inbound', '--assistant-id', 'demo-new', '--json']);
+      expect(link.code, link.stderr).toBe(0);
+      const linkedAt = Date.now();
+      // Routed within 5 s (bounded: 50 tries, each an HTTP round trip plus 100 ms).
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await request(`${tools}/checkAvailability`, { body: toolCall('demo-new', 'checkAvailability', { appointmentDate: '2030-03-05' }) })).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
+      expect(Date.now() - linkedAt).toBeLessThan(5000);
+
+      expect((await voxctl(['orgs', 'list', '--json'])).json()).toEqual({ ok: true, orgs: [{ id: ORG, name: 'Shared Clinic', timezone: 'UTC' }] });
+      expect((await voxctl(['agents', 'list', '--json'])).json<{ agents: unknown[] }>().agents).toHaveLength(1);
+      writeFileSync(path.join(dir, 'agents.json'), JSON.stringify([{ org_id: '0b000000-0000-4000-8000-00000000000b', org_name: 'Imported', type: 'inbound', vapi_assistant_id: 'demo-imported' }]));
+      expect((await voxctl(['agents', 'import', 'agents.json', '--json'])).json()).toEqual({ ok: true, imported: 1, orgsCreated: 1 });
+
+      // Vapi work against the HTTP fake, from other processes, on the shared store.
+      const up = await voxctl(['assistants', 'upsert', '--org', ORG, '--type', 'outbound', '--json'], { ...env, WEBHOOK_URL: HOOK });
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.json()).toMatchObject({ ok: true, action: 'created' });
+      const status3 = await voxctl(['assistants', 'status', '--org', ORG, '--url', 'https://moved.ngrok-free.dev/api/vapi/tools', '--json'], env);
+      expect(status3.code, status3.stderr).toBe(3);
+      const sync = await voxctl(['assistants', 'sync', '--org', ORG, '--url', 'https://moved.ngrok-free.dev/api/vapi/tools', '--yes', '--json'], env);
+      expect(sync.code, sync.stderr).toBe(0);
+      const restore = await voxctl(['assistants', 'restore', '--yes', '--json'], env);
+      expect(restore.code, restore.stderr).toBe(0);
+
+      // webhook test finds the running receiver (no WEBHOOK_URL) and the org's assistant in the store.
+      const test = await voxctl(['webhook', 'test', 'checkAvailability', '--org', ORG, '--type', 'inbound', '--json']);
+      expect(test.code, test.stderr).toBe(0);
+      expect(test.json()).toMatchObject({ ok: true, url: `${tools}/checkAvailability` });
+      const local = await voxctl(['webhook', 'test', 'bookClinicAppointment', '--local', '--org', ORG, '--type', 'inbound', '--json']);
+      expect(local.code, local.stderr).toBe(0);
+      const logs = await voxctl(['webhook', 'logs', '-n', '0', '--json']);
+      expect(logs.code, logs.stderr).toBe(0);
+      const events = logs.json<{ events: Array<{ id: string; status: number }> }>().events;
+      expect(events.filter((e) => e.status === 200).length).toBeGreaterThanOrEqual(2);
+      const replay = await voxctl(['webhook', 'replay', events.find((e) => e.status === 200)!.id, '--json']);
+      expect(replay.code, replay.stderr).toBe(0);
+      const doctor = await voxctl(['doctor', '--json'], env);
+      expect(doctor.json<{ checks: Array<{ id: string; ok: boolean }> }>().checks.find((c) => c.id === 'store')).toMatchObject({ ok: true });
+      const migrate = await voxctl(['db', 'migrate', '--json']);
+      expect(migrate.code, migrate.stderr).toBe(0);
+      expect(migrate.json()).toMatchObject({ ok: true, applied: false });
+
+      recv.child.kill('SIGINT');
+      expect(await recv.exited).toBe(0);
+    } finally {
+      await vapi.close();
+    }
+  }, 180_000);
+
+  it('books a slot once when two receivers on one data dir race for it', async () => {
+    expect((await voxctl(['orgs', 'add', '--name', 'Race Clinic', '--id', ORG])).code).toBe(0);
+    expect((await voxctl(['agents', 'link', '--org', ORG, '--type', 'inbound', '--assistant-id', 'asst-race'])).code).toBe(0);
+    const a = receiver();
+    const b = receiver();
+    const urls = [(await a.ready).localUrl, (await b.ready).localUrl];
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        request(`${urls[i % 2]}/api/vapi/tools/bookClinicAppointment`, { body: toolCall('asst-race', 'bookClinicAppointment', booking(`p${i}@example.com`)) }),
+      ),
+    );
+    expect(answers.every((x) => x.status === 200)).toBe(true);
+    const results = answers.map((x) => x.json<{ results: Array<{ result?: string; error?: string }> }>().results[0]!);
+    expect(results.filter((r) => r.result?.startsWith('Booked'))).toHaveLength(1);
+    expect(results.filter((r) => r.error?.includes('already taken'))).toHaveLength(15);
+    expect(storeRows(`select count(*) as n from appointments`)).toEqual([{ n: 1 }]);
+    expect(storeRows(`select count(*) as n from contacts`)).toEqual([{ n: 1 }]);
+    a.child.kill('SIGINT');
+    b.child.kill('SIGINT');
+    expect([await a.exited, await b.exited]).toEqual([0, 0]);
+  }, 120_000);
+
+  it('6 racing assistants upsert processes all exit 0 and create exactly one assistant', async () => {
+    let vapi: FakeVapiServer | undefined;
+    try {
+      vapi = await startFakeVapiServer();
+      expect((await voxctl(['orgs', 'add', '--name', 'Upsert Clinic', '--id', ORG])).code).toBe(0);
+      const env = { VAPI_PRIVATE_KEY: vapi.fake.apiKey, VAPI_BASE_URL: vapi.url, WEBHOOK_URL: HOOK };
+      const runs = await Promise.all(Array.from({ length: 6 }, () => voxctl(['assistants', 'upsert', '--org', ORG, '--type', 'inbound', '--json'], env)));
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      const docs = runs.map((r) => r.json<{ action: string; assistantId: string }>());
+      expect(docs.filter((d) => d.action === 'created')).toHaveLength(1);
+      expect(new Set(docs.map((d) => d.assistantId)).size).toBe(1);
+      expect(vapi.fake.all('assistant')).toHaveLength(1);
+      expect(storeRows(`select vapi_assistant_id as id from agents`)).toEqual([{ id: docs[0]!.assistantId }]);
+    } finally {
+      await vapi?.close();
+    }
+  }, 120_000);
+
+  it('agents import killed with SIGKILL at any moment is all or nothing, and the next command opens the store', async () => {
+    const N = 20_000;
+    const rows = Array.from({ length: N }, (_, i) => ({
+      org_id: `1${String(i % 50).padStart(7, '0')}-0000-4000-8000-000000000000`,
+      org_name: `Org ${i % 50}`,
+      type: `t${Math.floor(i / 50)}`,
+      vapi_assistant_id: `demo-${i}`,
+    }));
+    writeFileSync(path.join(dir, 'big.json'), JSON.stringify(rows));
+    // Make the store exist first, so every kill lands on an existing database.
+    expect((await voxctl(['db', 'migrate'])).code).toBe(0);
+    // Kills at several points: while loading, mid-transaction, around the commit.
+    for (const afterMs of [50, 300, 600, 900]) {
+      const child = spawn(process.execPath, [BIN, 'agents', 'import', 'big.json', '--json'], { cwd: dir, env: baseEnv() });
+      children.push(child);
+      const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+      await new Promise<void>((resolve) => child.on('spawn', () => resolve()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+      await closed;
+      clearTimeout(timer);
+      const agents = storeRows<{ n: number }>('select count(*) as n from agents')[0]!.n;
+      const orgs = storeRows<{ n: number }>('select count(*) as n from organizations')[0]!.n;
+      expect([0, N]).toContain(agents);
+      expect(orgs).toBe(agents === 0 ? 0 : 50);
+      const list = await voxctl(['orgs', 'list', '--json']);
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.json<{ orgs: unknown[] }>().orgs).toHaveLength(orgs);
+    }
+    const done = await voxctl(['agents', 'import', 'big.json', '--json']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(storeRows<{ n: number }>('select count(*) as n from agents')[0]!.n).toBe(N);
+  }, 180_000);
+});
+
+describe('folders without a store', () => {
+  it('orgs list on a folder with no store prints an empty list and creates nothing', async () => {
+    const r = await voxctl(['orgs', 'list', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('{"ok":true,"orgs":[]}\n');
+    for (const args of [['agents', 'list', '--json'], ['webhook', 'logs', '--json']]) expect((await voxctl(args)).code).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+
+  it('a data dir left by the PGlite version is refused with what to do, and left as it was', async () => {
+    mkdirSync(path.join(dir, '.voxctl', 'pgdata'), { recursive: true });
+    writeFileSync(path.join(dir, '.voxctl', 'pgdata', 'PG_VERSION'), '17\n');
+    const before = readdirSync(dir, { recursive: true }).sort();
+    for (const args of [['orgs', 'list', '--json'], ['orgs', 'add', '--name', 'X', '--json']]) {
+      const r = await voxctl(args);
+      expect(r.code).toBe(1);
+      const err = r.json<{ ok: boolean; error: { code: string; message: string; hint: string } }>().error;
+      expect(err.code).toBe('store_outdated');
+      expect(err.message).toContain(path.join(dir, '.voxctl', 'pgdata'));
+      expect(err.hint).toContain('agents list --json');
+    }
+    expect(readdirSync(dir, { recursive: true }).sort()).toEqual(before);
+  }, 60_000);
+});
