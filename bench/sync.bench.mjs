@@ -64,16 +64,14 @@ async function main() {
   const { startFakeVapiServer } = await loadFake();
   const { run } = await import(pathToFileURL(path.join(root, 'dist', 'main.js')).href);
   const { bufferIo } = await import(pathToFileURL(path.join(root, 'dist', 'ui', 'io.js')).href);
-  const { migrate, PgliteStore } = await import(pathToFileURL(path.join(root, 'dist', 'store', 'pglite.js')).href);
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { openMemoryDb, SqliteStore, dbSource } = await import(pathToFileURL(path.join(root, 'dist', 'store', 'sqlite.js')).href);
 
   const srv = await startFakeVapiServer({ latencyMs: LATENCY, concurrencyCap: CAP, retryAfterSeconds: 1 });
   const base = await startFakeVapiServer({ latencyMs: LATENCY, concurrencyCap: CAP, retryAfterSeconds: 1 });
   try {
     const ids = seed(srv.fake, ASSISTANTS, '');
-    const db = await PGlite.create();
-    await migrate(db);
-    const store = new PgliteStore(db, 'bench store', () => {}, false);
+    const db = await openMemoryDb();
+    const store = new SqliteStore(dbSource(db, false), 'bench store');
     await store.importAgents(ids.map((id, i) => ({ org_id: orgId(i % ORGS), org_name: `Org ${i % ORGS}`, type: `agent${Math.floor(i / ORGS)}`, vapi_assistant_id: id })));
 
     // voxctl, in-process (the store is already open, as it would be after the first query).
@@ -99,7 +97,7 @@ async function main() {
     const io2 = bufferIo();
     await run(['assistants', 'sync', '--all-orgs', '--url', NEW, '--json'], { io: io2, env, cwd: tmp, storeFactory: async () => store });
     const rerunPatches = srv.fake.requests('PATCH').length;
-    await db.close();
+    db.close();
 
     // Baseline: one resource at a time, GET it, then PATCH its server (the seed script's way),
     // on a sample in the same mix as the real work (assistants : tools : phones = 1 : 3 : 1).

@@ -21,7 +21,7 @@
  * first write creates the folder and the file and migrates it.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { NotFoundError, UsageError, VoxError } from '../errors.js';
@@ -244,6 +244,22 @@ function ensureDir(dir: string): void {
 }
 
 /**
+ * Creates the empty database file readable by its owner only (it holds contacts' names, e-mails
+ * and phones); SQLite gives its -wal and -shm files the same mode.
+ */
+function createPrivate(file: string): void {
+  try {
+    closeSync(openSync(file, 'a', 0o600));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new VoxError('unwritable', 1, `Cannot create the embedded store ${file} (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code}).`, {
+      hint: 'Make the folder writable for you, or point VOXCTL_DATA_DIR at a folder you can write.',
+      cause: e,
+    });
+  }
+}
+
+/**
  * Where a SqliteStore gets its database: `db(false)` for reads may answer null (no store yet),
  * `db(true)` for writes creates it.
  */
@@ -267,6 +283,7 @@ export function fileSource(dataDir: string, D: typeof BetterSqlite3): DbSource {
         if (old) throw leftoverError(dataDir, old);
         if (!create) return null;
         ensureDir(dataDir);
+        createPrivate(file);
       }
       const opened = withSqliteErrors({ file }, () => new D(file, { timeout: BUSY_TIMEOUT_MS }));
       try {
@@ -666,6 +683,7 @@ export async function migrateEmbeddedStore(dataDir: string): Promise<MigrateResu
   const old = !existsSync(file) && pgliteLeftover(dataDir);
   if (old) throw leftoverError(dataDir, old);
   ensureDir(dataDir);
+  createPrivate(file);
   const db = withSqliteErrors({ file }, () => new D(file, { timeout: BUSY_TIMEOUT_MS }));
   try {
     return { ...withSqliteErrors({ file }, () => migrateSqlite(configure(db))), file };

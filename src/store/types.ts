@@ -1,5 +1,5 @@
 /**
- * The multi-tenant store. One interface, two implementations (embedded PGlite, Supabase), one
+ * The multi-tenant store. One interface, two implementations (embedded SQLite, Supabase), one
  * contract test suite (tests/store/store-contract.ts) that both must pass.
  */
 export interface Org {
@@ -56,7 +56,7 @@ export type StoreKind = 'embedded' | 'supabase';
 
 export interface Store {
   readonly kind: StoreKind;
-  /** Human description for messages, e.g. "embedded store at .voxctl/pgdata". */
+  /** Human description for messages, e.g. "embedded store at .voxctl/store.db". */
   readonly description: string;
 
   /** Creates an org. An existing id → ConflictError. */

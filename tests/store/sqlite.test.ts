@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -51,7 +51,7 @@ describe('embedded store on disk', () => {
     expect(existsSync(data)).toBe(false);
 
     const org = await store.addOrg({ name: 'Kept' });
-    expect(existsSync(path.join(data, STORE_FILE))).toBe(true);
+    expect(statSync(path.join(data, STORE_FILE)).mode & 0o777).toBe(0o600);
     expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
     await store.close();
     await store.close(); // safe twice
