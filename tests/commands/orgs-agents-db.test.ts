@@ -17,22 +17,16 @@ const SUPABASE_URL = 'https://voxctl-cmd.supabase.co';
 const SUPABASE_KEY = 'sb_secret_CmdTestKey0123456789abcdef';
 
 const testDb = useTestDb();
-/** Postgres behind the PostgREST fake, for the Supabase store. */
-const pg = usePgTestDb();
 let tmp: string;
-let fake: PostgrestFake;
 const msw = createMswServer();
 
 beforeAll(async () => {
-  fake = createPostgrestFake({ db: pg.db, url: SUPABASE_URL, serviceRoleKey: SUPABASE_KEY });
-  msw.server.use(...fake.handlers);
   msw.listen();
 });
 afterAll(async () => {
   msw.close();
 });
 beforeEach(async () => {
-  fake.clear();
   tmp = mkdtempSync(path.join(tmpdir(), 'voxctl-cmd-'));
   return () => rmSync(tmp, { recursive: true, force: true });
 });
@@ -316,6 +310,16 @@ describe('db schema / migrate', () => {
 });
 
 describe('with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set', () => {
+  /** Postgres behind the PostgREST fake (only this block pays for starting it). */
+  const pg = usePgTestDb();
+  let fake: PostgrestFake;
+  beforeAll(() => {
+    fake = createPostgrestFake({ db: pg.db, url: SUPABASE_URL, serviceRoleKey: SUPABASE_KEY });
+    msw.server.use(...fake.handlers);
+  });
+  beforeEach(() => {
+    fake.clear();
+  });
   const env = { SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY: SUPABASE_KEY };
   // The default store factory: no storeFactory, so the settings pick the store.
   const sb = (argv: string[]) => runCli(argv, { cwd: tmp, env });
