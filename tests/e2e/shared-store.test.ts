@@ -225,6 +225,14 @@ describe('folders without a store', () => {
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
 
+  it('6 processes racing to write first on a bare folder all succeed, and the store holds all six writes', async () => {
+    const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => voxctl(['orgs', 'add', '--name', `Org ${i}`, '--json'])));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect((await voxctl(['orgs', 'list', '--json'])).json<{ orgs: Array<{ name: string }> }>().orgs.map((o) => o.name)).toEqual(
+      Array.from({ length: 6 }, (_, i) => `Org ${i}`),
+    );
+  }, 60_000);
+
   it('a data dir left by the PGlite version is refused with what to do, and left as it was', async () => {
     mkdirSync(path.join(dir, '.voxctl', 'pgdata'), { recursive: true });
     writeFileSync(path.join(dir, '.voxctl', 'pgdata', 'PG_VERSION'), '17\n');
