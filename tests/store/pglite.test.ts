@@ -6,12 +6,12 @@ import { ConflictError } from '../../src/errors.js';
 import { acquireDirLock } from '../../src/store/lock.js';
 import { migrate, openEmbeddedStore, openPglite } from '../../src/store/pglite.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
-import { createTestDb, sharedStore } from '../helpers/store.js';
+import { createTestDb, resetDb, sharedStore } from '../helpers/store.js';
 import { describeStoreContract } from './store-contract.js';
 
 describeStoreContract('embedded (PGlite)', async () => {
   const db = await createTestDb();
-  return { store: sharedStore(db), db, close: () => db.close() };
+  return { store: sharedStore(db), db, reset: () => resetDb(db), close: () => db.close() };
 });
 
 describe('embedded store on disk', () => {

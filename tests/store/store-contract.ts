@@ -1,21 +1,26 @@
 /**
  * The Store contract: every implementation must pass this suite unchanged. The embedded store
- * runs it on PGlite directly (pglite.test.ts), the Supabase store through supabase-js against the
- * msw PostgREST fake over PGlite (supabase.test.ts). Error classes AND messages are asserted, so
- * both stores report the same problem the same way.
+ * runs it on its own database (pglite.test.ts), the Supabase store through supabase-js against a
+ * real PostgREST 12 on a real Postgres (supabase.test.ts). Error classes AND messages are
+ * asserted, so both stores report the same problem the same way.
  */
-import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
 import type { ImportRow, Store } from '../../src/store/types.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
-import { resetDb } from '../helpers/store.js';
+
+/** SQL on the database behind a store (PGlite's `query` has this shape). */
+export interface ContractDb {
+  query<T>(sql: string): Promise<{ rows: T[] }>;
+}
 
 export interface StoreHarness {
   /** The store under test. */
   store: Store;
   /** The database behind it, for checks the Store API does not offer (rows in contacts…). */
-  db: PGlite;
+  db: ContractDb;
+  /** Empties the store's tables (before each test). */
+  reset(): Promise<void>;
   /** Releases what setup created (called once, after the suite). */
   close?: () => Promise<void>;
 }
@@ -48,7 +53,7 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
       store = h.store;
     });
     beforeEach(async () => {
-      await resetDb(h.db);
+      await h.reset();
     });
     afterAll(async () => {
       await h?.close?.();
