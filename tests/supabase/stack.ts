@@ -64,6 +64,8 @@ export interface LeaseOptions {
    * `stale`: the schema applied after PostgREST loaded its (empty) schema cache, with no reload. */
   schema?: 'voxctl' | 'none' | 'stale';
   maxRows?: number;
+  /** SQL scripts applied to the new database, each in one transaction, before PostgREST starts. */
+  apply?: string[];
   /** Serve an existing project's database (another PostgREST on it, e.g. with other max-rows). */
   database?: string;
 }
@@ -352,6 +354,7 @@ export async function startStack(): Promise<Stack> {
     const database = opts.database ?? `voxctl_${id}`;
     if (!/^voxctl_p\d+$/.test(database)) throw new StackError(`Not a leased database: ${database}`);
     if (!opts.database) psql('postgres', `create database ${database} template ${schema === 'voxctl' ? 'tpl_voxctl' : 'tpl_bare'};`);
+    for (const sql of opts.apply ?? []) psql(database, `begin;\n${sql}\ncommit;`);
     const { rest, port } = await startPostgrest(database, maxRows);
     let gateway;
     try {
