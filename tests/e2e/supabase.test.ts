@@ -4,7 +4,7 @@
  * race (`tunnel up`, `assistants upsert`). Counts are checked in Postgres itself.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { request } from '../helpers/http.js';
 import { runCli } from '../helpers/run-cli.js';
 import { toolCallsMessage } from '../helpers/vapi-messages.js';
 import { leaseProject, releaseProject, useProject, type TestProject } from '../supabase/project.js';
+import { signJwt } from '../supabase/stack.js';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'voxctl.js');
 const ORG_A = '0a000000-0000-4000-8000-00000000000a';
@@ -99,6 +100,19 @@ describe('orgs and agents on Supabase', () => {
     expect(main.current.query('select (select count(*)::int from organizations) as orgs, (select count(*)::int from agents) as agents')).toEqual([
       { orgs: 2, agents: 2 },
     ]);
+    // It all went to Postgres: no embedded store was made.
+    expect(existsSync(path.join(tmp, '.voxctl'))).toBe(false);
+  });
+
+  it('exits 4 when the gateway rejects the key, without printing it', async () => {
+    const wrong = signJwt({ role: 'service_role', iss: 'supabase' }, 'another-projects-jwt-secret-0123456789');
+    for (const json of [true, false]) {
+      const r = await cli(['orgs', 'list', ...(json ? ['--json'] : [])], main.current, wrong);
+      expect(r.exitCode).toBe(4);
+      expect(r.stdout + r.stderr).not.toContain(wrong.split('.')[2]);
+      expect(r.stdout + r.stderr).toContain('SUPABASE_SERVICE_ROLE_KEY');
+      if (json) expect(r.json<{ error: { code: string } }>().error.code).toBe('credentials');
+    }
   });
 
   it('imports 5,000 agents and lists every one, past max-rows 1000 and 100', async () => {
