@@ -246,8 +246,14 @@ Examples:
   define(
     db,
     'schema',
-    'Print the schema SQL (apply it to Supabase)',
-    (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl db schema > schema.sql\n  $ voxctl db schema | psql "$DATABASE_URL"'),
+    'Print the schema SQL (apply it to Supabase), or write it as a Supabase migration',
+    (c) =>
+      c
+        .option('--migration [dir]', 'write a Supabase migration file instead (default dir: supabase/migrations)')
+        .addHelpText(
+          'after',
+          '\nExamples:\n  $ voxctl db schema > schema.sql\n  $ voxctl db schema | psql "$DATABASE_URL"\n  $ voxctl db schema --migration && supabase db push',
+        ),
     async () => (await import('./commands/db.js')).dbSchemaAction,
   );
   define(

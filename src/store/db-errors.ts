@@ -39,6 +39,26 @@ function keyValue(details: string | null | undefined, column: string): string | 
 const INVALID_INPUT = new Set(['22P02', '22007', '22008', '22001', '22023', '23502', '23514']);
 
 /**
+ * A Postgres message without the values it quotes. Postgres's `details` ("Failing row contains
+ * (…)", "Key (email)=(…)") carry row values — patients' names and emails — and are never shown;
+ * messages quote at most the offending input (`invalid input syntax for type uuid: "…"`), cut here.
+ */
+function valueFree(e: DbError): string {
+  const relation = /relation "([^"]+)"/.exec(e.message)?.[1];
+  const constraint = /constraint "([^"]+)"/.exec(e.message)?.[1];
+  if (e.code === '23514' && constraint) {
+    // Postgres names a column's check constraint <table>_<column>_check.
+    const column = relation && constraint.startsWith(`${relation}_`) && constraint.endsWith('_check') ? constraint.slice(relation.length + 1, -'_check'.length) : undefined;
+    return `${relation && column ? `${relation}.${column}` : relation ?? 'a field'} fails check constraint ${constraint}`;
+  }
+  if (e.code === '23502') {
+    const column = /column "([^"]+)"/.exec(e.message)?.[1];
+    return `${relation && column ? `${relation}.${column}` : column ?? 'a field'} must not be empty (not-null constraint)`;
+  }
+  return e.message.replace(/:\s*"[^]*$/, '');
+}
+
+/**
  * The voxctl error for a Postgres error, or undefined when the code is not one a user can cause
  * (the caller then reports it as a service failure).
  */
@@ -57,7 +77,7 @@ export function mapDbError(e: DbError, ctx: DbErrorContext = {}): VoxError | und
           hint: 'Link a different assistant, or re-link that slot first.',
         });
       }
-      return new ConflictError(`${sentence}${e.details ? ` (${e.details})` : ''}.`, {
+      return new ConflictError(`${constraint ? `The value conflicts with unique constraint ${constraint}` : 'The value conflicts with an existing row'}.`, {
         hint: 'Another change got there first; list the current state and retry.',
       });
     }
@@ -65,7 +85,7 @@ export function mapDbError(e: DbError, ctx: DbErrorContext = {}): VoxError | und
       const org = keyValue(e.details, 'org_id') ?? keyValue(e.details, 'id') ?? ctx.orgId;
       if (org && (e.details ?? '').includes('"organizations"')) return unknownOrg(org);
       if (ctx.orgId && !e.details) return unknownOrg(ctx.orgId);
-      return new NotFoundError(`${sentence}${e.details ? ` (${e.details})` : ''}.`);
+      return new NotFoundError(`${constraint ? `A referenced row does not exist (foreign key ${constraint})` : sentence.replace(/:\s*"[^]*$/, '')}.`);
     }
     case 'P0002':
       return new NotFoundError(`${sentence}.`, {
@@ -73,7 +93,7 @@ export function mapDbError(e: DbError, ctx: DbErrorContext = {}): VoxError | und
       });
     default:
       if (INVALID_INPUT.has(e.code)) {
-        return new UsageError(`Invalid value: ${e.message}${e.details ? ` (${e.details})` : ''}.`, {
+        return new UsageError(`Invalid value: ${valueFree(e)}.`, {
           hint: 'Check the values passed; org ids are uuids and agent types are lower-case words such as inbound.',
         });
       }

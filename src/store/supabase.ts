@@ -5,7 +5,7 @@
  * voxctl error in one place (`toStoreError`); the key never appears in a message.
  */
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { ApiError, AuthError, type VoxError } from '../errors.js';
+import { ApiError, AuthError, ExitCode, UsageError, VoxError } from '../errors.js';
 import type { Redactor } from '../util/mask.js';
 import { mapDbError, type DbErrorContext } from './db-errors.js';
 import type {
@@ -21,8 +21,9 @@ import type {
   SlotClaimRequest,
   Store,
 } from './types.js';
-import { assistantTaken, isUuid, unknownOrg } from './validate.js';
+import { assertUuid, assistantTaken, isUuid, unknownOrg } from './validate.js';
 import { supabaseKeyRole } from '../config/supabase-key.js';
+import { SCHEMA_VERSION } from './schema.js';
 
 export interface SupabaseStoreOptions {
   /** The project URL, e.g. https://abcd.supabase.co (a trailing /rest/v1 is tolerated). */
@@ -84,7 +85,31 @@ function toAgent(r: Row): Agent {
 
 const KEY_HINT =
   'Check SUPABASE_SERVICE_ROLE_KEY in .env.local: use the service_role (secret) key from the Supabase dashboard (Project Settings → API keys), not the anon key.';
-const SCHEMA_HINT = 'Apply `voxctl db schema` in the Supabase SQL editor (or `voxctl db schema | psql "$DATABASE_URL"`), then retry.';
+const SCHEMA_HINT =
+  'Apply `voxctl db schema` in the Supabase SQL editor (or `voxctl db schema | psql "$DATABASE_URL"`, or `voxctl db schema --migration` then `supabase db push`), then retry.';
+const RELOAD_HINT =
+  "Reload PostgREST's schema cache: run `notify pgrst, 'reload schema';` in the Supabase SQL editor (the dashboard does it when you change tables there), then retry.";
+
+/** PostgREST's answers when what it was asked for is not in its schema cache (or not in the database). */
+const SCHEMA_CODES = new Set(['PGRST200', 'PGRST202', 'PGRST204', 'PGRST205', '42883', '42P01', '42703']);
+
+/** The schema is not there (or too old): the user must apply it. Exit 2, like other set-up mistakes. */
+function schemaMissing(message: string): VoxError {
+  return new VoxError('schema_missing', ExitCode.usage, message, { hint: SCHEMA_HINT });
+}
+
+/**
+ * An id the database stores as a uuid, checked before any query (a malformed one would come back
+ * as a raw 22P02 "invalid input syntax for type uuid"). An org id that is not a uuid names no org.
+ */
+function requireOrgUuid(orgId: string): void {
+  if (!isUuid(orgId)) throw unknownOrg(orgId);
+}
+function requireClaimUuid(claimId: string): void {
+  if (!isUuid(claimId)) {
+    throw new UsageError(`Claim id "${String(claimId).slice(0, 40)}" is not a UUID.`, { hint: 'This is a bug in voxctl; please report it.' });
+  }
+}
 
 export class SupabaseStore implements Store {
   readonly kind = 'supabase' as const;
@@ -132,15 +157,17 @@ export class SupabaseStore implements Store {
     ) {
       return new AuthError(`Supabase rejected the service-role key (HTTP ${status}${message ? `: ${message}` : ''}).`, { hint: KEY_HINT });
     }
+    if (code === '22023' && /^role ".*" does not exist$/.test(message)) {
+      // PostgREST switches to the key's role first: a role the database lacks is a key problem.
+      return new AuthError(`Supabase has no database role for this key (${message}).`, {
+        hint: `${KEY_HINT} On a self-hosted Supabase, create its roles (anon, authenticated, service_role) first.`,
+      });
+    }
     if (code === '42501') {
       return new AuthError(`Supabase denied access while trying to ${what}: ${message}.`, { hint: KEY_HINT });
     }
-    if (['PGRST202', 'PGRST205', 'PGRST200', 'PGRST204', '42883', '42P01', '42703'].includes(code)) {
-      return new ApiError(`The Supabase project at ${this.host} is missing voxctl's schema (${message}).`, {
-        status,
-        code: 'schema_missing',
-        hint: SCHEMA_HINT,
-      });
+    if (SCHEMA_CODES.has(code)) {
+      return schemaMissing(`The Supabase project at ${this.host} is missing voxctl's schema (${message}).`);
     }
     if (code) {
       const mapped = mapDbError({ code, message, details: err.details ? this.clean(err.details) : null, hint: err.hint }, ctx);
@@ -167,8 +194,40 @@ export class SupabaseStore implements Store {
   private async run<T>(what: string, query: PromiseLike<PgResponse<T>>, ctx?: DbErrorContext): Promise<T | null> {
     this.assertOpen();
     const res = await query;
-    if (res.error) throw this.toStoreError(what, res, ctx);
+    if (res.error) throw await this.failure(what, res, ctx);
     return res.data;
+  }
+
+  /**
+   * The error for a failed call. When PostgREST says it does not know a table, function,
+   * column or relationship (or answers a write with PostgREST 12's bare `404 {}`), one read of
+   * `voxctl_schema` tells the cases apart: the schema is missing or too old (apply it), or it is
+   * there and PostgREST's schema cache is stale (reload it).
+   */
+  private async failure(what: string, res: PgResponse<unknown>, ctx?: DbErrorContext): Promise<VoxError> {
+    const err = res.error ?? {};
+    const bare404 = res.status === 404 && !err.code && !err.message;
+    if (!bare404 && !SCHEMA_CODES.has(err.code ?? '')) return this.toStoreError(what, res, ctx);
+    const probe = this.client.from('voxctl_schema').select('version').order('version', { ascending: false }).limit(1);
+    probe.retry(false);
+    const seen = (await probe) as PgResponse<Row[]>;
+    const detail = err.message ? `: ${this.clean(String(err.message).slice(0, 300))}` : '';
+    if (!seen.error) {
+      const version = Number(seen.data?.[0]?.version ?? 0);
+      if (version < SCHEMA_VERSION) {
+        return schemaMissing(
+          `The Supabase project at ${this.host} has voxctl's schema version ${version}; this voxctl needs version ${SCHEMA_VERSION} (could not ${what}${detail}).`,
+        );
+      }
+      return new ApiError(
+        `PostgREST at ${this.host} does not see voxctl's schema yet, though it is in the database: its schema cache is stale (could not ${what}${detail}).`,
+        { status: res.status, code: 'schema_cache_stale', hint: RELOAD_HINT },
+      );
+    }
+    if (['42P01', 'PGRST205'].includes(seen.error.code ?? '')) {
+      return schemaMissing(`The Supabase project at ${this.host} does not have voxctl's schema (could not ${what}${detail}).`);
+    }
+    return this.toStoreError(what, res, ctx);
   }
 
   /**
@@ -188,7 +247,7 @@ export class SupabaseStore implements Store {
       const q = build(page === 0).range(out.length, out.length + PAGE - 1);
       q.retry(this.retry);
       const res = await q;
-      if (res.error) throw this.toStoreError(what, res);
+      if (res.error) throw await this.failure(what, res);
       const rows = res.data ?? [];
       if (page === 0) total = res.count;
       out.push(...rows);
@@ -235,6 +294,7 @@ export class SupabaseStore implements Store {
   // ---- agents ------------------------------------------------------------------------------
 
   async linkAgent(link: AgentLink): Promise<Agent> {
+    requireOrgUuid(link.orgId);
     const ctx = { orgId: link.orgId, assistantId: link.vapiAssistantId };
     // The same checks, in the same order, as the embedded store, so the errors read the same.
     const orgQ = this.client.from('organizations').select('id').eq('id', link.orgId).maybeSingle();
@@ -280,6 +340,8 @@ export class SupabaseStore implements Store {
   }
 
   async importAgents(rows: ImportRow[]): Promise<ImportResult> {
+    const bad = rows.findIndex((r) => !isUuid(r.org_id));
+    if (bad >= 0) assertUuid(String(rows[bad]!.org_id), `row ${bad + 1}: org_id`);
     // One function call is one transaction in PostgREST: all rows or none.
     const data = (await this.run('import agents', this.client.rpc('voxctl_import_agents', { p_rows: rows }))) as ImportResult | null;
     if (!data || typeof data.imported !== 'number') {
@@ -291,6 +353,7 @@ export class SupabaseStore implements Store {
   // ---- appointments ------------------------------------------------------------------------
 
   async bookSlot(req: BookSlotRequest): Promise<BookSlotResult> {
+    requireOrgUuid(req.orgId);
     const res = (await this.run(
       'book the slot',
       this.client.rpc('voxctl_book_slot', {
@@ -339,7 +402,9 @@ export class SupabaseStore implements Store {
   // ---- agent slot claims (assistants upsert) ----------------------------------------------
 
   async claimAgentSlot(req: SlotClaimRequest): Promise<SlotClaim> {
-    if (!isUuid(req.orgId)) throw unknownOrg(req.orgId);
+    requireOrgUuid(req.orgId);
+    requireClaimUuid(req.claimId);
+    if (req.takeOverClaimId) requireClaimUuid(req.takeOverClaimId);
     const res = (await this.run(
       'claim the agent slot',
       this.client.rpc('voxctl_claim_agent_slot', {
@@ -364,6 +429,9 @@ export class SupabaseStore implements Store {
   }
 
   async renewAgentClaim(req: { orgId: string; type: string; claimId: string; ttlSeconds: number }): Promise<boolean> {
+    // A claim on an org that cannot exist is not ours to renew.
+    if (!isUuid(req.orgId)) return false;
+    requireClaimUuid(req.claimId);
     const ok = await this.run(
       'renew the agent slot claim',
       this.client.rpc('voxctl_renew_agent_claim', {
@@ -378,6 +446,8 @@ export class SupabaseStore implements Store {
   }
 
   async completeAgentClaim(req: { orgId: string; type: string; claimId: string; assistantId: string }): Promise<{ status: 'linked' | 'lost' }> {
+    if (!isUuid(req.orgId)) return { status: 'lost' };
+    requireClaimUuid(req.claimId);
     try {
       const res = (await this.run(
         'link the new assistant',
@@ -400,6 +470,8 @@ export class SupabaseStore implements Store {
   }
 
   async releaseAgentClaim(req: { orgId: string; type: string; claimId: string }): Promise<void> {
+    if (!isUuid(req.orgId)) return;
+    requireClaimUuid(req.claimId);
     await this.run(
       'release the agent slot claim',
       this.client.rpc('voxctl_release_agent_claim', { p_org_id: req.orgId, p_type: req.type, p_claim_id: req.claimId }),
@@ -448,10 +520,17 @@ export async function createSupabaseStore(opts: SupabaseStoreOptions): Promise<S
   } catch {
     throw new AuthError(`SUPABASE_URL "${base}" is not a URL.`, { hint: 'Use the project URL, e.g. https://<project-ref>.supabase.co.' });
   }
-  if (supabaseKeyRole(key) === 'anon') {
+  // Only the service role sees every org: any other role (RLS hides rows from it) would make
+  // `orgs list` print nothing with exit 0. Refuse it before the first request.
+  const role = supabaseKeyRole(key);
+  if (role === 'anon') {
     throw new AuthError('SUPABASE_SERVICE_ROLE_KEY holds the anon (publishable) key; voxctl needs the service-role key.', {
       hint: KEY_HINT,
     });
+  }
+  if (role !== undefined && role !== 'service_role') {
+    const what = role === 'authenticated' ? "a signed-in user's token (role authenticated)" : `a key of role "${role.slice(0, 60)}"`;
+    throw new AuthError(`SUPABASE_SERVICE_ROLE_KEY holds ${what}; voxctl needs the service_role key.`, { hint: KEY_HINT });
   }
   const { createClient } = await import('@supabase/supabase-js');
   const client = createClient(base, key, {

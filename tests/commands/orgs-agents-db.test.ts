@@ -1,14 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { templatesDir } from '../../src/config/paths.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
-import { createPostgrestFake, type PostgrestFake } from '../fakes/postgrest.js';
 import { runCli, type RunCliOptions } from '../helpers/run-cli.js';
-import { usePgTestDb } from '../helpers/pg.js';
 import { useTestDb } from '../helpers/store.js';
-import { createMswServer } from '../msw/server.js';
 
 const ORG_A = '0a000000-0000-4000-8000-00000000000a';
 const ORG_B = '0b000000-0000-4000-8000-00000000000b';
@@ -18,14 +15,6 @@ const SUPABASE_KEY = 'sb_secret_CmdTestKey0123456789abcdef';
 
 const testDb = useTestDb();
 let tmp: string;
-const msw = createMswServer();
-
-beforeAll(async () => {
-  msw.listen();
-});
-afterAll(async () => {
-  msw.close();
-});
 beforeEach(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'voxctl-cmd-'));
   return () => rmSync(tmp, { recursive: true, force: true });
@@ -309,68 +298,4 @@ describe('db schema / migrate', () => {
   });
 });
 
-describe('with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set', () => {
-  /** Postgres behind the PostgREST fake (only this block pays for starting it). */
-  const pg = usePgTestDb();
-  let fake: PostgrestFake;
-  beforeAll(() => {
-    fake = createPostgrestFake({ db: pg.db, url: SUPABASE_URL, serviceRoleKey: SUPABASE_KEY });
-    msw.server.use(...fake.handlers);
-  });
-  beforeEach(() => {
-    fake.clear();
-  });
-  const env = { SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY: SUPABASE_KEY };
-  // The default store factory: no storeFactory, so the settings pick the store.
-  const sb = (argv: string[]) => runCli(argv, { cwd: tmp, env });
-
-  it('uses the Supabase store end to end', async () => {
-    const add = await sb(['orgs', 'add', '--name', 'Alpha Dental', '--id', ORG_A, '--json']);
-    expect(add.exitCode).toBe(0);
-    expect(add.json()).toEqual({ ok: true, org: { id: ORG_A, name: 'Alpha Dental', timezone: 'UTC' } });
-    const human = await sb(['orgs', 'add', '--name', 'Beta Clinic', '--id', ORG_B]);
-    expect(human.stderr).toBe('✓ Added Beta Clinic (UTC) to the supabase store.\n');
-
-    const link = await sb(['agents', 'link', '--org', ORG_A, '--type', 'inbound', '--assistant-id', 'asst_1', '--json']);
-    expect(link.json()).toEqual({ ok: true, agent: { org_id: ORG_A, org_name: 'Alpha Dental', type: 'inbound', vapi_assistant_id: 'asst_1' } });
-    const conflict = await sb(['agents', 'link', '--org', ORG_B, '--type', 'inbound', '--assistant-id', 'asst_1', '--json']);
-    expect(conflict.exitCode).toBe(1);
-    expect(conflict.json<{ error: { message: string } }>().error.message).toBe(
-      `Assistant asst_1 is already linked to org ${ORG_A} (type inbound); one assistant serves one org.`,
-    );
-
-    const file = writeJson('agents.json', [
-      { org_id: ORG_B, type: 'inbound', vapi_assistant_id: 'asst_2' },
-      { org_id: MISSING, org_name: 'New Org', type: 'inbound', vapi_assistant_id: 'asst_3' },
-    ]);
-    expect((await sb(['agents', 'import', file, '--json'])).json()).toEqual({ ok: true, imported: 2, orgsCreated: 1 });
-    const list = await sb(['agents', 'list', '--json']);
-    expect(list.json<{ agents: Array<{ vapi_assistant_id: string }> }>().agents.map((a) => a.vapi_assistant_id)).toEqual([
-      'asst_1',
-      'asst_2',
-      'asst_3',
-    ]);
-
-    // It went through PostgREST, into the database behind the fake, and no embedded store was made.
-    expect(fake.requests.some((r) => r.path === '/rpc/voxctl_import_agents' && r.status === 200)).toBe(true);
-    expect(fake.requests.every((r) => r.headers.apikey === SUPABASE_KEY)).toBe(true);
-    const pgCounts = await pg.db.query<{ orgs: number; agents: number }>('select (select count(*)::int from organizations) as orgs, (select count(*)::int from agents) as agents');
-    expect(pgCounts.rows[0]).toEqual({ orgs: 3, agents: 3 });
-    expect(await counts()).toEqual({ orgs: 0, agents: 0 });
-    expect(existsSync(path.join(tmp, '.voxctl'))).toBe(false);
-  });
-
-  it('exits 4 when Supabase rejects the key, without printing it', async () => {
-    const wrong = 'sb_secret_RejectedKey0123456789abcd';
-    for (const json of [true, false]) {
-      const r = await runCli(['orgs', 'list', ...(json ? ['--json'] : [])], {
-        cwd: tmp,
-        env: { SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY: wrong },
-      });
-      expect(r.exitCode).toBe(4);
-      expect(r.stdout + r.stderr).not.toContain(wrong);
-      expect(r.stdout + r.stderr).toContain('SUPABASE_SERVICE_ROLE_KEY');
-      if (json) expect(r.json<{ error: { code: string } }>().error.code).toBe('credentials');
-    }
-  });
-});
+// The Supabase store end to end (orgs, agents, import, key errors) runs on a real PostgREST: tests/e2e/supabase.test.ts.

@@ -1,7 +1,7 @@
 /**
  * The Store contract: every implementation must pass this suite unchanged. The embedded store
- * runs it on SQLite directly (sqlite.test.ts), the Supabase store through supabase-js against the
- * msw PostgREST fake over PGlite (supabase.test.ts). Error classes AND messages are asserted, so
+ * runs it on SQLite directly (sqlite.test.ts), the Supabase store through supabase-js against a
+ * real PostgREST 12 on a real Postgres (supabase.test.ts). Error classes AND messages are asserted, so
  * both stores report the same problem the same way.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -1,46 +1,50 @@
-import type { PGlite } from '@electric-sql/pglite';
+/**
+ * The Supabase store against the real thing: supabase-js → the test gateway → PostgREST 12.0.2 →
+ * Postgres (tests/supabase/stack.ts, started once per run). msw answers only what a real
+ * service cannot be made to do on demand: 5xx bodies, echoed secrets, dropped connections.
+ */
+import net from 'node:net';
 import { http, HttpResponse } from 'msw';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, AuthError, ConflictError, type VoxError } from '../../src/errors.js';
+import { ApiError, AuthError, ConflictError, NotFoundError, UsageError, type VoxError } from '../../src/errors.js';
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { createSupabaseStore } from '../../src/store/supabase.js';
 import type { Store } from '../../src/store/types.js';
 import { Redactor } from '../../src/util/mask.js';
-import { createPostgrestFake, type PostgrestFake } from '../fakes/postgrest.js';
 import { createMswServer } from '../msw/server.js';
-import { createPgTestDb as createTestDb, resetPgDb as resetDb } from '../helpers/pg.js';
+import { signJwt } from '../supabase/stack.js';
+import { useProject, type TestProject } from '../supabase/project.js';
 import { describeStoreContract } from './store-contract.js';
 
-const URL_MAIN = 'https://voxctl-main.supabase.co';
-const URL_EMPTY = 'https://voxctl-empty.supabase.co';
-const URL_SMALL = 'https://voxctl-small.supabase.co';
-const URL_DOWN = 'https://voxctl-down.supabase.co';
 const URL_ECHO = 'https://voxctl-echo.supabase.co';
-const KEY = 'sb_secret_Zq8vT3kLmN0pQrStUvWx12345';
 const ORG = '0a000000-0000-4000-8000-00000000000a';
 
-let db: PGlite;
-let fake: PostgrestFake;
-let fakeEmpty: PostgrestFake;
-let fakeSmall: PostgrestFake;
+const main = useProject();
+const small = useProject({ maxRows: 100 });
+const bare = useProject({ schema: 'none' });
+const stale = useProject({ schema: 'stale' });
 const msw = createMswServer();
 
-beforeAll(async () => {
-  db = await createTestDb();
-  // An exposed schema with none of voxctl's tables or functions: "schema not applied".
-  await db.exec('create schema if not exists voxctl_empty');
-  fake = createPostgrestFake({ db, url: URL_MAIN, serviceRoleKey: KEY });
-  fakeEmpty = createPostgrestFake({ db, url: URL_EMPTY, serviceRoleKey: KEY, pgSchema: 'voxctl_empty' });
-  fakeSmall = createPostgrestFake({ db, url: URL_SMALL, serviceRoleKey: KEY, maxRows: 3 });
-  msw.server.use(...fake.handlers, ...fakeEmpty.handlers, ...fakeSmall.handlers);
-  msw.listen();
-});
-afterAll(async () => {
-  msw.close();
-  await db?.close();
-});
+beforeAll(() => msw.listen());
+afterAll(() => msw.close());
 
-const open = (url = URL_MAIN, key = KEY, extra: { retry?: boolean } = {}) =>
-  createSupabaseStore({ url, serviceRoleKey: key, redactor: new Redactor(), ...extra });
+/** A fetch that counts the requests the store makes (and makes them for real). */
+function countingFetch() {
+  const calls: string[] = [];
+  const f: typeof fetch = (input, init) => {
+    calls.push(`${init?.method ?? 'GET'} ${String(input instanceof Request ? input.url : input)}`);
+    return fetch(input, init);
+  };
+  return { calls, fetch: f };
+}
+
+const open = (p: TestProject | string, key?: string, extra: { retry?: boolean; fetch?: typeof fetch; redactor?: Redactor } = {}) =>
+  createSupabaseStore({
+    url: typeof p === 'string' ? p : p.url,
+    serviceRoleKey: key ?? main.current.keys.serviceRole,
+    redactor: extra.redactor ?? new Redactor(),
+    ...extra,
+  });
 
 async function failure(fn: () => Promise<unknown>): Promise<VoxError> {
   try {
@@ -51,165 +55,244 @@ async function failure(fn: () => Promise<unknown>): Promise<VoxError> {
   throw new Error('expected the call to fail');
 }
 
-describeStoreContract('Supabase (supabase-js → msw PostgREST fake → PGlite)', async () => ({
-  store: await open(),
-  query: async <T>(sql: string) => (await db.query<T>(sql)).rows,
-  reset: () => resetDb(db),
-}));
+describeStoreContract('Supabase (supabase-js → gateway → PostgREST 12 → Postgres)', async () => {
+  const p = main.current;
+  return {
+    store: await open(p),
+    query: async <T>(sql: string) => p.query<T>(sql),
+    reset: async () => p.reset(),
+  };
+});
 
-describe('Supabase store specifics', () => {
+describe('Supabase store on the real service', () => {
   let store: Store;
   beforeAll(async () => {
-    store = await open();
+    store = await open(main.current);
   });
-  beforeEach(async () => {
-    await resetDb(db);
-    fake.clear();
-    msw.server.resetHandlers(...fake.handlers, ...fakeEmpty.handlers, ...fakeSmall.handlers);
+  beforeEach(() => {
+    main.current.reset();
+    small.current.reset();
   });
 
-  it('creates the client on Node 20 without a global WebSocket and opens no realtime connection', async () => {
-    // Node 20 has no global WebSocket; supabase-js's realtime client would throw in createClient.
+  it('creates the client on Node 20 without a global WebSocket; the new-style secret key works too', async () => {
     if (Number(process.versions.node.split('.')[0]) < 22) expect(globalThis.WebSocket).toBeUndefined();
-    const s = await open();
+    const counted = countingFetch();
+    const s = await open(main.current, main.current.keys.secret, { fetch: counted.fetch });
     expect(s.kind).toBe('supabase');
-    expect(s.description).toBe('Supabase project at voxctl-main.supabase.co');
-    await s.listOrgs();
-    // Only Data API requests were made (msw fails the test on anything unhandled, e.g. /realtime).
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /organizations']);
+    expect(s.description).toBe(`Supabase project at ${new URL(main.current.url).host}`);
+    await s.addOrg({ id: ORG, name: 'Alpha' });
+    expect((await s.listOrgs()).map((o) => o.name)).toEqual(['Alpha']);
+    // Only Data API requests (no realtime, no auth).
+    expect(counted.calls.every((c) => c.includes('/rest/v1/'))).toBe(true);
     await s.close();
     await s.close();
   });
 
-  it('sends the key as apikey and bearer token', async () => {
-    await store.getOrg(ORG);
-    const r = fake.requests[0]!;
-    expect(r.headers.apikey).toBe(KEY);
-    expect(r.headers.authorization).toBe(`Bearer ${KEY}`);
-    expect(r.query.get('id')).toBe(`eq.${ORG}`);
-  });
-
-  it('links with an upsert on (org_id, type): on_conflict, Prefer and a single-object Accept', async () => {
+  it('tolerates a SUPABASE_URL with a trailing /rest/v1/', async () => {
     await store.addOrg({ id: ORG, name: 'Alpha' });
-    fake.clear();
-    await store.linkAgent({ orgId: ORG, type: 'inbound', vapiAssistantId: 'asst_1' });
-    const writes = fake.requests.filter((r) => r.method === 'POST');
-    expect(writes).toHaveLength(1);
-    const w = writes[0]!;
-    expect(w.path).toBe('/agents');
-    expect(w.query.get('on_conflict')).toBe('org_id,type');
-    expect(w.prefer).toEqual(expect.arrayContaining(['resolution=merge-duplicates', 'return=representation']));
-    expect(w.headers.accept).toBe('application/vnd.pgrst.object+json');
-    expect(w.query.get('select')).toBe('org_id,type,vapi_assistant_id,created_at,updated_at,organizations(name)');
-    expect(w.body).toEqual({ org_id: ORG, type: 'inbound', vapi_assistant_id: 'asst_1' });
-    // The pre-checks are reads, in the embedded store's order: the org, then the assistant.
-    expect(fake.requests.slice(0, 2).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /organizations', 'GET /agents']);
+    const s = await open(`${main.current.url}/rest/v1/`);
+    expect((await s.listOrgs()).map((o) => o.id)).toEqual([ORG]);
   });
 
-  it('adds an org with a plain insert (no on_conflict) that returns the row', async () => {
-    await store.addOrg({ name: 'Alpha' });
-    const w = fake.requests[0]!;
-    expect(w.method).toBe('POST');
-    expect(w.query.has('on_conflict')).toBe(false);
-    expect(w.prefer).toEqual(['return=representation']);
-    expect(w.body).toEqual({ name: 'Alpha', timezone: 'UTC', settings: {} });
+  it('reads every row when PostgREST caps responses below the page size (max-rows 100)', async () => {
+    const values = Array.from({ length: 250 }, (_, i) => `('Org ${String(i).padStart(3, '0')}')`).join(',');
+    small.current.exec(`insert into organizations (name) values ${values};`);
+    const s = await open(small.current);
+    const orgs = await s.listOrgs();
+    expect(orgs).toHaveLength(250);
+    expect(orgs[0]!.name).toBe('Org 000');
+    expect(orgs.at(-1)!.name).toBe('Org 249');
+    expect(new Set(orgs.map((o) => o.id)).size).toBe(250);
   });
 
-  it('imports through one rpc call carrying every row', async () => {
-    const rows = [{ org_id: ORG, org_name: 'Alpha', type: 'inbound', vapi_assistant_id: 'asst_1' }];
-    await store.importAgents(rows);
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /rpc/voxctl_import_agents']);
-    expect(fake.requests[0]!.body).toEqual({ p_rows: rows });
-  });
-
-  it('lists page by page with an exact count, ordered by org name', async () => {
-    await store.listAgents({ orgId: ORG });
-    const r = fake.requests[0]!;
-    expect(r.query.get('order')).toBe('organizations(name).asc,org_id.asc,type.asc');
-    expect(r.query.get('org_id')).toBe(`eq.${ORG}`);
-    expect(r.query.get('offset')).toBe('0');
-    expect(r.query.get('limit')).toBe('1000');
-    expect(r.prefer).toEqual(['count=exact']);
-  });
-
-  it('reads every row when the project caps responses below the page size (max-rows 3)', async () => {
-    const small = await open(URL_SMALL);
-    for (let i = 0; i < 7; i++) await store.addOrg({ name: `Org ${i}` });
-    fakeSmall.clear();
-    const orgs = await small.listOrgs();
-    expect(orgs.map((o) => o.name)).toEqual(['Org 0', 'Org 1', 'Org 2', 'Org 3', 'Org 4', 'Org 5', 'Org 6']);
-    expect(fakeSmall.requests.map((r) => [r.query.get('offset'), r.status])).toEqual([
-      ['0', 206],
-      ['3', 200],
-      ['6', 200],
-    ]);
-  });
-
-  it('maps a rejected key (401) to AuthError, exit 4, with a hint naming SUPABASE_SERVICE_ROLE_KEY', async () => {
-    const wrong = 'sb_secret_WRONGwrongWRONGwrong0000';
-    const s = await open(URL_MAIN, wrong);
-    const e = await failure(() => s.listOrgs());
+  it('maps a key the gateway rejects (401) to AuthError, exit 4, naming SUPABASE_SERVICE_ROLE_KEY', async () => {
+    const wrong = signJwt({ role: 'service_role', iss: 'supabase' }, 'not-the-project-secret-0123456789abcdef');
+    const e = await failure(async () => (await open(main.current, wrong)).listOrgs());
     expect(e).toBeInstanceOf(AuthError);
     expect(e.exitCode).toBe(4);
     expect(e.message).toBe('Supabase rejected the service-role key (HTTP 401: Invalid API key).');
     expect(e.hint).toContain('SUPABASE_SERVICE_ROLE_KEY');
-    expect(fake.requests[0]!.status).toBe(401);
   });
 
   it('refuses an anon key before any request', async () => {
-    const payload = Buffer.from(JSON.stringify({ role: 'anon', iss: 'supabase' })).toString('base64url');
-    const anonJwt = `eyJhbGciOiJIUzI1NiJ9.${payload}.c2lnbmF0dXJlLXNpZ25hdHVyZQ`;
-    const e = await failure(() => open(URL_MAIN, anonJwt));
+    const counted = countingFetch();
+    const e = await failure(() => open(main.current, main.current.keys.anon, { fetch: counted.fetch }));
     expect(e).toBeInstanceOf(AuthError);
     expect(e.message).toContain('anon');
-    expect(e.message).not.toContain(anonJwt);
-    expect(fake.requests).toHaveLength(0);
+    expect(e.message).not.toContain(main.current.keys.anon);
+    expect(counted.calls).toEqual([]);
   });
 
-  it('says to apply `voxctl db schema` when the functions or tables are missing', async () => {
-    const s = await open(URL_EMPTY);
-    const imp = await failure(() => s.importAgents([{ org_id: ORG, org_name: 'A', type: 'inbound', vapi_assistant_id: 'a' }]));
-    expect(imp).toBeInstanceOf(ApiError);
-    expect(imp.code).toBe('schema_missing');
-    expect(imp.message).toContain('Could not find the function public.voxctl_import_agents(p_rows)');
-    expect(imp.hint).toMatch(/apply `voxctl db schema` in the Supabase SQL editor/i);
-    const list = await failure(() => s.listOrgs());
-    expect(list.code).toBe('schema_missing');
-    expect(list.message).toContain("Could not find the table 'public.organizations'");
-    expect(fakeEmpty.requests.map((r) => r.status)).toEqual([404, 404]);
+  // Fault 6: a user's JWT (role authenticated) passed, and RLS made `orgs list` print nothing.
+  it('refuses a key of any role but service_role before the first request (exit 4, naming the key to use)', async () => {
+    await store.addOrg({ id: ORG, name: 'Alpha' });
+    // What that key sees on PostgREST itself: nothing, thanks to RLS. That is why it must not pass.
+    const seen = await fetch(`${main.current.postgrestUrl}/organizations`, { headers: { authorization: `Bearer ${main.current.keys.authenticated}` } });
+    expect(await seen.json()).toEqual([]);
+    for (const key of [main.current.keys.authenticated, main.current.keys.missingRole]) {
+      const counted = countingFetch();
+      const e = await failure(() => open(main.current, key, { fetch: counted.fetch }));
+      expect(e).toBeInstanceOf(AuthError);
+      expect(e.exitCode).toBe(4);
+      expect(e.message).toMatch(/^SUPABASE_SERVICE_ROLE_KEY holds .+; voxctl needs the service_role key\.$/);
+      expect(e.message).not.toContain(key.slice(20, 40));
+      expect(e.hint).toContain('service_role');
+      expect(counted.calls).toEqual([]);
+    }
+    const auth = await failure(() => open(main.current, main.current.keys.authenticated));
+    expect(auth.message).toContain('role authenticated');
   });
 
-  it('names the host when Supabase cannot be reached', async () => {
-    msw.server.use(http.all(`${URL_DOWN}/rest/v1/*`, () => HttpResponse.error()));
-    const s = await open(URL_DOWN, KEY, { retry: false });
+  // Fault 3: a key whose role the database does not have was a usage error (exit 2, a hint about org ids).
+  it('reports a key whose role the database lacks as a credentials error (exit 4)', async () => {
+    const s = await open(main.current, main.current.keys.secretMissingRole);
+    for (const call of [() => s.listOrgs(), () => s.addOrg({ name: 'A' }), () => s.importAgents([])]) {
+      const e = await failure(call);
+      expect(e).toBeInstanceOf(AuthError);
+      expect(e.exitCode).toBe(4);
+      expect(e.message).toBe('Supabase has no database role for this key (role "voxctl_no_such_role" does not exist).');
+      expect(e.hint).toContain('SUPABASE_SERVICE_ROLE_KEY');
+      expect(e.hint).not.toMatch(/org ids/);
+    }
+  });
+
+  // Fault 1: a write to a database without voxctl's schema got `404 {}` and "Check SUPABASE_URL".
+  it('says the schema is missing (exit 2, apply `voxctl db schema`) for writes, reads and functions', async () => {
+    const s = await open(bare.current);
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['add the organization', () => s.addOrg({ name: 'Alpha' })],
+      ['list organizations', () => s.listOrgs()],
+      ['import agents', () => s.importAgents([{ org_id: ORG, org_name: 'A', type: 'inbound', vapi_assistant_id: 'a' }])],
+      ['check the organization', () => s.linkAgent({ orgId: ORG, type: 'inbound', vapiAssistantId: 'a' })],
+    ];
+    for (const [what, call] of calls) {
+      const e = await failure(call);
+      expect(e.code, what).toBe('schema_missing');
+      expect(e.exitCode).toBe(2);
+      expect(e.message).toContain(`does not have voxctl's schema (could not ${what}`);
+      expect(e.message).not.toMatch(/SUPABASE_URL/);
+      expect(e.hint).toContain('voxctl db schema');
+    }
+    expect(await s.schemaVersion()).toBeNull();
+  });
+
+  it('says which version to apply when the schema is older than this voxctl', async () => {
+    const p = bare.current;
+    p.exec('create table voxctl_schema (version integer primary key, applied_at timestamptz not null default now()); insert into voxctl_schema values (2);');
+    try {
+      const e = await failure(async () => (await open(p)).addOrg({ name: 'Alpha' }));
+      expect(e.code).toBe('schema_missing');
+      expect(e.message).toContain(`schema version 2; this voxctl needs version ${SCHEMA_VERSION}`);
+    } finally {
+      p.exec('drop table voxctl_schema;');
+    }
+  });
+
+  // Fault 2: "Could not find a relationship between 'agents' and 'organizations'" read as a missing schema.
+  it("tells the user to reload PostgREST's schema cache when it is stale, and the reload fixes it", async () => {
+    const p = stale.current;
+    const s = await open(p);
+    for (const [what, call] of [
+      ['list agents', () => s.listAgents()],
+      ['add the organization', () => s.addOrg({ name: 'Alpha' })],
+    ] as const) {
+      const e = await failure(call);
+      expect(e.code, what).toBe('schema_cache_stale');
+      expect(e.exitCode).toBe(1);
+      expect(e.message).toContain(`its schema cache is stale (could not ${what}`);
+      expect(e.hint).toContain("notify pgrst, 'reload schema'");
+    }
+    // Doing what the hint says works (PostgREST reloads asynchronously: bounded poll).
+    p.exec("notify pgrst, 'reload schema';");
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const r = await s.listAgents().then(
+        (x) => x,
+        (e: VoxError) => e,
+      );
+      if (Array.isArray(r)) break;
+      if (Date.now() > deadline) throw r;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect((await s.addOrg({ name: 'Alpha' })).name).toBe('Alpha');
+  });
+
+  // Fault 4: "Failing row contains (…)" — patients' emails and names — was copied into messages.
+  it('names the constraint and the field of a check violation, never the row values', async () => {
+    await store.addOrg({ id: ORG, name: 'Alpha' });
+    const e = await failure(() => store.bookSlot({ orgId: ORG, startsAt: '2030-01-07T09:00:00.000Z', email: 'ann.patient-at-example', name: 'Ann Patient', phone: '+15550101' }));
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.message).toBe('Invalid value: contacts.email fails check constraint contacts_email_check.');
+    const text = JSON.stringify({ m: e.message, h: e.hint, d: e.details });
+    for (const value of ['ann.patient', 'Ann Patient', '15550101', 'Failing row']) expect(text).not.toContain(value);
+    expect(main.current.query('select count(*)::int as n from contacts')).toEqual([{ n: 0 }]);
+  });
+
+  // Fault 5: malformed ids reached Postgres and came back as raw 22P02.
+  it('checks ids as UUIDs before any query', async () => {
+    const counted = countingFetch();
+    const s = await open(main.current, undefined, { fetch: counted.fetch });
+    const slot = { startsAt: '2030-01-07T09:00:00.000Z', email: 'a@b.co', name: 'A' };
+    const book = await failure(() => s.bookSlot({ orgId: 'not-a-uuid', ...slot }));
+    expect(book).toBeInstanceOf(NotFoundError);
+    expect(book.message).toBe('Organization not-a-uuid does not exist.');
+    const link = await failure(() => s.linkAgent({ orgId: 'nope', type: 'inbound', vapiAssistantId: 'a' }));
+    expect(link).toBeInstanceOf(NotFoundError);
+    const claim = { type: 'inbound', claimId: '00000000-0000-4000-8000-000000000001' };
+    expect(await s.renewAgentClaim({ orgId: 'nope', ...claim, ttlSeconds: 60 })).toBe(false);
+    expect(await s.completeAgentClaim({ orgId: 'nope', ...claim, assistantId: 'a' })).toEqual({ status: 'lost' });
+    await s.releaseAgentClaim({ orgId: 'nope', ...claim });
+    expect(await failure(() => s.claimAgentSlot({ orgId: 'nope', ...claim, holder: 'x', ttlSeconds: 60 }))).toBeInstanceOf(NotFoundError);
+    const badClaim = await failure(() => s.claimAgentSlot({ orgId: ORG, type: 'inbound', claimId: 'xyz', holder: 'x', ttlSeconds: 60 }));
+    expect(badClaim).toBeInstanceOf(UsageError);
+    expect(await failure(() => s.renewAgentClaim({ orgId: ORG, type: 'inbound', claimId: 'xyz', ttlSeconds: 60 }))).toBeInstanceOf(UsageError);
+    const imp = await failure(() => s.importAgents([{ org_id: ORG, type: 'a', vapi_assistant_id: 'x' }, { org_id: 'zzz', type: 'b', vapi_assistant_id: 'y' }]));
+    expect(imp).toBeInstanceOf(UsageError);
+    expect(imp.message).toBe('row 2: org_id "zzz" is not a valid uuid.');
+    expect(await s.getOrg('nope')).toBeNull();
+    expect(await s.listAgents({ orgId: 'nope' })).toEqual([]);
+    expect(await s.cancelAppointment({ orgId: 'nope', email: 'a@b.co', startsAt: slot.startsAt })).toBe(false);
+    for (const e of [book, link, badClaim, imp]) expect(`${e.message} ${e.hint}`).not.toMatch(/22P02|invalid input syntax/);
+    expect(counted.calls).toEqual([]);
+  });
+
+  it('names the host when Supabase cannot be reached (a closed loopback port)', async () => {
+    const srv = net.createServer();
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    const s = await open(`http://127.0.0.1:${port}`, undefined, { retry: false });
     for (const call of [() => s.bookSlot({ orgId: ORG, startsAt: '2030-01-07T09:00:00Z', email: 'a@b.co', name: 'A' }), () => s.listOrgs()]) {
       const e = await failure(call);
       expect(e).toBeInstanceOf(ApiError);
       expect(e.code).toBe('network');
-      expect(e.message).toMatch(/^Cannot reach Supabase at voxctl-down\.supabase\.co while trying to (book the slot|list organizations): /);
+      expect(e.message).toMatch(new RegExp(`^Cannot reach Supabase at 127\\.0\\.0\\.1:${port} while trying to (book the slot|list organizations): `));
       expect(e.hint).toContain('SUPABASE_URL');
     }
   });
 
-  it('maps 23505 to ConflictError and 23503 to NotFoundError through PostgREST', async () => {
+  it('maps a duplicate id (409 23505) to ConflictError', async () => {
     await store.addOrg({ id: ORG, name: 'Alpha' });
     const dup = await failure(() => store.addOrg({ id: ORG, name: 'Again' }));
     expect(dup).toBeInstanceOf(ConflictError);
-    expect(fake.requests.at(-1)!.status).toBe(409);
+    expect(dup.message).toBe(`Organization ${ORG} already exists.`);
   });
 
-  it('turns a 5xx into an ApiError with the status', async () => {
-    msw.server.use(http.all(`${URL_ECHO}/rest/v1/*`, () => HttpResponse.json({ message: 'upstream timeout' }, { status: 503 })));
-    const e = await failure(() => open(URL_ECHO).then((s) => s.importAgents([])));
+  it('turns a 5xx into an ApiError with the status, and a dropped connection into a network error', async () => {
+    msw.server.use(http.post(`${URL_ECHO}/rest/v1/rpc/voxctl_import_agents`, () => HttpResponse.json({ message: 'upstream timeout' }, { status: 503 })));
+    const e = await failure(async () => (await open(URL_ECHO, undefined, { retry: false })).importAgents([]));
     expect(e).toBeInstanceOf(ApiError);
     expect((e as ApiError).status).toBe(503);
     expect(e.message).toContain('HTTP 503');
+    msw.server.use(http.get(`${URL_ECHO}/rest/v1/organizations`, () => HttpResponse.error()));
+    const dropped = await failure(async () => (await open(URL_ECHO, undefined, { retry: false })).listOrgs());
+    expect(dropped.code).toBe('network');
+    msw.reset();
   });
 
   it('never puts the key in an error message or hint, even when the server echoes it', async () => {
-    const redactor = new Redactor();
-    const echo = await createSupabaseStore({ url: URL_ECHO, serviceRoleKey: KEY, redactor, retry: false });
-    const errors: VoxError[] = [];
+    const KEY = main.current.keys.secret;
+    const echo = await open(URL_ECHO, KEY, { retry: false });
     msw.server.use(
       http.post(`${URL_ECHO}/rest/v1/rpc/voxctl_import_agents`, () =>
         HttpResponse.json({ code: 'XX000', message: `internal: apikey=${KEY}`, details: `Bearer ${KEY}`, hint: `use ${KEY}` }, { status: 500 }),
@@ -222,129 +305,24 @@ describe('Supabase store specifics', () => {
       ),
       http.get(`${URL_ECHO}/rest/v1/*`, () => HttpResponse.json({ message: `Invalid API key ${KEY}` }, { status: 401 })),
     );
+    const errors: VoxError[] = [];
     errors.push(await failure(() => echo.importAgents([])));
     errors.push(await failure(() => echo.bookSlot({ orgId: ORG, startsAt: '2030-01-07T09:00:00Z', email: 'a@b.co', name: 'A' })));
     errors.push(await failure(() => echo.cancelAppointment({ orgId: ORG, email: 'a@b.co', startsAt: '2030-01-07T09:00:00Z' })));
     errors.push(await failure(() => echo.listOrgs()));
+    msw.reset();
     // And the real paths: a wrong key, a missing schema, a constraint.
-    errors.push(await failure(() => open(URL_MAIN, `${KEY}x`).then((s) => s.listOrgs())));
-    errors.push(await failure(() => open(URL_EMPTY).then((s) => s.listOrgs())));
-    await store.addOrg({ id: ORG, name: 'A' });
-    errors.push(await failure(() => store.addOrg({ id: ORG, name: 'A' })));
-    expect(errors.map((e) => e.constructor.name)).toEqual([
-      'ApiError',
-      'ConflictError',
-      'ApiError',
-      'AuthError',
-      'AuthError',
-      'ApiError',
-      'ConflictError',
-    ]);
+    errors.push(await failure(async () => (await open(main.current, `${KEY}x`)).listOrgs()));
+    errors.push(await failure(async () => (await open(bare.current, KEY)).listOrgs()));
+    const s = await open(main.current, KEY);
+    await s.addOrg({ id: ORG, name: 'A' });
+    errors.push(await failure(() => s.addOrg({ id: ORG, name: 'A' })));
+    expect(errors.map((e) => e.code)).toEqual(['api', 'conflict', 'api', 'credentials', 'credentials', 'schema_missing', 'conflict']);
     for (const e of errors) {
       const text = JSON.stringify({ m: e.message, h: e.hint, d: e.details });
       expect(text).not.toContain(KEY);
       expect(text).not.toContain(KEY.slice(4, -4));
     }
-    expect(errors[0]!.message).toContain('sb_s…2345');
-  });
-
-  it('tolerates a SUPABASE_URL with a trailing /rest/v1/', async () => {
-    const s = await open(`${URL_MAIN}/rest/v1/`);
-    expect(await s.listOrgs()).toEqual([]);
-    expect(fake.requests[0]!.path).toBe('/organizations');
-  });
-});
-
-describe('PostgREST fake answers like PostgREST', () => {
-  const call = (path: string, init: RequestInit & { key?: string | null } = {}) => {
-    const headers = new Headers(init.headers);
-    if (init.key !== null) {
-      headers.set('apikey', init.key ?? KEY);
-      headers.set('Authorization', `Bearer ${init.key ?? KEY}`);
-    }
-    if (init.body) headers.set('Content-Type', 'application/json');
-    return fetch(`${URL_MAIN}/rest/v1${path}`, { ...init, headers });
-  };
-  beforeEach(async () => {
-    await resetDb(db);
-    msw.server.resetHandlers(...fake.handlers, ...fakeEmpty.handlers, ...fakeSmall.handlers);
-  });
-
-  it('wants an apikey and a bearer token', async () => {
-    const none = await call('/organizations', { key: null });
-    expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({ message: 'No API key found in request', hint: 'No `apikey` request header or url param was found.' });
-    const noBearer = await fetch(`${URL_MAIN}/rest/v1/organizations`, { headers: { apikey: KEY } });
-    expect(noBearer.status).toBe(401);
-    expect(((await noBearer.json()) as { code: string }).code).toBe('PGRST302');
-  });
-
-  it('answers constraint errors with PostgREST bodies and statuses', async () => {
-    const body = JSON.stringify({ id: ORG, name: 'A' });
-    expect((await call('/organizations', { method: 'POST', body })).status).toBe(201);
-    const dup = await call('/organizations', { method: 'POST', body });
-    expect(dup.status).toBe(409);
-    expect(await dup.json()).toEqual({
-      code: '23505',
-      details: `Key (id)=(${ORG}) already exists.`,
-      hint: null,
-      message: 'duplicate key value violates unique constraint "organizations_pkey"',
-    });
-    const fk = await call('/agents', { method: 'POST', body: JSON.stringify({ org_id: '0f000000-0000-4000-8000-00000000000f', type: 'x', vapi_assistant_id: 'a' }) });
-    expect(fk.status).toBe(409);
-    expect(((await fk.json()) as { code: string }).code).toBe('23503');
-    const bad = await call('/organizations?id=eq.not-a-uuid');
-    expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ code: '22P02', message: 'invalid input syntax for type uuid: "not-a-uuid"' });
-  });
-
-  it('answers 406 PGRST116 for a single object when there are no rows', async () => {
-    const r = await call(`/organizations?id=eq.${ORG}`, { headers: { Accept: 'application/vnd.pgrst.object+json' } });
-    expect(r.status).toBe(406);
-    expect(await r.json()).toEqual({
-      code: 'PGRST116',
-      details: 'The result contains 0 rows',
-      hint: null,
-      message: 'JSON object requested, multiple (or no) rows returned',
-    });
-  });
-
-  it('answers 404 PGRST202 for an unknown function and 404 PGRST205 for an unknown table', async () => {
-    const fn = await call('/rpc/nope', { method: 'POST', body: JSON.stringify({ a: 1 }) });
-    expect(fn.status).toBe(404);
-    expect(await fn.json()).toMatchObject({ code: 'PGRST202', message: 'Could not find the function public.nope(a) in the schema cache' });
-    const t = await call('/nope');
-    expect(t.status).toBe(404);
-    expect(((await t.json()) as { code: string }).code).toBe('PGRST205');
-  });
-
-  it('filters, orders, embeds and pages', async () => {
-    for (const [id, name] of [
-      ['0a000000-0000-4000-8000-00000000000a', 'Beta'],
-      ['0b000000-0000-4000-8000-00000000000b', 'Alpha'],
-      ['0c000000-0000-4000-8000-00000000000c', 'Gamma'],
-    ]) {
-      await call('/organizations', { method: 'POST', body: JSON.stringify({ id, name }) });
-    }
-    const r = await call('/organizations?select=name&name=in.(Alpha,"Gamma")&order=name.desc');
-    expect(await r.json()).toEqual([{ name: 'Gamma' }, { name: 'Alpha' }]);
-    expect(r.headers.get('content-range')).toBe('0-1/*');
-    const neq = await call('/organizations?select=label:name&name=not.eq.Beta&order=name.asc&limit=1&offset=1');
-    expect(await neq.json()).toEqual([{ label: 'Gamma' }]);
-    await call('/agents', { method: 'POST', body: JSON.stringify({ org_id: '0c000000-0000-4000-8000-00000000000c', type: 'inbound', vapi_assistant_id: 'asst' }) });
-    const emb = await call('/agents?select=type,org:organizations!inner(name)');
-    expect(await emb.json()).toEqual([{ type: 'inbound', org: { name: 'Gamma' } }]);
-  });
-
-  it('refuses what it does not implement with a 400, so nothing passes by accident', async () => {
-    for (const path of ['/organizations?name=like.A*', '/organizations?or=(name.eq.A,name.eq.B)', '/organizations?select=name::text', '/agents?organizations.name=eq.A']) {
-      const r = await call(path);
-      expect(r.status, path).toBe(400);
-      expect(((await r.json()) as { code: string }).code, path).toBe('FAKE0');
-    }
-    const patch = await call('/organizations?id=eq.x', { method: 'PATCH', body: '{}' });
-    expect(patch.status).toBe(400);
-    const prefer = await call('/organizations', { headers: { Prefer: 'handling=strict' } });
-    expect(prefer.status).toBe(400);
+    expect(errors[0]!.message).toContain('sb_s…');
   });
 });
