@@ -9,7 +9,7 @@
 // Run after `npm run build`: node bench/supabase.bench.mjs. Fails clearly if the stack cannot start.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -132,6 +132,8 @@ try {
 
   const sb = median(sbImport);
   const emb = median(embImport);
+  // Wall-clock figures scale with what else runs: say what the machine was doing.
+  console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (1/5/15 min) at the end`);
   console.log(`Supabase stack cold start (initdb, Postgres, roles, schema, control): ${fmt(coldStart)}`);
   console.log(`agents import of 5,000 rows (50 new orgs), whole CLI in a fresh process, median of ${RUNS}:`);
   console.log(`  Supabase (PostgREST 12.0.2 → Postgres)       ${fmt(sb)}   goal ≤ ${GOAL_MS} ms: ${sb <= GOAL_MS ? 'met' : 'MISSED'}`);
