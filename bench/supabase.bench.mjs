@@ -4,7 +4,7 @@
 //   - baselines measured in this run on the same Supabase project: `voxctl orgs list` (process
 //     start + store open + one request: the floor any command pays), the import's one rpc call
 //     made with plain fetch (the server's share), and row-by-row `linkAgent` calls on a sample
-//     of 200, projected to 5,000 (what a naive client would do).
+//     of 100, projected to 5,000 (what a naive client would do).
 // Goal: the Supabase import ≤ 1,000 ms from outside (a fresh process, as a user runs it).
 // Run after `npm run build`: node bench/supabase.bench.mjs. Fails clearly if the stack cannot start.
 import { spawn } from 'node:child_process';
@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'voxctl.js');
 const RUNS = 3;
-const SAMPLE = 200;
+const SAMPLE = 100;
 const GOAL_MS = 1000;
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
