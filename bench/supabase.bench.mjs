@@ -4,19 +4,19 @@
 //   - baselines measured in this run on the same Supabase project: `voxctl orgs list` (process
 //     start + store open + one request: the floor any command pays), the import's one rpc call
 //     made with plain fetch (the server's share), and row-by-row `linkAgent` calls on a sample
-//     of 200, projected to 5,000 (what a naive client would do).
+//     of 100, projected to 5,000 (what a naive client would do).
 // Goal: the Supabase import ≤ 1,000 ms from outside (a fresh process, as a user runs it).
 // Run after `npm run build`: node bench/supabase.bench.mjs. Fails clearly if the stack cannot start.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'voxctl.js');
 const RUNS = 3;
-const SAMPLE = 200;
+const SAMPLE = 100;
 const GOAL_MS = 1000;
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -132,6 +132,8 @@ try {
 
   const sb = median(sbImport);
   const emb = median(embImport);
+  // Wall-clock figures scale with what else runs: say what the machine was doing.
+  console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (1/5/15 min) at the end`);
   console.log(`Supabase stack cold start (initdb, Postgres, roles, schema, control): ${fmt(coldStart)}`);
   console.log(`agents import of 5,000 rows (50 new orgs), whole CLI in a fresh process, median of ${RUNS}:`);
   console.log(`  Supabase (PostgREST 12.0.2 → Postgres)       ${fmt(sb)}   goal ≤ ${GOAL_MS} ms: ${sb <= GOAL_MS ? 'met' : 'MISSED'}`);

@@ -230,6 +230,20 @@ describe('what the real service showed, through the CLI', () => {
     }
   });
 
+  it("stale schema cache: doctor's store check says to reload it", async () => {
+    const stale = await leaseProject({ schema: 'stale' });
+    try {
+      const r = await cli(['doctor', '--json'], stale);
+      expect(r.exitCode).toBe(1);
+      const store = r.json<{ checks: Array<{ id: string; ok: boolean; message: string; hint: string }> }>().checks.find((c) => c.id === 'store')!;
+      expect(store.ok).toBe(false);
+      expect(store.message).toContain('its schema cache is stale');
+      expect(store.hint).toContain("notify pgrst, 'reload schema'");
+    } finally {
+      await releaseProject(stale);
+    }
+  });
+
   it("a user's token instead of the service-role key: exit 4 naming the key to use, not an empty list", async () => {
     await cli(['orgs', 'add', '--name', 'Alpha']);
     const r = await cli(['orgs', 'list'], main.current, main.current.keys.authenticated);

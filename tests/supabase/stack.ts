@@ -385,7 +385,31 @@ export async function startStack(opts: { root?: string } = {}): Promise<Stack> {
     await stopProc(p.rest);
   };
 
+  /** postmaster.pid's first line: the postmaster's pid (we may have started it through runuser). */
+  const postmasterPid = () => {
+    try {
+      return Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  /** If this process exits without stop() (an uncaught error), nothing it started may outlive it. */
+  const onExit = () => {
+    for (const p of projects.values()) p.rest.child.kill('SIGKILL');
+    const pid = pgStarted ? postmasterPid() : undefined;
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGQUIT');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+
   const stop = async () => {
+    process.off('exit', onExit);
     if (control) await new Promise<void>((resolve) => control!.close(() => resolve()));
     control = undefined;
     await Promise.all([...projects.keys()].map(release));
@@ -394,9 +418,8 @@ export async function startStack(opts: { root?: string } = {}): Promise<Stack> {
       try {
         runPg('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', '-t', '30', 'stop']);
       } catch {
-        // Last resort: the postmaster's pid is the first line of postmaster.pid.
-        const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-        if (pid > 0) process.kill(pid, 'SIGQUIT');
+        const pid = postmasterPid();
+        if (pid) process.kill(pid, 'SIGQUIT');
       }
     }
     rmSync(tmp, { recursive: true, force: true });
