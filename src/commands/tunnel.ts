@@ -11,7 +11,6 @@ import { UsageError, VoxError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
 import { bufferIo } from '../ui/io.js';
-import { waitForShutdown, type SignalSource } from '../util/signals.js';
 import { openProjectEventLog, withoutBody, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
 import { parseForwardTarget } from '../webhook/forward.js';
@@ -94,6 +93,7 @@ function inProcessSync(ctx: Context, store: Store): RunSync {
       cwd: ctx.cwd,
       now: ctx.now,
       services,
+      interrupts: ctx.interrupts,
       storeFactory: async () => borrowedStore(store),
       vapiFactory: () => ctx.vapi(),
     });
@@ -272,8 +272,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     ui.debug(`receiver state not written: ${(e as Error).message}`);
   }
   // Ready.
-  const shutdown = waitForShutdown(ctx.service<SignalSource>('signals') ?? process);
-  ctx.onDispose(() => shutdown.dispose());
+  const shutdown = ctx.interrupts.untilInterrupted();
   if (json) {
     ui.jsonDoc({
       event: 'ready',
@@ -306,7 +305,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   ready = true;
   for (const fn of early.splice(0)) fn();
 
-  const signal = await shutdown.promise;
+  const signal = await shutdown;
   ui.info(`\n${signal} received: closing the receiver${tunnel ? ' and the tunnel' : ''}…`);
   // The receiver first: requests in flight finish, and their answers still travel the tunnel.
   await receiver.close();

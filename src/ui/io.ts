@@ -14,8 +14,13 @@ export interface IoStreams {
   isStdoutTTY: boolean;
   isStderrTTY: boolean;
   isStdinTTY: boolean;
-  /** Terminal width, when known. */
+  /** Width of the terminal stderr draws on, when known (0 when the terminal reports none). */
   columns?: number | undefined;
+  /**
+   * Calls `onClosed` when the reader of stdout or stderr goes away (`voxctl … | head -1`: EPIPE).
+   * Returns a function that stops watching.
+   */
+  watchClosed?(onClosed: () => void): () => void;
 }
 
 export function systemIo(): IoStreams {
@@ -26,7 +31,19 @@ export function systemIo(): IoStreams {
     isStdoutTTY: Boolean(process.stdout.isTTY),
     isStderrTTY: Boolean(process.stderr.isTTY),
     isStdinTTY: Boolean(process.stdin.isTTY),
-    columns: process.stdout.columns,
+    columns: process.stderr.isTTY ? process.stderr.columns : process.stdout.columns,
+    watchClosed(onClosed) {
+      // Without a listener, a write to a closed pipe is an unhandled 'error' event (a stack, exit 1).
+      const onError = (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') onClosed();
+      };
+      process.stdout.on('error', onError);
+      process.stderr.on('error', onError);
+      return () => {
+        process.stdout.off('error', onError);
+        process.stderr.off('error', onError);
+      };
+    },
   };
 }
 
