@@ -34,14 +34,17 @@ export function systemIo(): IoStreams {
     columns: process.stderr.isTTY ? process.stderr.columns : process.stdout.columns,
     watchClosed(onClosed) {
       // Without a listener, a write to a closed pipe is an unhandled 'error' event (a stack, exit 1).
+      // The error arrives a tick after the write, maybe after the run ended (`--help | head -1`),
+      // so the listener stays for the life of the process; stopping only silences the callback.
+      let watching = true;
       const onError = (e: NodeJS.ErrnoException) => {
-        if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') onClosed();
+        if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+        if (watching) onClosed();
       };
       process.stdout.on('error', onError);
       process.stderr.on('error', onError);
       return () => {
-        process.stdout.off('error', onError);
-        process.stderr.off('error', onError);
+        watching = false;
       };
     },
   };
