@@ -19,6 +19,7 @@ import { Ui } from './ui/output.js';
 import { createPrompter, type Prompter } from './ui/prompt.js';
 import { createSpinner, type Spinner } from './ui/spinner.js';
 import { colorLevel, loadTheme, plainTheme, type Theme } from './ui/theme.js';
+import { ensureWritableDir, withFileErrorsAsync } from './util/fs-errors.js';
 import { Redactor } from './util/mask.js';
 import { Interrupts } from './util/signals.js';
 import type { VapiClient } from './vapi/types.js';
@@ -218,8 +219,7 @@ export class Context {
       let store: Store;
       if (this.options.embeddedStoreFactory) store = await this.options.embeddedStoreFactory(this);
       else {
-        const { openEmbeddedStore } = await import('./store/pglite.js');
-        store = await openEmbeddedStore(this.dataDir(), `voxctl ${this.services.commandName ?? ''}`.trim());
+        store = await openEmbedded(this);
       }
       this.onDispose(() => store.close());
       return store;
@@ -279,8 +279,17 @@ async function openDefaultStore(ctx: Context): Promise<Store> {
     const { createSupabaseStore } = await import('./store/supabase.js');
     return createSupabaseStore({ url: settings.SUPABASE_URL!, serviceRoleKey: settings.SUPABASE_SERVICE_ROLE_KEY!, redactor: ctx.redactor });
   }
+  return openEmbedded(ctx);
+}
+
+/**
+ * The embedded store in the data dir. The folder is checked first (fail fast, naming the path
+ * and the permission); a filesystem error while opening names the data dir too.
+ */
+async function openEmbedded(ctx: Context): Promise<Store> {
+  const dir = ensureWritableDir(ctx.dataDir());
   const { openEmbeddedStore } = await import('./store/pglite.js');
-  return openEmbeddedStore(ctx.dataDir(), `voxctl ${ctx.services.commandName ?? ''}`.trim());
+  return withFileErrorsAsync(dir, 'open the embedded store in', () => openEmbeddedStore(dir, `voxctl ${ctx.services.commandName ?? ''}`.trim()));
 }
 
 export function createContext(options: ContextOptions = {}): Context {

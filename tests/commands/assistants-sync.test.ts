@@ -4,7 +4,7 @@
  * fake of Vapi (tests/fakes/vapi.ts), the real Vapi client with instant backoff.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -538,6 +538,47 @@ describe('assistants restore', () => {
     expect(r.exitCode).toBe(1);
     expect(r.json<any>().results[0]).toMatchObject({ action: 'skipped', error: 'changed since the sync (server); not overwritten' });
     expect((fake.get('assistant', String(a.id))!.server as Json).url).toBe('https://someone-else.example/hook');
+  });
+
+  it('keeps VAPI_WEBHOOK_SECRET out of the snapshot (a reference to the variable) and resolves it at restore', async () => {
+    const env = { VAPI_WEBHOOK_SECRET: SECRET };
+    const a = fake.addAssistant({ server: { url: URL_OLD, headers: { 'X-Vapi-Secret': SECRET } } });
+    await link(ORG_A, 'inbound', a);
+    const original = fake.get('assistant', String(a.id))!;
+    expect((await cli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW], { env })).exitCode).toBe(0);
+    const snapDir = path.join(dir, 'data', 'snapshots');
+    const file = path.join(snapDir, readdirSync(snapDir)[0]!);
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain(SECRET);
+    const entry = (JSON.parse(text) as { entries: Array<{ previous: Json; written: Json }> }).entries[0]!;
+    expect(entry.previous.server).toEqual({ url: URL_OLD, headers: { 'X-Vapi-Secret': { $env: 'VAPI_WEBHOOK_SECRET' } } });
+
+    // Without the variable, restore names it and writes nothing.
+    fake.clearLog();
+    const missing = await cli(['assistants', 'restore', '--json']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.json<any>().error.message).toBe(`Snapshot ${file} refers to VAPI_WEBHOOK_SECRET, which is not set.`);
+    expect(fake.requests('PATCH')).toHaveLength(0);
+
+    const r = await cli(['assistants', 'restore', '--json'], { env });
+    expect(r.exitCode).toBe(0);
+    expect(fake.get('assistant', String(a.id))!.server).toEqual(original.server);
+  });
+
+  it('still restores an old snapshot that holds the literal header values', async () => {
+    const env = { VAPI_WEBHOOK_SECRET: SECRET };
+    const a = fake.addAssistant({ server: { url: URL_OLD, headers: { 'X-Vapi-Secret': 'old-literal-secret' } } });
+    await link(ORG_A, 'inbound', a);
+    await cli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW], { env });
+    const snapDir = path.join(dir, 'data', 'snapshots');
+    const file = path.join(snapDir, readdirSync(snapDir)[0]!);
+    // As written before references existed: the current secret spelled out in `written`.
+    const literal = readFileSync(file, 'utf8').replaceAll('{\n              "$env": "VAPI_WEBHOOK_SECRET"\n            }', JSON.stringify(SECRET));
+    expect(literal).toContain(SECRET);
+    writeFileSync(file, literal);
+    const r = await cli(['assistants', 'restore', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(fake.get('assistant', String(a.id))!.server).toEqual({ url: URL_OLD, headers: { 'X-Vapi-Secret': 'old-literal-secret' } });
   });
 
   it('without a snapshot exits 2 with a hint', async () => {
