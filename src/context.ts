@@ -188,10 +188,14 @@ export class Context {
     return this._settings;
   }
 
-  /** Forget loaded settings (after a command rewrote the env files). */
-  reloadSettings(): void {
-    this._projectEnv = undefined;
+  /**
+   * Forget loaded settings (after a command rewrote the env files), or use `planned` values
+   * instead of the files (a command checks what it is about to write before writing it).
+   */
+  reloadSettings(planned?: ProjectEnv): void {
+    this._projectEnv = planned;
     this._settings = undefined;
+    if (planned) for (const k of SECRET_SETTING_NAMES) this.redactor.add(planned.values[k]);
   }
 
   /** `<project>/.voxctl` or VOXCTL_DATA_DIR. */

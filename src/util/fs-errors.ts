@@ -45,7 +45,8 @@ export function isFsError(e: unknown): e is NodeJS.ErrnoException {
 export function fileError(e: unknown, file: string, doing: string, hint?: string): unknown {
   if (isVoxError(e) || !isFsError(e)) return e;
   const code = e.code!;
-  const target = (e.path as string | undefined) ?? file;
+  // The caller's path, not e.path: that may be a temp file the user never named.
+  const target = file;
   const reason = REASONS[code] ?? code;
   const fix =
     hint ??
