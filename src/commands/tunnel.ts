@@ -245,7 +245,9 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     try {
       result = await runSync({ orgIds: opts.org, allOrgs: opts.allOrgs, url: webhookUrl, json });
     } catch (e) {
-      result = { exitCode: e instanceof VoxError ? e.exitCode : 1, document: { ok: false, error: { message: (e as Error).message } } };
+      const v = e instanceof VoxError ? e : undefined;
+      // Top-level `error` is always {code,message,hint} (contract).
+      result = { exitCode: v?.exitCode ?? 1, document: { ok: false, error: { code: v?.code ?? 'internal', message: (e as Error).message, hint: v?.hint ?? null } } };
     }
     syncEvent = { event: 'sync', exitCode: result.exitCode, ...(result.document !== undefined ? { result: result.document } : {}) };
     if (result.exitCode !== 0) {
