@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin entry: all logic lives in dist/main.js; only this file sets the exit status.
-import { run } from '../dist/main.js';
+// Thin entry: all logic, and the exit status, live in dist/main.js.
+import { main } from '../dist/main.js';
 
-process.exitCode = await run(process.argv.slice(2));
+await main(process.argv.slice(2));

@@ -5,14 +5,13 @@
  */
 import path from 'node:path';
 import { statSync } from 'node:fs';
-import { setMaxListeners } from 'node:events';
 import type * as EnvModuleNs from './config/env.js';
 import type { Settings } from './config/env.js';
 import type * as LoadEnvModuleNs from './config/load-env.js';
 import type { ProjectEnv } from './config/load-env.js';
 import { readTerminalEnv, SECRET_SETTING_NAMES, type TerminalEnv } from './config/spec.js';
 import { dataDir } from './config/paths.js';
-import { AuthError, CancelledError, InternalError, UsageError } from './errors.js';
+import { AuthError, InternalError, UsageError } from './errors.js';
 import type { Store } from './store/types.js';
 import type { IoStreams } from './ui/io.js';
 import { systemIo } from './ui/io.js';
@@ -20,7 +19,9 @@ import { Ui } from './ui/output.js';
 import { createPrompter, type Prompter } from './ui/prompt.js';
 import { createSpinner, type Spinner } from './ui/spinner.js';
 import { colorLevel, loadTheme, plainTheme, type Theme } from './ui/theme.js';
+import { withFileErrorsAsync } from './util/fs-errors.js';
 import { Redactor } from './util/mask.js';
+import { Interrupts } from './util/signals.js';
 import type { VapiClient } from './vapi/types.js';
 
 type EnvModule = typeof EnvModuleNs;
@@ -51,11 +52,14 @@ export interface ContextOptions {
   /** Extra services by name (tunnel factory, receiver options…), for commands that need them. */
   services?: Record<string, unknown>;
   /**
-   * Aborted on Ctrl-C. Tests and in-process callers pass their own; without it, the first read
-   * of `ctx.signal` listens for SIGINT/SIGTERM until the run ends.
+   * The run's one interrupt source (Ctrl-C, SIGTERM, a closed stdout). Tests pass one built on
+   * an EventEmitter; by default it listens to the process while the run lasts.
    */
-  signal?: AbortSignal;
+  interrupts?: Interrupts;
 }
+
+/** Narrower terminals get plain status lines instead of spinners and bars. */
+export const MIN_ANIMATION_COLUMNS = 20;
 
 export class Context {
   readonly io: IoStreams;
@@ -64,6 +68,7 @@ export class Context {
   readonly redactor = new Redactor();
   readonly term: TerminalEnv;
   readonly services: Record<string, unknown>;
+  readonly interrupts: Interrupts;
   flags: GlobalFlags = { json: false, color: true, yes: false, debug: false };
   /** Set by a command to fail the run after printing its result (e.g. 3 for drift). */
   exitCode: number | undefined;
@@ -80,7 +85,6 @@ export class Context {
   private _vapi: Promise<VapiClient> | undefined;
   private _prompter: Prompter | undefined;
   private readonly disposers: Array<() => unknown> = [];
-  private _interrupt: AbortController | undefined;
 
   constructor(private readonly options: ContextOptions = {}) {
     this.io = options.io ?? systemIo();
@@ -91,6 +95,7 @@ export class Context {
     this.term = readTerminalEnv(this.env);
     this.services = options.services ?? {};
     this._prompter = options.prompter;
+    this.interrupts = options.interrupts ?? new Interrupts(process);
     for (const k of SECRET_SETTING_NAMES) this.redactor.add(this.env[k]);
   }
 
@@ -146,9 +151,12 @@ export class Context {
     return this._ui;
   }
 
-  /** True when progress animations may be drawn: stderr is a TTY, not CI, not --json. */
+  /**
+   * True when progress animations may be drawn: stderr is a TTY with a usable width (a terminal
+   * reporting 0 columns makes ora redraw forever), not CI, not --json.
+   */
   get animate(): boolean {
-    return this.io.isStderrTTY && !this.term.ci && !this.flags.json;
+    return this.io.isStderrTTY && (this.io.columns ?? 0) >= MIN_ANIMATION_COLUMNS && !this.term.ci && !this.flags.json;
   }
 
   get prompt(): Prompter {
@@ -180,10 +188,14 @@ export class Context {
     return this._settings;
   }
 
-  /** Forget loaded settings (after a command rewrote the env files). */
-  reloadSettings(): void {
-    this._projectEnv = undefined;
+  /**
+   * Forget loaded settings (after a command rewrote the env files), or use `planned` values
+   * instead of the files (a command checks what it is about to write before writing it).
+   */
+  reloadSettings(planned?: ProjectEnv): void {
+    this._projectEnv = planned;
     this._settings = undefined;
+    if (planned) for (const k of SECRET_SETTING_NAMES) this.redactor.add(planned.values[k]);
   }
 
   /** `<project>/.voxctl` or VOXCTL_DATA_DIR. */
@@ -211,8 +223,7 @@ export class Context {
       let store: Store;
       if (this.options.embeddedStoreFactory) store = await this.options.embeddedStoreFactory(this);
       else {
-        const { openEmbeddedStore } = await import('./store/sqlite.js');
-        store = await openEmbeddedStore(this.dataDir());
+        store = await openEmbedded(this);
       }
       this.onDispose(() => store.close());
       return store;
@@ -237,27 +248,12 @@ export class Context {
   }
 
   /**
-   * Aborted when the user interrupts (Ctrl-C / SIGTERM). Long commands read it to stop starting
-   * new work and finish what is in flight. The process listeners are installed only when a
-   * command asks (other commands keep Node's default: Ctrl-C ends the process), once each, so a
-   * second Ctrl-C still ends the process at once; they are removed when the run ends.
+   * Aborted when the user interrupts (Ctrl-C / SIGTERM / closed stdout). Reading it claims the
+   * interrupt: the command promises to stop starting new work, finish what is in flight and
+   * return (see `Interrupts`). Commands that never read it are ended by `run()` at once.
    */
   get signal(): AbortSignal {
-    if (this.options.signal) return this.options.signal;
-    if (!this._interrupt) {
-      const ac = new AbortController();
-      // Every request waiting on a slot or a backoff listens to it; that is not a leak.
-      setMaxListeners(0, ac.signal);
-      this._interrupt = ac;
-      const onSignal = () => ac.abort(new CancelledError());
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      this.onDispose(() => {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-      });
-    }
-    return this._interrupt.signal;
+    return this.interrupts.claim();
   }
 
   service<T>(name: string): T | undefined {
@@ -287,8 +283,18 @@ async function openDefaultStore(ctx: Context): Promise<Store> {
     const { createSupabaseStore } = await import('./store/supabase.js');
     return createSupabaseStore({ url: settings.SUPABASE_URL!, serviceRoleKey: settings.SUPABASE_SERVICE_ROLE_KEY!, redactor: ctx.redactor });
   }
+  return openEmbedded(ctx);
+}
+
+/**
+ * The embedded store in the data dir. It is opened lazily: read-only commands on a folder
+ * without a store create nothing; the first write creates the folder (failing fast, naming the
+ * path and the permission, see util/fs-errors) and the SQLite file.
+ */
+async function openEmbedded(ctx: Context): Promise<Store> {
+  const dir = ctx.dataDir();
   const { openEmbeddedStore } = await import('./store/sqlite.js');
-  return openEmbeddedStore(ctx.dataDir());
+  return withFileErrorsAsync(dir, 'open the embedded store in', () => openEmbeddedStore(dir));
 }
 
 export function createContext(options: ContextOptions = {}): Context {

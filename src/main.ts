@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import { createContext, type Context, type ContextOptions } from './context.js';
 import { ExitCode, ExitWithCode, InternalError, isVoxError, UsageError, type VoxError } from './errors.js';
 import { createProgram } from './program.js';
+import { Interrupts } from './util/signals.js';
 
 export async function run(argv: string[], options: ContextOptions = {}): Promise<number> {
   const ctx = createContext(options);
@@ -13,15 +14,28 @@ export async function run(argv: string[], options: ContextOptions = {}): Promise
   if (argv.includes('--json')) ctx.flags.json = true;
   if (argv.includes('--debug')) ctx.flags.debug = true;
   if (argv.includes('--no-color')) ctx.flags.color = false;
+  // One interrupt source for the whole run: every command ends on Ctrl-C, SIGTERM or a closed stdout.
+  const interrupts = ctx.interrupts;
+  interrupts.start();
+  const unwatch = ctx.io.watchClosed?.(() => interrupts.interrupt('EPIPE'));
   try {
     const program = createProgram(ctx);
     if (argv.length === 0) {
       program.outputHelp({ error: true });
       return ExitCode.usage;
     }
-    await program.parseAsync(argv, { from: 'user' });
+    const parsed = program.parseAsync(argv, { from: 'user' }).then(() => undefined);
+    // A command that claimed the interrupt stops by itself; any other one is not waited for.
+    const gaveUp = await Promise.race([parsed, interrupts.giveUp]);
+    if (gaveUp !== undefined) {
+      parsed.catch(() => undefined);
+      throw interrupts.signal.reason;
+    }
+    if (interrupts.reason === 'EPIPE') return ExitCode.ok;
     return ctx.exitCode ?? ExitCode.ok;
   } catch (e) {
+    // The reader of our output went away: end quietly, as `gh … | head` does.
+    if (interrupts.reason === 'EPIPE') return ExitCode.ok;
     if (!(e instanceof CommanderError)) {
       try {
         await ctx.prepare();
@@ -31,8 +45,22 @@ export async function run(argv: string[], options: ContextOptions = {}): Promise
     }
     return renderError(ctx, e);
   } finally {
+    interrupts.stop();
+    unwatch?.();
     await ctx.dispose();
   }
+}
+
+/**
+ * The process entry (bin/voxctl.js): runs the command and sets the exit status. After an
+ * interrupt the work a command left behind (a request, a timer) must not keep the process
+ * alive, so the process exits as soon as the run has ended and reported.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const interrupts = new Interrupts(process);
+  const code = await run(argv, { interrupts });
+  process.exitCode = code;
+  if (interrupts.reason !== undefined) process.exit(code);
 }
 
 export function toVoxError(e: unknown): VoxError {

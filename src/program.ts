@@ -12,7 +12,8 @@ Exit codes:
   2    usage error (bad flags, arguments or configuration)
   3    drift found (assistants status)
   4    credentials missing or rejected (Vapi, Supabase, ngrok)
-  130  interrupted
+  130  interrupted (Ctrl-C, SIGTERM; tunnel up exits 0)
+  A closed stdout (voxctl … | head) ends quietly with 0. With --json, "ok" mirrors the exit code.
 
 Environment:
   Settings come from flags, then the environment, then .env.local, .env.<NODE_ENV>.local,
@@ -206,7 +207,8 @@ Examples:
         .addHelpText(
           'after',
           `
-Resources changed by someone else since the sync are skipped, not overwritten.
+Resources changed by someone else since the sync are skipped, not overwritten. Secrets are
+stored in snapshots as references ({"$env":"VAPI_WEBHOOK_SECRET"}) and resolved here.
 
 Examples:
   $ voxctl assistants restore
@@ -285,8 +287,10 @@ Examples:
           `
 Asks only for what is missing, checking each answer; secrets are masked as you type. With --yes,
 --json or no TTY it never prompts: values come from flags or the environment (VAPI_PRIVATE_KEY,
-NGROK_AUTHTOKEN, SUPABASE_URL, …), and a missing one is a usage error naming its flag (exit 2).
-Without Supabase, the embedded store is created and migrated in .voxctl/.
+NGROK_AUTHTOKEN, SUPABASE_URL, …), and a missing one is a usage error naming its flag (exit 2);
+replacing a secret already in .env.local needs --yes there. Without Supabase, the embedded store
+is created and migrated in .voxctl/. Values and the store are checked before any file is
+written: a failing init changes no file.
 
 Examples:
   $ voxctl init
@@ -374,7 +378,8 @@ Examples:
           'after',
           `
 Checks the answer as Vapi reads it: HTTP 200, a "results" entry with the same toolCallId, and a
-string "result" or "error". Exit 0 on a result, 1 on an error result or a malformed answer.
+string "result" or "error" (every entry is checked). Exit 0 on a result, 1 on an error result or
+a malformed answer. With --json the tool's answer is under "answer" ({"result"} or {"error"}).
 Adds X-Vapi-Secret when VAPI_WEBHOOK_SECRET is set. Templates live in templates/payloads/.
 
 Examples:
@@ -391,7 +396,7 @@ Examples:
     "Show the receiver's request log (newest last)",
     (c) =>
       c
-        .option('-f, --follow', 'keep printing new requests until Ctrl-C')
+        .option('-f, --follow', 'keep printing new requests until Ctrl-C (exit 130)')
         .option('-n, --lines <n>', 'how many of the latest requests to show (0 for all)', '50')
         .addHelpText(
           'after',

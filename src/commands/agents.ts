@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import type { Agent, ImportRow } from '../store/types.js';
 import { AGENT_TYPE, assertAgentType, assistantTaken, isUuid, unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
@@ -137,8 +137,9 @@ export async function agentsImportAction(_raw: Record<string, unknown>, args: st
   const byAssistant = new Map(agents.map((a) => [a.vapiAssistantId, a]));
   rows.forEach((row, i) => {
     if (!orgIds.has(row.org_id) && !row.org_name) {
+      // Same condition, same code as `agents link`: an org that does not exist is not_found (exit 1).
       const e = unknownOrg(row.org_id);
-      throw new UsageError(`${source}: row ${i + 1}: ${e.message} Give it an org_name to create it. Nothing was imported.`);
+      throw new NotFoundError(`${source}: row ${i + 1}: ${e.message} Give it an org_name to create it. Nothing was imported.`, { hint: e.hint });
     }
     const linked = byAssistant.get(row.vapi_assistant_id);
     if (linked && (linked.orgId !== row.org_id || linked.type !== row.type)) {
@@ -146,7 +147,7 @@ export async function agentsImportAction(_raw: Record<string, unknown>, args: st
       const oldSlotRow = rows.find((r) => r.org_id === linked.orgId && r.type === linked.type);
       if (!oldSlotRow) {
         const e = assistantTaken(row.vapi_assistant_id, linked);
-        throw new UsageError(`${source}: row ${i + 1}: ${e.message} Nothing was imported.`);
+        throw new ConflictError(`${source}: row ${i + 1}: ${e.message} Nothing was imported.`, { hint: e.hint });
       }
     }
   });

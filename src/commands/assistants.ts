@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { interruptedOutcome, withOutcome, type OutcomeError } from '../ui/outcome.js';
 import { DEFAULT_CONCURRENCY, restoreSnapshot, syncOrgs, type RestoreReport, type SyncReport, type SyncResult } from '../sync/run.js';
 import { parseOptions, uuidFlag } from './options.js';
 
@@ -106,10 +107,30 @@ export function printPlanTable(ctx: Context, rows: SyncResult[], orgs: Array<{ i
   }
 }
 
+/** The `error` that sums up a sync or status run that did not exit 0. */
+function syncOutcome(report: SyncReport, mode: 'sync' | 'status'): OutcomeError {
+  const s = report.document.summary;
+  if (report.exitCode === ExitCode.interrupted) return interruptedOutcome();
+  if (report.exitCode === ExitCode.credentials) {
+    return { code: 'credentials', message: 'Vapi rejected the API key while writing.', hint: 'Run `voxctl doctor` to check your credentials.' };
+  }
+  if (report.exitCode === ExitCode.drift) {
+    return { code: 'drift', message: `${s.wouldUpdate} resource${s.wouldUpdate === 1 ? '' : 's'} not pointed at ${report.document.webhookUrl}.`, hint: `Run \`voxctl assistants sync\` with the same flags to fix it.` };
+  }
+  const parts = [s.failed ? `${s.failed} failed` : '', s.missing ? `${s.missing} missing` : ''].filter(Boolean).join(', ');
+  return {
+    code: s.failed ? 'failed' : 'not_found',
+    message: `${mode === 'status' ? 'assistants status' : 'assistants sync'}: ${parts || 'errors'} (see results).`,
+    hint: s.missing
+      ? 'Missing: linked in the store but unknown to Vapi. Re-link with `voxctl agents link`, or fix the tool ids in the assistant.'
+      : 'Fix the errors listed in results and run the same command again.',
+  };
+}
+
 export function printSyncReport(ctx: Context, report: SyncReport, mode: 'sync' | 'status', view: { planShown?: boolean } = {}): void {
   const doc = report.document;
   if (ctx.flags.json) {
-    ctx.ui.jsonDoc(doc);
+    ctx.ui.jsonDoc(withOutcome(doc, report.exitCode, () => syncOutcome(report, mode)));
     return;
   }
   const rows = doc.results;
@@ -148,7 +169,18 @@ export function printSyncReport(ctx: Context, report: SyncReport, mode: 'sync' |
 export function printRestoreReport(ctx: Context, report: RestoreReport): void {
   const doc = report.document;
   if (ctx.flags.json) {
-    ctx.ui.jsonDoc(doc);
+    ctx.ui.jsonDoc(
+      withOutcome(doc, report.exitCode, () => {
+        if (report.exitCode === ExitCode.interrupted) return interruptedOutcome();
+        if (report.exitCode === ExitCode.credentials) return { code: 'credentials', message: 'Vapi rejected the API key while writing.', hint: 'Run `voxctl doctor` to check your credentials.' };
+        const s = doc.summary;
+        return {
+          code: 'failed',
+          message: `assistants restore: ${s.failed} failed, ${s.skipped} skipped, ${s.missing} missing (see results).`,
+          hint: 'Skipped resources were changed by someone else since the sync; check them in the Vapi dashboard.',
+        };
+      }),
+    );
     return;
   }
   ctx.ui.table(doc.results, [

@@ -4,6 +4,7 @@
  * (skipped checks also carry "skipped": true).
  */
 import type { Context } from '../context.js';
+import { withOutcome } from '../ui/outcome.js';
 import { ExitCode, isVoxError, type VoxError } from '../errors.js';
 import {
   checkAssistantUrls,
@@ -81,10 +82,18 @@ export async function doctorAction(_raw: Record<string, unknown>, _args: string[
 
   const ok = checks.every((c) => c.ok);
   if (ctx.flags.json) {
-    ctx.ui.jsonDoc({
-      ok,
-      checks: checks.map((c) => ({ id: c.id, ok: c.ok, ...(c.skipped ? { skipped: true } : {}), message: c.message, hint: c.hint })),
-    });
+    const failed = checks.filter((c) => !c.ok);
+    ctx.ui.jsonDoc(
+      withOutcome(
+        { checks: checks.map((c) => ({ id: c.id, ok: c.ok, ...(c.skipped ? { skipped: true } : {}), message: c.message, hint: c.hint })) },
+        ok ? ExitCode.ok : ExitCode.failure,
+        () => ({
+          code: 'checks_failed',
+          message: `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => c.id).join(', ')}.`,
+          hint: failed[0]?.hint ?? 'See the failed checks.',
+        }),
+      ),
+    );
   } else {
     render(ctx, checks);
   }

@@ -6,14 +6,18 @@
  * configured.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { SETTINGS, type SettingName } from '../config/env.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { systemGit, type GitRunner } from '../doctor/checks.js';
-import { describeEnvChanges, writeProjectSettings, type EnvFileReport } from '../envfile/write.js';
+import { withEnvLock } from '../envfile/lock.js';
+import { parseEnvDocument } from '../envfile/parse.js';
+import { commitFiles, describeEnvChanges, planFile, planProjectSettings, reportOf, type EnvFileReport, type PlannedFile } from '../envfile/write.js';
+import type { ProjectEnv } from '../config/load-env.js';
+import { fileError } from '../util/fs-errors.js';
 import {
   validateBackendUrl,
   validateHttpUrl,
@@ -161,52 +165,74 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
   }
   if (updates.BACKEND_URL !== undefined) updates.WEBHOOK_URL = `${updates.BACKEND_URL.replace(/\/+$/, '')}${TOOLS_PATH}`;
 
-  // 6. Replacing a secret already in .env.local needs a yes.
-  for (const [k, v] of Object.entries(updates) as Array<[SettingName, string]>) {
-    if (!SETTINGS[k].secret || !inFiles(k) || pe.values[k]?.trim() === v) continue;
+  // 6. Replacing a secret already in its file needs a yes (the environment may shadow the file,
+  // so the file itself is read). Without a TTY that yes is --yes: nothing is replaced silently.
+  const inFile = await fileValues(ctx.cwd, ['.env.local', '.env']);
+  const replacing = (Object.entries(updates) as Array<[SettingName, string]>).filter(([k, v]) => {
+    const now = inFile[SETTINGS[k].file ?? '.env.local']?.[k]?.trim();
+    return SETTINGS[k].secret && Boolean(now) && now !== v;
+  });
+  if (replacing.length && !ctx.flags.yes && !prompt.interactive) {
+    const names = replacing.map(([k]) => k);
+    throw new UsageError(`init would replace ${names.join(', ')} in .env.local; nothing was written.`, {
+      hint: `Pass --yes to replace ${names.length === 1 ? 'it' : 'them'}, or leave the new value out (flag or environment) to keep the one in .env.local.`,
+    });
+  }
+  for (const [k] of replacing) {
     if (ctx.flags.yes) continue;
-    const ok = await prompt.confirm({ message: `Replace the ${k} in ${pe.sources[k]}?`, flag: '--yes' });
+    const ok = await prompt.confirm({ message: `Replace the ${k} in .env.local?`, flag: '--yes' });
     if (!ok) {
       delete updates[k];
-      ctx.ui.info(`Kept the ${k} in ${pe.sources[k]}.`);
+      ctx.ui.info(`Kept the ${k} in .env.local.`);
     }
   }
 
-  // 7. Write.
+  // 7. Check everything, then write, all or nothing: the planned files give the settings, the
+  // store is set up with them, and only then are .env.local, .env and .gitignore written. The
+  // env-file lock makes a concurrent init wait, so the files end with one run's values.
   for (const k of Object.keys(updates) as SettingName[]) if (SETTINGS[k].secret) ctx.redactor.add(updates[k]);
-  const reports: EnvFileReport[] = Object.keys(updates).length ? await writeProjectSettings(ctx.cwd, updates) : [];
+  const git = ctx.service<GitRunner>('git') ?? systemGit(ctx.cwd);
+  let reports: EnvFileReport[] = [];
+  let gitignore: { added: string[] } = { added: [] };
+  let storeDoc: Record<string, unknown> = {};
+  const planned = plannedEnv(pe, updates);
+  await withEnvLock(ctx.cwd, async () => {
+    const envPlans = Object.keys(updates).length ? await planProjectSettings(ctx.cwd, updates) : [];
+    ctx.reloadSettings(planned);
+    const settings = ctx.settings();
+    const dataDir = ctx.dataDir();
+    const relData = path.relative(ctx.cwd, dataDir);
+    const ignoreEntries = ['.env.local', ...(!settings.useSupabase && relData && !relData.startsWith('..') && !path.isAbsolute(relData) ? [`${relData.split(path.sep).join('/')}/`] : [])];
+    const ignorePlan = await planGitIgnore(ctx.cwd, ignoreEntries, git);
+
+    // 8. The store, before any file is written.
+    if (settings.useSupabase) {
+      storeDoc = { kind: 'supabase', url: settings.SUPABASE_URL };
+    } else {
+      const spinner = await ctx.spinner(`Setting up the embedded store in ${relData || dataDir}…`);
+      spinner.start();
+      try {
+        const store = await ctx.store();
+        // init writes: it creates the store (read-only commands never do).
+        const { SqliteStore } = await import('../store/sqlite.js');
+        if (store instanceof SqliteStore) store.create();
+        const version = await store.schemaVersion();
+        spinner.succeed(`Embedded store ready in ${relData || dataDir} (schema version ${version}).`);
+        storeDoc = { kind: 'embedded', dataDir, version };
+      } catch (e) {
+        spinner.fail('Could not set up the embedded store; no env file was written.');
+        throw e;
+      }
+    }
+    await commitFiles([...envPlans, ...(ignorePlan.plan ? [ignorePlan.plan] : [])]);
+    reports = envPlans.map(reportOf);
+    gitignore = { added: ignorePlan.added };
+  });
+  ctx.reloadSettings();
   for (const r of reports) for (const line of describeEnvChanges(r, updates)) ctx.ui.info(`  ${line}`);
   if (origin.VAPI_WEBHOOK_SECRET === 'generated') ctx.ui.info('  Generated VAPI_WEBHOOK_SECRET; `voxctl assistants sync` sends it to Vapi as X-Vapi-Secret.');
-
-  ctx.reloadSettings();
-  const settings = ctx.settings();
-  const dataDir = ctx.dataDir();
-  const relData = path.relative(ctx.cwd, dataDir);
-  const ignoreEntries = ['.env.local', ...(!settings.useSupabase && relData && !relData.startsWith('..') && !path.isAbsolute(relData) ? [`${relData.split(path.sep).join('/')}/`] : [])];
-  const gitignore = await ensureGitIgnored(ctx.cwd, ignoreEntries, ctx.service<GitRunner>('git') ?? systemGit(ctx.cwd));
   if (gitignore.added.length) ctx.ui.info(`  Added ${gitignore.added.join(', ')} to .gitignore.`);
-
-  // 8. The store.
-  let storeDoc: Record<string, unknown>;
-  if (settings.useSupabase) {
-    storeDoc = { kind: 'supabase', url: settings.SUPABASE_URL };
-    ctx.ui.info('  Supabase is configured: apply the schema once with `voxctl db schema` (SQL editor or psql).');
-  } else {
-    const spinner = await ctx.spinner(`Setting up the embedded store in ${relData || dataDir}…`);
-    spinner.start();
-    try {
-      const store = await ctx.store();
-      // init writes: it creates the store (read-only commands never do).
-      const { SqliteStore } = await import('../store/sqlite.js');
-      if (store instanceof SqliteStore) store.create();
-      const version = await store.schemaVersion();
-      spinner.succeed(`Embedded store ready in ${relData || dataDir} (schema version ${version}).`);
-      storeDoc = { kind: 'embedded', dataDir, version };
-    } catch (e) {
-      spinner.fail('Could not set up the embedded store.');
-      throw e;
-    }
-  }
+  if (storeDoc.kind === 'supabase') ctx.ui.info('  Supabase is configured: apply the schema once with `voxctl db schema` (SQL editor or psql).');
 
   if (ctx.flags.json) {
     ctx.ui.jsonDoc({
@@ -228,14 +254,44 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
   ctx.ui.info(`  voxctl doctor                                      ${t.dim('# check everything')}`);
 }
 
-/** Appends the entries git does not ignore yet to `<cwd>/.gitignore`, keeping what is there. */
-export async function ensureGitIgnored(cwd: string, entries: string[], git: GitRunner): Promise<{ added: string[] }> {
+/** The project env with `updates` applied where the files decide (the environment still wins). */
+function plannedEnv(pe: ProjectEnv, updates: Partial<Record<SettingName, string>>): ProjectEnv {
+  const values = { ...pe.values };
+  const sources = { ...pe.sources };
+  for (const [k, v] of Object.entries(updates) as Array<[SettingName, string]>) {
+    if (sources[k] === 'environment') continue;
+    values[k] = v;
+    sources[k] = SETTINGS[k].file ?? '.env';
+  }
+  return { ...pe, values, sources };
+}
+
+/** The values each of `names` holds in the project folder, read from the file itself. */
+async function fileValues(cwd: string, names: string[]): Promise<Record<string, Record<string, string>>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const name of names) {
+    const file = path.join(cwd, name);
+    let text = '';
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, file, 'read');
+    }
+    const values: Record<string, string> = {};
+    for (const l of parseEnvDocument(text).lines) if (l.kind === 'entry') values[l.key] = l.value;
+    out[name] = values;
+  }
+  return out;
+}
+
+/** Plans appending the entries git does not ignore yet to `<cwd>/.gitignore`, keeping what is there. */
+export async function planGitIgnore(cwd: string, entries: string[], git: GitRunner): Promise<{ added: string[]; plan: PlannedFile | null }> {
   const file = path.join(cwd, '.gitignore');
   let text = '';
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`Cannot read .gitignore: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, file, 'read');
   }
   const inRepo = (await git(['rev-parse', '--show-toplevel']))?.code === 0;
   const lines = new Set(text.split(/\r?\n/).map((l) => l.trim()));
@@ -249,9 +305,18 @@ export async function ensureGitIgnored(cwd: string, entries: string[], git: GitR
     }
     if (!ignored) added.push(entry);
   }
-  if (added.length) {
-    const prefix = text === '' || text.endsWith('\n') ? '' : '\n';
-    await writeFile(file, `${text}${prefix}${text ? '\n' : ''}# voxctl: secrets and the embedded store stay out of git\n${added.join('\n')}\n`);
-  }
+  if (!added.length) return { added, plan: null };
+  const plan = await planFile(file, (before) => {
+    const now = before ?? '';
+    const prefix = now === '' || now.endsWith('\n') ? '' : '\n';
+    return `${now}${prefix}${now ? '\n' : ''}# voxctl: secrets and the embedded store stay out of git\n${added.join('\n')}\n`;
+  });
+  return { added, plan };
+}
+
+/** Appends the entries git does not ignore yet to `<cwd>/.gitignore`, keeping what is there. */
+export async function ensureGitIgnored(cwd: string, entries: string[], git: GitRunner): Promise<{ added: string[] }> {
+  const { added, plan } = await planGitIgnore(cwd, entries, git);
+  if (plan) await commitFiles([plan]);
   return { added };
 }

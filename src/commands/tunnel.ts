@@ -11,7 +11,6 @@ import { UsageError, VoxError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
 import { bufferIo } from '../ui/io.js';
-import { waitForShutdown, type SignalSource } from '../util/signals.js';
 import { openProjectEventLog, withoutBody, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
 import { parseForwardTarget } from '../webhook/forward.js';
@@ -94,6 +93,7 @@ function inProcessSync(ctx: Context, store: Store): RunSync {
       cwd: ctx.cwd,
       now: ctx.now,
       services,
+      interrupts: ctx.interrupts,
       storeFactory: async () => borrowedStore(store),
       vapiFactory: () => ctx.vapi(),
     });
@@ -245,7 +245,9 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     try {
       result = await runSync({ orgIds: opts.org, allOrgs: opts.allOrgs, url: webhookUrl, json });
     } catch (e) {
-      result = { exitCode: e instanceof VoxError ? e.exitCode : 1, document: { ok: false, error: { message: (e as Error).message } } };
+      const v = e instanceof VoxError ? e : undefined;
+      // Top-level `error` is always {code,message,hint} (contract).
+      result = { exitCode: v?.exitCode ?? 1, document: { ok: false, error: { code: v?.code ?? 'internal', message: (e as Error).message, hint: v?.hint ?? null } } };
     }
     syncEvent = { event: 'sync', exitCode: result.exitCode, ...(result.document !== undefined ? { result: result.document } : {}) };
     if (result.exitCode !== 0) {
@@ -270,8 +272,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     ui.debug(`receiver state not written: ${(e as Error).message}`);
   }
   // Ready.
-  const shutdown = waitForShutdown(ctx.service<SignalSource>('signals') ?? process);
-  ctx.onDispose(() => shutdown.dispose());
+  const shutdown = ctx.interrupts.untilInterrupted();
   if (json) {
     ui.jsonDoc({
       event: 'ready',
@@ -304,7 +305,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   ready = true;
   for (const fn of early.splice(0)) fn();
 
-  const signal = await shutdown.promise;
+  const signal = await shutdown;
   ui.info(`\n${signal} received: closing the receiver${tunnel ? ' and the tunnel' : ''}…`);
   // The receiver first: requests in flight finish, and their answers still travel the tunnel.
   await receiver.close();

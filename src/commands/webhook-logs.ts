@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { waitForShutdown, type SignalSource } from '../util/signals.js';
+import { CancelledError } from '../errors.js';
 import { EVENT_LOG_NAME, followEvents, readEvents, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
 import { parseOptions } from './options.js';
@@ -56,13 +56,9 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
   // --follow: the backlog, then new lines as they come, until Ctrl-C.
   for (const ev of events) print(ev);
   ui.info(ctx.theme.dim(`Following ${shown} (Ctrl-C to stop)…`));
-  const shutdown = waitForShutdown(ctx.service<SignalSource>('signals') ?? process);
-  const abort = new AbortController();
-  void shutdown.promise.then(() => abort.abort());
-  try {
-    await followEvents(file, print, abort.signal, { intervalMs: ctx.service<number>('logPollMs') ?? 200 });
-  } finally {
-    shutdown.dispose();
-  }
-  return 0;
+  const stopped = ctx.interrupts.untilInterrupted();
+  await followEvents(file, print, ctx.signal, { intervalMs: ctx.service<number>('logPollMs') ?? 200 });
+  // Following ends only by an interrupt: exit 130 like every interrupted command.
+  await stopped;
+  throw new CancelledError();
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
 import { ExitCode, NotFoundError, UsageError, VoxError } from '../errors.js';
-import { ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
+import { ASSISTANT_REQUEST_TIMEOUT_MS, answerVerdict, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
 import { EVENT_LOG_NAME, readEvents, type RequestEvent } from '../webhook/event-log.js';
 import { extractToolCalls, parseEnvelope } from '../webhook/messages.js';
 import { sendServerMessage } from '../webhook/send.js';
@@ -120,9 +120,23 @@ export async function webhookReplayAction(raw: Record<string, unknown>, args: st
       latencyMs,
       original: { time: event.time, status: event.status },
     };
+    if (calls.length === 1) {
+      // One tool call (the usual case): its answer in Vapi's field names, as `webhook test` gives it.
+      doc.toolCallId = calls[0]!.id;
+      const only = results[0];
+      if (only) doc.answer = only.error !== undefined ? { error: only.error } : { result: only.result! };
+    }
     if (calls.length) doc.results = results;
     else if (response !== undefined) doc.response = response;
     doc.problems = problems;
+    if (!ok) {
+      const failed = results.find((r) => r.error !== undefined);
+      doc.error = answerVerdict(`replay of ${event.id}`, outcome.kind === 'network-error', {
+        problems,
+        warnings,
+        ...(failed ? { error: failed.error! } : {}),
+      });
+    }
     ctx.ui.jsonDoc(doc);
     return ok ? ExitCode.ok : ExitCode.failure;
   }

@@ -9,7 +9,7 @@ import { ExitCode, NotFoundError, UsageError } from '../errors.js';
 import type { Agent, Org, Store } from '../store/types.js';
 import { AGENT_TYPE, DEMO_ASSISTANT_PREFIX } from '../store/validate.js';
 import { addDays, weekdayOf, zonedToUtc } from '../util/time.js';
-import { ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
+import { answerOf, answerVerdict, ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
 import {
   applyToolOverrides,
   buildEventMessage,
@@ -342,11 +342,13 @@ function report(ctx: Context, r: Report): void {
     const doc: Record<string, unknown> = { ok: r.passed, url: r.url, status, latencyMs };
     if (r.event) doc.event = r.event;
     else doc.toolCallId = r.toolCallId;
-    if (r.check.result !== undefined) doc.result = r.check.result;
-    if (r.check.error !== undefined) doc.error = r.check.error;
+    // The tool's own answer, in Vapi's field names; the top-level `error` is voxctl's verdict.
+    const answer = answerOf(r.check);
+    if (answer) doc.answer = answer;
     if (r.event && r.check.response !== undefined) doc.response = r.check.response;
     doc.problems = r.check.problems;
     if (r.demo) doc.demoOrg = r.demo;
+    if (!r.passed) doc.error = answerVerdict(r.what, r.outcome.kind === 'network-error', r.check);
     ctx.ui.jsonDoc(doc);
     return;
   }

@@ -3,7 +3,8 @@
  * (comments, blanks, malformed lines) is kept byte for byte. Only the keys being updated change.
  */
 export type EnvLine =
-  | { kind: 'entry'; key: string; value: string; raw: string }
+  /** `comment`: what follows the value (` # note`), kept when the value is rewritten. */
+  | { kind: 'entry'; key: string; value: string; raw: string; comment?: string }
   | { kind: 'other'; raw: string };
 
 export interface EnvDocument {
@@ -11,6 +12,8 @@ export interface EnvDocument {
   eol: '\n' | '\r\n';
   /** Whether the text ended with a newline. */
   finalNewline: boolean;
+  /** A byte-order mark at the top, written back as it was. */
+  bom?: boolean;
 }
 
 const ENTRY = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/;
@@ -30,7 +33,24 @@ function unquote(rest: string): string {
   return (hash >= 0 ? s.slice(0, hash) : s).trim();
 }
 
-export function parseEnvDocument(text: string): EnvDocument {
+/** The inline comment after a value (with the spaces before it), if any. */
+function trailingComment(rest: string): string | undefined {
+  const lead = rest.length - rest.trimStart().length;
+  const s = rest.slice(lead);
+  const q = s[0];
+  let from = 0;
+  if (q === '"' || q === "'" || q === '`') {
+    const end = s.indexOf(q, 1);
+    if (end < 0) return undefined;
+    from = end + 1;
+  }
+  const m = /\s+#.*$/.exec(s.slice(from));
+  return m ? m[0] : undefined;
+}
+
+export function parseEnvDocument(input: string): EnvDocument {
+  const bom = input.startsWith('\uFEFF');
+  const text = bom ? input.slice(1) : input;
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const finalNewline = text.length === 0 || text.endsWith('\n');
   const body = text.endsWith(eol) ? text.slice(0, -eol.length) : text;
@@ -38,9 +58,10 @@ export function parseEnvDocument(text: string): EnvDocument {
   const lines: EnvLine[] = rawLines.map((raw) => {
     const m = ENTRY.exec(raw);
     if (!m || raw.trimStart().startsWith('#')) return { kind: 'other', raw };
-    return { kind: 'entry', key: m[1]!, value: unquote(m[2]!), raw };
+    const comment = trailingComment(m[2]!);
+    return { kind: 'entry', key: m[1]!, value: unquote(m[2]!), raw, ...(comment ? { comment } : {}) };
   });
-  return { lines, eol, finalNewline };
+  return { lines, eol, finalNewline, ...(bom ? { bom } : {}) };
 }
 
 /** Quotes a value only when dotenv would otherwise misread it. */
@@ -85,7 +106,7 @@ export function applyEnvUpdates(doc: EnvDocument, updates: Record<string, string
       continue;
     }
     const prefix = /^\s*export\s+/.test(line.raw) ? 'export ' : '';
-    lines.push({ kind: 'entry', key: line.key, value: next, raw: `${prefix}${line.key}=${formatEnvValue(next)}` });
+    lines.push({ kind: 'entry', key: line.key, value: next, raw: `${prefix}${line.key}=${formatEnvValue(next)}${line.comment ?? ''}` });
     changes.push({ key: line.key, action: 'changed' });
   }
   for (const [key, value] of Object.entries(updates)) {
@@ -97,6 +118,6 @@ export function applyEnvUpdates(doc: EnvDocument, updates: Record<string, string
 }
 
 export function serializeEnvDocument(doc: EnvDocument): string {
-  if (doc.lines.length === 0) return '';
-  return doc.lines.map((l) => l.raw).join(doc.eol) + (doc.finalNewline ? doc.eol : '');
+  if (doc.lines.length === 0) return doc.bom ? '\uFEFF' : '';
+  return (doc.bom ? '\uFEFF' : '') + doc.lines.map((l) => l.raw).join(doc.eol) + (doc.finalNewline ? doc.eol : '');
 }

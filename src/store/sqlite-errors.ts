@@ -58,7 +58,7 @@ export function mapSqliteError(e: unknown, ctx: SqliteErrorContext = {}): VoxErr
     });
   }
   if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY_') || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_CANTOPEN_')) {
-    return new VoxError('unwritable', 1, `Cannot open the embedded store${where} for writing.`, {
+    return new VoxError('file_access', 1, `Cannot open the embedded store${where} for writing.`, {
       hint: 'Check that the folder and its files are writable by you (ls -l), or point VOXCTL_DATA_DIR at another folder.',
       cause: e,
     });

@@ -20,8 +20,9 @@
  * Read-only commands never create the file: without one, reads answer as an empty store; the
  * first write creates the folder and the file and migrates it.
  */
+import { ensureWritableDir, fileError } from '../util/fs-errors.js';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { NotFoundError, UsageError, VoxError } from '../errors.js';
@@ -214,40 +215,9 @@ function leftoverError(dataDir: string, pgdata: string): VoxError {
   );
 }
 
-/** Creates the data dir, or a clear error naming the path (exit 1, not a usage error). */
+/** Creates the data dir, or a clear error naming the path and the permission (exit 1, not a usage error). */
 function ensureDir(dir: string): void {
-  try {
-    // Level by level: Node's recursive mkdir loops for ever on paths such as /proc/nope/x
-    // (mkdir keeps answering ENOENT for a parent it cannot create).
-    const missing: string[] = [];
-    for (let d = path.resolve(dir); !existsSync(d); d = path.dirname(d)) {
-      missing.unshift(d);
-      if (path.dirname(d) === d) break;
-    }
-    for (const d of missing) {
-      try {
-        mkdirSync(d);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-    }
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    const why =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EROFS'
-          ? 'read-only file system'
-          : code === 'ENOTDIR' || code === 'EEXIST'
-            ? 'a file is in the way'
-            : code === 'ENOENT'
-              ? 'its parent cannot hold folders'
-              : code;
-    throw new VoxError('unwritable', 1, `Cannot create the data folder ${dir} (${why}).`, {
-      hint: 'Make the folder writable for you, or point VOXCTL_DATA_DIR at a folder you can write.',
-      cause: e,
-    });
-  }
+  ensureWritableDir(dir);
 }
 
 /**
@@ -258,11 +228,7 @@ function createPrivate(file: string): void {
   try {
     closeSync(openSync(file, 'a', 0o600));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new VoxError('unwritable', 1, `Cannot create the embedded store ${file} (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code}).`, {
-      hint: 'Make the folder writable for you, or point VOXCTL_DATA_DIR at a folder you can write.',
-      cause: e,
-    });
+    throw fileError(e, file, 'create the embedded store');
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
+import { SECRET_SETTING_NAMES } from '../config/spec.js';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Org, Store } from '../store/types.js';
@@ -18,6 +19,12 @@ import { deepEqual, planSync, type PlanEntry, type PlanOrg, type PlannedWrite, t
 import { latestSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './snapshot.js';
 
 export const DEFAULT_CONCURRENCY = 16;
+
+/** The secrets voxctl knows (name → value): snapshots store references to them, not the values. */
+function configuredSecrets(ctx: Context): Record<string, string | undefined> {
+  const values = ctx.projectEnv().values;
+  return Object.fromEntries(SECRET_SETTING_NAMES.map((k) => [k, values[k]]));
+}
 
 /** Each waiting request listens to the signal; many listeners are expected, not a leak. */
 function quiet(signal: AbortSignal): AbortSignal {
@@ -219,7 +226,7 @@ export async function syncOrgs(ctx: Context, opts: SyncOptions): Promise<SyncRep
       entries: plan.writes.map((w) => ({ resource: w.resource, id: w.id, orgId: w.orgId, previous: w.previous, written: w.body })),
     };
     // Saved before the first write: if this fails, nothing is written.
-    snapshotPath = await saveSnapshot(ctx.dataDir(), snapshot);
+    snapshotPath = await saveSnapshot(ctx.dataDir(), snapshot, configuredSecrets(ctx));
     ctx.ui.info(`Saved the previous values to ${snapshotPath} (undo with \`voxctl assistants restore\`).`);
     const progress = createProgress(ctx.ui, 'Updating', ctx.animate);
     try {
@@ -310,7 +317,7 @@ export async function restoreSnapshot(ctx: Context, opts: { snapshot?: string | 
       hint: 'Snapshots are written by `voxctl assistants sync` before it changes anything; pass --snapshot <file> to use another one.',
     });
   }
-  const snapshot = await loadSnapshot(file);
+  const snapshot = await loadSnapshot(file, configuredSecrets(ctx));
   const signal = quiet(opts.signal ?? ctx.signal);
   const client = await ctx.vapi();
   const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;

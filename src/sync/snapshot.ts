@@ -1,12 +1,15 @@
 /**
  * Snapshots of what a sync is about to change, saved under `<data dir>/snapshots/` BEFORE the
- * first write, so `voxctl assistants restore` can put the previous values back. A snapshot holds
- * header values (possibly an old webhook secret), so it is written with mode 0600, atomically.
+ * first write, so `voxctl assistants restore` can put the previous values back. Secrets stay in
+ * `.env.local`: a value equal to a configured secret (the `X-Vapi-Secret` header) is stored as a
+ * reference `{"$env":"VAPI_WEBHOOK_SECRET"}` that restore resolves from the environment. Other
+ * header values (an old, rotated secret) remain, so the file is still written 0600, atomically.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { fileError } from '../util/fs-errors.js';
 import type { WriteResource } from './plan.js';
 
 export interface SnapshotEntry {
@@ -43,16 +46,66 @@ const snapshotSchema = z.object({
 
 export const snapshotsDir = (dataDir: string) => path.join(dataDir, 'snapshots');
 
-/** Writes the snapshot and returns its path, e.g. `.voxctl/snapshots/sync-2025-06-01T12-00-00-000Z.json`. */
-export async function saveSnapshot(dataDir: string, snapshot: Snapshot): Promise<string> {
+/** A reference to an environment variable, stored in place of a secret's value. */
+export const ENV_REF = '$env';
+type Secrets = Record<string, string | undefined>;
+
+const isRef = (v: unknown): v is { [ENV_REF]: string } =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as Record<string, unknown>)[ENV_REF] === 'string';
+
+function mapDeep(v: unknown, fn: (v: unknown) => unknown): unknown {
+  const mapped = fn(v);
+  if (mapped !== v) return mapped;
+  if (Array.isArray(v)) return v.map((x) => mapDeep(x, fn));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapDeep(x, fn)]));
+  return v;
+}
+
+/** `value` with every string equal to a configured secret replaced by a reference to its variable. */
+export function referSecrets<T>(value: T, secrets: Secrets): T {
+  const byValue = new Map<string, string>();
+  for (const [name, v] of Object.entries(secrets)) if (v && v.length >= 8 && !byValue.has(v)) byValue.set(v, name);
+  if (byValue.size === 0) return value;
+  return mapDeep(value, (v) => (typeof v === 'string' && byValue.has(v) ? { [ENV_REF]: byValue.get(v)! } : v)) as T;
+}
+
+/** `value` with every reference resolved from `env`; a variable that is not set is a clear error. */
+export function resolveSecrets<T>(value: T, env: Secrets, file: string): T {
+  return mapDeep(value, (v) => {
+    if (!isRef(v)) return v;
+    const name = v[ENV_REF];
+    const resolved = env[name];
+    if (!resolved) {
+      throw new UsageError(`Snapshot ${file} refers to ${name}, which is not set.`, {
+        hint: `Set ${name} in .env.local (or the environment) to the value it had at the sync, then run the restore again.`,
+      });
+    }
+    return resolved;
+  }) as T;
+}
+
+/**
+ * Writes the snapshot and returns its path, e.g. `.voxctl/snapshots/sync-2025-06-01T12-00-00-000Z.json`.
+ * Values equal to one of `secrets` (name → value) are stored as references.
+ */
+export async function saveSnapshot(dataDir: string, snapshot: Snapshot, secrets: Secrets = {}): Promise<string> {
   const dir = snapshotsDir(dataDir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw fileError(e, dir, 'create the folder');
+  }
   const stamp = snapshot.createdAt.replace(/[:.]/g, '-');
   let file = path.join(dir, `sync-${stamp}.json`);
   for (let n = 2; await exists(file); n++) file = path.join(dir, `sync-${stamp}-${n}.json`);
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, `${JSON.stringify(referSecrets(snapshot, secrets), null, 2)}\n`, { mode: 0o600 });
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw fileError(e, file, 'write the snapshot');
+  }
   return file;
 }
 
@@ -77,7 +130,8 @@ export async function latestSnapshot(dataDir: string): Promise<string | null> {
   return files.length ? path.join(snapshotsDir(dataDir), files[files.length - 1]!) : null;
 }
 
-export async function loadSnapshot(file: string): Promise<Snapshot> {
+/** Reads and checks a snapshot; references to secrets are resolved from `env`. */
+export async function loadSnapshot(file: string, env: Secrets = {}): Promise<Snapshot> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -99,5 +153,5 @@ export async function loadSnapshot(file: string): Promise<Snapshot> {
       hint: 'Pass a snapshot written by `voxctl assistants sync`.',
     });
   }
-  return res.data as Snapshot;
+  return resolveSecrets(res.data as Snapshot, env, file);
 }

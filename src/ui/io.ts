@@ -14,8 +14,13 @@ export interface IoStreams {
   isStdoutTTY: boolean;
   isStderrTTY: boolean;
   isStdinTTY: boolean;
-  /** Terminal width, when known. */
+  /** Width of the terminal stderr draws on, when known (0 when the terminal reports none). */
   columns?: number | undefined;
+  /**
+   * Calls `onClosed` when the reader of stdout or stderr goes away (`voxctl … | head -1`: EPIPE).
+   * Returns a function that stops watching.
+   */
+  watchClosed?(onClosed: () => void): () => void;
 }
 
 export function systemIo(): IoStreams {
@@ -26,7 +31,22 @@ export function systemIo(): IoStreams {
     isStdoutTTY: Boolean(process.stdout.isTTY),
     isStderrTTY: Boolean(process.stderr.isTTY),
     isStdinTTY: Boolean(process.stdin.isTTY),
-    columns: process.stdout.columns,
+    columns: process.stderr.isTTY ? process.stderr.columns : process.stdout.columns,
+    watchClosed(onClosed) {
+      // Without a listener, a write to a closed pipe is an unhandled 'error' event (a stack, exit 1).
+      // The error arrives a tick after the write, maybe after the run ended (`--help | head -1`),
+      // so the listener stays for the life of the process; stopping only silences the callback.
+      let watching = true;
+      const onError = (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+        if (watching) onClosed();
+      };
+      process.stdout.on('error', onError);
+      process.stderr.on('error', onError);
+      return () => {
+        watching = false;
+      };
+    },
   };
 }
 

@@ -10,14 +10,47 @@ export interface Spinner {
 }
 
 /**
- * A spinner on stderr. ora is loaded (and animates) only on an interactive stderr outside CI and
- * --json; otherwise a silent stand-in prints just the final status lines, so logs stay clean.
+ * A spinner on stderr. ora is loaded (and animates) only when `enabled` (an interactive stderr
+ * with a usable width, outside CI and --json); otherwise a silent stand-in prints just the final
+ * status lines, so logs stay clean. Colour follows the run's theme (NO_COLOR, --no-color), for
+ * the frames and the final symbols alike.
  */
 export async function createSpinner(ui: Ui, text: string, enabled: boolean): Promise<Spinner> {
   if (enabled) {
     const { default: ora } = await import('ora');
     const stream = ui.io.stderr as NodeJS.WritableStream;
-    return ora({ text, stream, isEnabled: true, discardStdin: false }) as unknown as Spinner;
+    const t = ui.theme;
+    const spinner = ora({ text, stream, isEnabled: true, discardStdin: false, color: t.level === 0 ? false : 'cyan' });
+    const persist = (symbol: string, s?: string) => spinner.stopAndPersist({ symbol, ...(s === undefined ? {} : { text: s }) });
+    const wrapped: Spinner = {
+      get text() {
+        return spinner.text;
+      },
+      set text(v: string) {
+        spinner.text = v;
+      },
+      start(s?: string) {
+        spinner.start(s);
+        return wrapped;
+      },
+      succeed(s?: string) {
+        persist(t.green('✓'), s);
+        return wrapped;
+      },
+      fail(s?: string) {
+        persist(t.red('✗'), s);
+        return wrapped;
+      },
+      warn(s?: string) {
+        persist(t.yellow('!'), s);
+        return wrapped;
+      },
+      stop() {
+        spinner.stop();
+        return wrapped;
+      },
+    };
+    return wrapped;
   }
   const s: Spinner = {
     text,

@@ -108,9 +108,18 @@ export function checkToolCallsAnswer(answer: HttpAnswer, expected: { toolCallId:
   const results = body.results as unknown[];
   const mine = results.filter((r) => isObj(r) && r.toolCallId === expected.toolCallId) as Array<Record<string, unknown>>;
   const others = results.filter((r) => !isObj(r) || r.toolCallId !== expected.toolCallId);
+  // Every entry is checked, not only the one answering this call: Vapi reads them all.
   results.forEach((r, i) => {
-    if (!isObj(r)) problems.push(`results[${i}] is a ${typeName(r)}, not an object`);
-    else if (typeof r.toolCallId !== 'string') problems.push(`results[${i}] has no string "toolCallId"`);
+    if (!isObj(r)) {
+      problems.push(`results[${i}] is a ${typeName(r)}, not an object`);
+      return;
+    }
+    if (typeof r.toolCallId !== 'string') problems.push(`results[${i}] has no string "toolCallId"`);
+    if (r === mine[0]) return; // checked below, in detail
+    const where = `results[${i}]${typeof r.toolCallId === 'string' ? ` (toolCallId ${JSON.stringify(r.toolCallId)})` : ''}`;
+    if (r.result === undefined && r.error === undefined) problems.push(`${where} has neither "result" nor "error"`);
+    if (r.result !== undefined && typeof r.result !== 'string') problems.push(`${where}: "result" is a ${typeName(r.result)}; Vapi needs a string (JSON.stringify objects)`);
+    if (r.error !== undefined && typeof r.error !== 'string') problems.push(`${where}: "error" is a ${typeName(r.error)}; Vapi needs a string`);
   });
   if (mine.length === 0) {
     const ids = others.filter(isObj).map((r) => r.toolCallId).filter((x) => typeof x === 'string') as string[];
@@ -188,4 +197,31 @@ export function checkEventAnswer(type: string, answer: HttpAnswer): AnswerCheck 
   const [k] = found;
   out.result = k === 'assistantId' || k === 'squadId' || k === 'workflowId' ? `${k} ${String(v[k])}` : k === 'destination' ? `transfer to ${JSON.stringify(v[k])}` : `a transient ${k}`;
   return out;
+}
+
+/** The tool's answer as Vapi reads it: `{"result"}` or `{"error"}` (absent when there is none). */
+export function answerOf(check: AnswerCheck): { result: string } | { error: string } | undefined {
+  if (check.error !== undefined) return { error: check.error };
+  if (check.result !== undefined) return { result: check.result };
+  return undefined;
+}
+
+/** The `{code,message,hint}` that sums up a failed check (contract: top-level `error`). */
+export function answerVerdict(what: string, unreachable: boolean, check: AnswerCheck): { code: string; message: string; hint: string } {
+  if (unreachable) {
+    return { code: 'unreachable', message: check.problems[0] ?? `${what}: no answer`, hint: 'Is the receiver running (`voxctl tunnel up`) and the URL right?' };
+  }
+  if (check.problems.length) {
+    const n = check.problems.length;
+    return {
+      code: 'malformed_answer',
+      message: `${what}: the answer would not work with Vapi (${n} problem${n === 1 ? '' : 's'}: ${check.problems[0]}${n > 1 ? '; …' : ''}).`,
+      hint: 'Fix every entry listed in "problems"; Vapi needs HTTP 200 and {"results":[{"toolCallId","result"|"error"}]} with strings.',
+    };
+  }
+  return {
+    code: 'tool_error',
+    message: `${what} answered an error: ${clip(check.error ?? '')}`,
+    hint: 'The webhook answered, but with an error result: see "answer.error".',
+  };
 }

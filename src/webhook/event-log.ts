@@ -5,6 +5,7 @@
  * caller put it in a tool argument. Writes are batched and never block or fail a request.
  */
 import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { ensureWritableDir } from '../util/fs-errors.js';
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redactor } from '../util/mask.js';
@@ -85,7 +86,7 @@ export interface EventLogOptions {
  * it; a failing write is reported once through `warn` (the log itself reports only the first).
  */
 export function openProjectEventLog(dataDir: string, redactor: Redactor, warn: (message: string) => void): EventLog {
-  const file = path.join(dataDir, EVENT_LOG_NAME);
+  const file = path.join(ensureWritableDir(dataDir), EVENT_LOG_NAME);
   return openEventLog({ file, redactor, onError: (e) => warn(`Cannot write the event log ${file}: ${e.message}. Requests are still answered.`) });
 }
 

@@ -3,7 +3,8 @@
  * `voxctl assistants sync | status | restore` end to end in-process: real PGlite store, the msw
  * fake of Vapi (tests/fakes/vapi.ts), the real Vapi client with instant backoff.
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import type { Context } from '../../src/context.js';
 import type { Store } from '../../src/store/types.js';
 import { createVapiClient } from '../../src/vapi/client.js';
 import type { VapiClient } from '../../src/vapi/types.js';
+import { Interrupts } from '../../src/util/signals.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers, type Json } from '../fakes/vapi.js';
 import { runCli, type RunCliOptions } from '../helpers/run-cli.js';
 import { useTestDb } from '../helpers/store.js';
@@ -269,6 +271,9 @@ describe('assistants sync', () => {
     const r = await cli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW, '--json']);
     expect(r.exitCode).toBe(1);
     const doc = r.json<any>();
+    // "ok" mirrors the exit code; summary and results are kept, and an error sums it up.
+    expect(doc.ok).toBe(false);
+    expect(doc.error).toEqual({ code: 'not_found', message: expect.stringContaining('2 missing'), hint: expect.stringContaining('agents link') });
     expect(doc.summary).toEqual({ updated: 1, wouldUpdate: 0, unchanged: 0, failed: 0, missing: 2 });
     expect(doc.results).toContainEqual({ orgId: ORG_A, kind: 'assistant', id: 'deleted-assistant-id', action: 'missing', before: null, after: URL_NEW, error: 'Vapi has no assistant with this id' });
     expect(doc.results).toContainEqual(expect.objectContaining({ kind: 'tool', id: 'no-such-tool', action: 'missing' }));
@@ -400,14 +405,15 @@ describe('assistants sync', () => {
       const a = fake.addAssistant({ server: { url: URL_OLD } });
       await store.linkAgent({ orgId: ORG_A, type: `t${i}`, vapiAssistantId: String(a.id) });
     }
-    const ac = new AbortController();
+    const interrupts = new Interrupts(new EventEmitter());
     let seen = 0;
     fake.onRequest = ({ method }) => {
-      if (method === 'PATCH' && ++seen === 6) ac.abort();
+      if (method === 'PATCH' && ++seen === 6) interrupts.interrupt('SIGINT');
     };
-    const r = await cli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW, '--concurrency', '4', '--json'], { signal: ac.signal });
+    const r = await cli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW, '--concurrency', '4', '--json'], { interrupts });
     expect(r.exitCode).toBe(130);
     const doc = r.json<any>();
+    expect(doc).toMatchObject({ ok: false, error: { code: 'interrupted' } });
     const patched = fake.requests('PATCH');
     // Everything sent was answered and counted as updated; nothing was started after the abort.
     expect(patched.every((q) => q.status === 200)).toBe(true);
@@ -483,7 +489,8 @@ describe('assistants status', () => {
     await link(ORG_A, 'inbound', s.assistant);
     const drift = await cli(['assistants', 'status', '--org', ORG_A, '--url', URL_NEW, '--json']);
     expect(drift.exitCode).toBe(3);
-    expect(drift.json<any>()).toMatchObject({ ok: true, dryRun: true, summary: { wouldUpdate: 5 } });
+    // "ok" mirrors the exit code: drift is exit 3, so ok is false, with an error that sums it up.
+    expect(drift.json<any>()).toMatchObject({ ok: false, dryRun: true, summary: { wouldUpdate: 5 }, error: { code: 'drift' } });
     expect(fake.requests('PATCH')).toHaveLength(0);
     await cli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW]);
     expect((await cli(['assistants', 'status', '--org', ORG_A, '--url', URL_NEW])).exitCode).toBe(0);
@@ -531,6 +538,47 @@ describe('assistants restore', () => {
     expect(r.exitCode).toBe(1);
     expect(r.json<any>().results[0]).toMatchObject({ action: 'skipped', error: 'changed since the sync (server); not overwritten' });
     expect((fake.get('assistant', String(a.id))!.server as Json).url).toBe('https://someone-else.example/hook');
+  });
+
+  it('keeps VAPI_WEBHOOK_SECRET out of the snapshot (a reference to the variable) and resolves it at restore', async () => {
+    const env = { VAPI_WEBHOOK_SECRET: SECRET };
+    const a = fake.addAssistant({ server: { url: URL_OLD, headers: { 'X-Vapi-Secret': SECRET } } });
+    await link(ORG_A, 'inbound', a);
+    const original = fake.get('assistant', String(a.id))!;
+    expect((await cli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW], { env })).exitCode).toBe(0);
+    const snapDir = path.join(dir, 'data', 'snapshots');
+    const file = path.join(snapDir, readdirSync(snapDir)[0]!);
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain(SECRET);
+    const entry = (JSON.parse(text) as { entries: Array<{ previous: Json; written: Json }> }).entries[0]!;
+    expect(entry.previous.server).toEqual({ url: URL_OLD, headers: { 'X-Vapi-Secret': { $env: 'VAPI_WEBHOOK_SECRET' } } });
+
+    // Without the variable, restore names it and writes nothing.
+    fake.clearLog();
+    const missing = await cli(['assistants', 'restore', '--json']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.json<any>().error.message).toBe(`Snapshot ${file} refers to VAPI_WEBHOOK_SECRET, which is not set.`);
+    expect(fake.requests('PATCH')).toHaveLength(0);
+
+    const r = await cli(['assistants', 'restore', '--json'], { env });
+    expect(r.exitCode).toBe(0);
+    expect(fake.get('assistant', String(a.id))!.server).toEqual(original.server);
+  });
+
+  it('still restores an old snapshot that holds the literal header values', async () => {
+    const env = { VAPI_WEBHOOK_SECRET: SECRET };
+    const a = fake.addAssistant({ server: { url: URL_OLD, headers: { 'X-Vapi-Secret': 'old-literal-secret' } } });
+    await link(ORG_A, 'inbound', a);
+    await cli(['assistants', 'sync', '--org', ORG_A, '--url', URL_NEW], { env });
+    const snapDir = path.join(dir, 'data', 'snapshots');
+    const file = path.join(snapDir, readdirSync(snapDir)[0]!);
+    // As written before references existed: the current secret spelled out in `written`.
+    const literal = readFileSync(file, 'utf8').replaceAll('{\n              "$env": "VAPI_WEBHOOK_SECRET"\n            }', JSON.stringify(SECRET));
+    expect(literal).toContain(SECRET);
+    writeFileSync(file, literal);
+    const r = await cli(['assistants', 'restore', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(fake.get('assistant', String(a.id))!.server).toEqual({ url: URL_OLD, headers: { 'X-Vapi-Secret': 'old-literal-secret' } });
   });
 
   it('without a snapshot exits 2 with a hint', async () => {

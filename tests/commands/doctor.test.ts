@@ -125,6 +125,8 @@ describe('doctor', () => {
     expect(r.exitCode).toBe(1);
     const c = r.by('secrets-in-env-local');
     expect(c.ok).toBe(false);
+    // "ok" mirrors the exit code, with an error that names the failed checks.
+    expect(r.doc).toMatchObject({ ok: false, error: { code: 'checks_failed', message: expect.stringContaining('secrets-in-env-local') } });
     expect(c.message).toContain('VAPI_PRIVATE_KEY in .env');
     expect(c.message).toContain('NOTES in .env holds the value of VAPI_WEBHOOK_SECRET');
     expect(c.hint).toContain('.env.local');

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -135,12 +135,58 @@ describe('init, non-interactive (--yes or no TTY)', () => {
     const other = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b';
     const refused = await init(['--vapi-key', other]);
     expect(refused.exitCode).toBe(2);
-    expect(refused.stderr).toContain('Pass --yes to confirm');
+    expect(refused.stderr).toContain('init would replace VAPI_PRIVATE_KEY in .env.local; nothing was written.');
+    expect(refused.stderr).toContain('Pass --yes to replace it');
     expect((await envOf('.env.local')).VAPI_PRIVATE_KEY).toBe(VAPI_KEY);
     const replaced = await init(['--yes', '--vapi-key', other]);
     expect(replaced.exitCode).toBe(0);
     expect(replaced.stderr).toContain('changed VAPI_PRIVATE_KEY=9e8d…7c6b in .env.local');
     expect((await envOf('.env.local')).VAPI_PRIVATE_KEY).toBe(other);
+  });
+
+  it('without a TTY, a secret from the environment does not replace the one in .env.local without --yes', async () => {
+    await init(['--yes', '--vapi-key', VAPI_KEY, '--ngrok-token', NGROK]);
+    const before = await read('.env.local');
+    const other = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b';
+    const refused = await init(['--json'], { VAPI_PRIVATE_KEY: other });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.json<{ error: { message: string } }>().error.message).toContain('VAPI_PRIVATE_KEY');
+    expect(await read('.env.local')).toBe(before);
+    expect((await init(['--yes'], { VAPI_PRIVATE_KEY: other })).exitCode).toBe(0);
+    expect((await envOf('.env.local')).VAPI_PRIVATE_KEY).toBe(other);
+  });
+
+  it('a failing init leaves every file byte for byte as it was (the store is checked before anything is written)', async () => {
+    const files = { '.env': '\uFEFF# mine\r\nBACKEND_URL=http://old # keep\r\n', '.env.local': 'VAPI_PRIVATE_KEY=3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b\n', '.gitignore': 'node_modules' };
+    for (const [f, text] of Object.entries(files)) await writeFile(path.join(dir, f), text);
+    const failingStore = async () => {
+      throw new Error('the store is broken');
+    };
+    const r = await runCli(['init', '--yes', '--ngrok-token', NGROK, '--backend-url', 'https://new.example.com'], { env: {}, cwd: dir, storeFactory: failingStore });
+    expect(r.exitCode).toBe(1);
+    for (const [f, text] of Object.entries(files)) expect(await read(f)).toBe(text);
+    // A fresh folder: no file is created either.
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'voxctl-init-'));
+    const r2 = await runCli(['init', '--yes', '--vapi-key', VAPI_KEY, '--ngrok-token', NGROK], { env: {}, cwd: empty, storeFactory: failingStore });
+    expect(r2.exitCode).toBe(1);
+    expect(await readdir(empty)).toEqual([]);
+    await rm(empty, { recursive: true, force: true });
+  });
+
+  it('two inits at once with different values end with one run’s values, never a mix', async () => {
+    const other = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b';
+    const runs = await Promise.all([
+      init(['--yes', '--vapi-key', VAPI_KEY, '--webhook-secret', 'secret-of-run-one-123', '--backend-url', 'https://one.example.com']),
+      init(['--yes', '--vapi-key', other, '--webhook-secret', 'secret-of-run-two-456', '--backend-url', 'https://two.example.com']),
+    ]);
+    expect(runs.map((r) => r.exitCode)).toEqual([0, 0]);
+    const local = await envOf('.env.local');
+    const env = await envOf('.env');
+    const one = local.VAPI_PRIVATE_KEY === VAPI_KEY;
+    expect([local.VAPI_PRIVATE_KEY, local.VAPI_WEBHOOK_SECRET, env.BACKEND_URL]).toEqual(
+      one ? [VAPI_KEY, 'secret-of-run-one-123', 'https://one.example.com'] : [other, 'secret-of-run-two-456', 'https://two.example.com'],
+    );
+    expect(await readdir(dir)).not.toContain('.voxctl-env.lock');
   });
 
   it('reads a secret flag given as - from stdin', async () => {

@@ -219,7 +219,6 @@ describe('agents import', () => {
     ['a repeated slot', [...good.slice(0, 2), { org_id: ORG_B, type: 'inbound', vapi_assistant_id: 'asst_z' }], `${ROW3} org ${ORG_B} type inbound already appears in row 2`],
     ['one assistant in two rows', [...good.slice(0, 2), { org_id: ORG_B, type: 'outbound', vapi_assistant_id: 'asst_a1' }], `${ROW3} assistant asst_a1 is also in row 1`],
     ['two names for one new org', [...good.slice(0, 2), { org_id: ORG_B, org_name: 'Beta 2', type: 'outbound', vapi_assistant_id: 'asst_b2' }], `${ROW3} org_name "Beta 2" differs from "Beta Clinic"`],
-    ['an unknown org without org_name', [good[0], good[1], { org_id: MISSING, type: 'inbound', vapi_assistant_id: 'asst_m' }], `${ROW3} Organization ${MISSING} does not exist. Give it an org_name`],
   ])('imports nothing from a file with %s, naming the row and the reason', async (_what, data, message) => {
     await cli(['orgs', 'add', '--name', 'Alpha Dental', '--id', ORG_A]);
     const r = await cli(['agents', 'import', writeJson('agents.json', data), '--json']);
@@ -232,14 +231,29 @@ describe('agents import', () => {
     expect(await counts()).toEqual({ orgs: 1, agents: 0 });
   });
 
-  it('imports nothing when a row takes an assistant already linked to another org', async () => {
+  it('imports nothing when a row takes an assistant already linked to another org (exit 1 conflict, as agents link)', async () => {
     await cli(['orgs', 'add', '--name', 'Alpha Dental', '--id', ORG_A]);
     await cli(['agents', 'link', '--org', ORG_A, '--type', 'inbound', '--assistant-id', 'asst_taken']);
     const data = [good[1], { org_id: ORG_B, org_name: 'Beta Clinic', type: 'outbound', vapi_assistant_id: 'asst_taken' }];
     const r = await cli(['agents', 'import', writeJson('agents.json', data)]);
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain(`agents.json: row 2: Assistant asst_taken is already linked to org ${ORG_A} (type inbound)`);
     expect(await counts()).toEqual({ orgs: 1, agents: 1 });
+    const link = await cli(['agents', 'link', '--org', ORG_A, '--type', 'outbound', '--assistant-id', 'asst_taken', '--json']);
+    const imp = await cli(['agents', 'import', writeJson('agents.json', data), '--json']);
+    expect([imp.exitCode, imp.json<{ error: { code: string } }>().error.code]).toEqual([link.exitCode, link.json<{ error: { code: string } }>().error.code]);
+  });
+
+  it('imports nothing when a row names an unknown org without org_name (exit 1 not_found, as agents link)', async () => {
+    await cli(['orgs', 'add', '--name', 'Alpha Dental', '--id', ORG_A]);
+    const data = [good[0], good[1], { org_id: MISSING, type: 'inbound', vapi_assistant_id: 'asst_m' }];
+    const r = await cli(['agents', 'import', writeJson('agents.json', data), '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.json()).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: `agents.json: row 3: Organization ${MISSING} does not exist. Give it an org_name to create it. Nothing was imported.`, hint: expect.stringContaining('orgs list') },
+    });
+    expect(await counts()).toEqual({ orgs: 1, agents: 0 });
   });
 
   it('says when the file is missing', async () => {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Interrupts } from '../../src/util/signals.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,12 +72,11 @@ function fakeTunnel(fail?: unknown): FakeTunnel {
 /** A signal source the test fires, and a way to wait until the command listens to it. */
 function fakeSignals() {
   const em = new EventEmitter();
+  const interrupts = new Interrupts(em);
   return {
-    source: em,
-    async listening() {
-      for (let i = 0; i < 500 && em.listenerCount('SIGINT') === 0; i++) await new Promise((r) => setTimeout(r, 10));
-      if (em.listenerCount('SIGINT') === 0) throw new Error('the command never waited for a signal');
-    },
+    interrupts,
+    /** Resolves once the command waits for Ctrl-C (it is up). */
+    listening: () => interrupts.waiting(),
     fire(sig: 'SIGINT' | 'SIGTERM') {
       em.emit(sig);
     },
@@ -110,7 +110,8 @@ describe('tunnel up end to end (fake tunnel)', () => {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN, VAPI_WEBHOOK_SECRET: SECRET },
       storeFactory: testDb.factory,
-      services: { tunnelFactory: tunnel.factory, signals: signals.source, runSync },
+      interrupts: signals.interrupts,
+      services: { tunnelFactory: tunnel.factory, runSync },
     });
     await signals.listening();
 
@@ -171,7 +172,8 @@ describe('tunnel up end to end (fake tunnel)', () => {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
       storeFactory: testDb.factory,
-      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+      interrupts: signals.interrupts,
+      services: { tunnelFactory: tunnel.factory },
     });
     await signals.listening();
     expect(tunnel.opened[0]!.domain).toBe('fake-tunnel-42.ngrok-free.dev');
@@ -201,7 +203,8 @@ describe('tunnel up end to end (fake tunnel)', () => {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN, BACKEND_URL: 'https://also-stale.example.com' },
       storeFactory: testDb.factory,
-      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+      interrupts: signals.interrupts,
+      services: { tunnelFactory: tunnel.factory },
     });
     await signals.listening();
     signals.fire('SIGINT');
@@ -217,7 +220,8 @@ describe('tunnel up end to end (fake tunnel)', () => {
       cwd,
       env: {},
       storeFactory: testDb.factory,
-      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+      interrupts: signals.interrupts,
+      services: { tunnelFactory: tunnel.factory },
     });
     await signals.listening();
     signals.fire('SIGINT');
@@ -234,7 +238,8 @@ describe('tunnel up end to end (fake tunnel)', () => {
       cwd,
       env: {},
       storeFactory: testDb.factory,
-      services: { signals: signals.source },
+      interrupts: signals.interrupts,
+      services: {},
     });
     await signals.listening();
     const stateFile = path.join(cwd, '.voxctl', 'receiver.json');
@@ -247,9 +252,9 @@ describe('tunnel up end to end (fake tunnel)', () => {
     // With no WEBHOOK_URL, the test finds the running receiver; the org's assistant comes from the store.
     const test = await runCli(['webhook', 'test', 'checkAvailability', '--org', ORG_A, '--json'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(test.exitCode, test.stderr).toBe(0);
-    const doc = test.json<{ url: string; result: string }>();
+    const doc = test.json<{ url: string; answer: { result: string } }>();
     expect(doc.url).toBe(`${state.localUrl}/api/vapi/tools/checkAvailability`);
-    expect(doc.result).toMatch(/free/);
+    expect(doc.answer.result).toMatch(/free/);
 
     // The receiver logged it (as asst-a of Sunrise Dental); replay finds the running receiver.
     let logged: Array<{ id: string; orgId: string; assistantId: string }> = [];
@@ -277,7 +282,8 @@ describe('tunnel up end to end (fake tunnel)', () => {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
       storeFactory: testDb.factory,
-      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+      interrupts: signals.interrupts,
+      services: { tunnelFactory: tunnel.factory },
     });
     await signals.listening();
     tunnel.status('disconnected');
@@ -310,7 +316,8 @@ describe('tunnel up end to end (fake tunnel)', () => {
         cwd,
         env: { NGROK_AUTHTOKEN: TOKEN, VAPI_PRIVATE_KEY: fake.apiKey, VAPI_BASE_URL: FAKE_VAPI_URL },
         storeFactory: testDb.factory,
-        services: { tunnelFactory: tunnel.factory, signals: signals.source },
+        interrupts: signals.interrupts,
+      services: { tunnelFactory: tunnel.factory },
       });
       await signals.listening();
       // The assistant and its tool now point at the tunnel.
@@ -337,7 +344,8 @@ describe('tunnel up end to end (fake tunnel)', () => {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
       storeFactory: testDb.factory,
-      services: { tunnelFactory: tunnel.factory, signals: signals.source },
+      interrupts: signals.interrupts,
+      services: { tunnelFactory: tunnel.factory },
     });
     await signals.listening();
     expect((await request(`${localUrl(tunnel)}/healthz`, { method: 'GET' })).status).toBe(200);
@@ -359,7 +367,8 @@ describe('tunnel up failures', () => {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
       storeFactory: testDb.factory,
-      services: { tunnelFactory: tunnel.factory, signals: fakeSignals().source },
+      interrupts: fakeSignals().interrupts,
+      services: { tunnelFactory: tunnel.factory },
     });
     expect(r.exitCode).toBe(4);
     expect(r.json()).toEqual({
@@ -388,7 +397,8 @@ describe('tunnel up failures', () => {
       cwd,
       env: { NGROK_AUTHTOKEN: TOKEN },
       storeFactory: testDb.factory,
-      services: { tunnelFactory: tunnel.factory, signals: fakeSignals().source },
+      interrupts: fakeSignals().interrupts,
+      services: { tunnelFactory: tunnel.factory },
     });
     expect(r.exitCode).toBe(exit);
     expect(r.stderr).toMatch(message);

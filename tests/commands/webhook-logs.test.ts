@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Interrupts } from '../../src/util/signals.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -98,8 +99,9 @@ describe('webhook logs', () => {
   it('--follow prints new requests until Ctrl-C, across a rotation', async () => {
     await writeEvents([event(1)]);
     const signals = new EventEmitter();
-    const running = runCli(['webhook', 'logs', '--follow', '--json'], { cwd, env: {}, storeFactory: testDb.factory, services: { signals, logPollMs: 20 } });
-    while (signals.listenerCount('SIGINT') === 0) await new Promise((r) => setTimeout(r, 10));
+    const interrupts = new Interrupts(signals);
+    const running = runCli(['webhook', 'logs', '--follow', '--json'], { cwd, env: {}, storeFactory: testDb.factory, interrupts, services: { logPollMs: 20 } });
+    await interrupts.waiting();
     const log = openEventLog({ file: path.join(cwd, '.voxctl', 'events.ndjson'), maxBytes: 700 });
     for (let i = 2; i <= 6; i++) {
       log.append(event(i));
@@ -110,8 +112,11 @@ describe('webhook logs', () => {
     await new Promise((r) => setTimeout(r, 100));
     signals.emit('SIGINT');
     const r = await running;
-    expect(r.exitCode).toBe(0);
-    expect(r.lines<{ event: string; id: string }>().map((l) => `${l.event}:${l.id}`)).toEqual(['request:ev-1', 'request:ev-2', 'request:ev-3', 'request:ev-4', 'request:ev-5', 'request:ev-6']);
+    // Ctrl-C ends --follow like any other command (only `tunnel up` ends with 0); with --json the
+    // last line is the one error document.
+    expect(r.exitCode).toBe(130);
+    expect(r.lines().at(-1)).toEqual({ ok: false, error: { code: 'interrupted', message: 'Interrupted.', hint: null } });
+    expect(r.lines<{ event: string; id: string }>().slice(0, -1).map((l) => `${l.event}:${l.id}`)).toEqual(['request:ev-1', 'request:ev-2', 'request:ev-3', 'request:ev-4', 'request:ev-5', 'request:ev-6']);
     expect(signals.listenerCount('SIGINT')).toBe(0);
   });
 });

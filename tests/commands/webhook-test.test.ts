@@ -94,14 +94,14 @@ describe('webhook test <tool> --url', () => {
     expect(m.artifact).toEqual({ messages: [] });
 
     const doc = r.json<Record<string, unknown>>();
-    expect(Object.keys(doc)).toEqual(['ok', 'url', 'status', 'latencyMs', 'toolCallId', 'result', 'problems']);
+    expect(Object.keys(doc)).toEqual(['ok', 'url', 'status', 'latencyMs', 'toolCallId', 'answer', 'problems']);
     expect(doc).toEqual({
       ok: true,
       url: toolUrl(),
       status: 200,
       latencyMs: expect.any(Number),
       toolCallId: id,
-      result: 'Booked Jordan Test for Monday at 10:00.',
+      answer: { result: 'Booked Jordan Test for Monday at 10:00.' },
       problems: [],
     });
   });
@@ -139,7 +139,9 @@ describe('webhook test <tool> --url', () => {
     const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--json']);
     expect(r.exitCode).toBe(1);
     const doc = r.json<Record<string, unknown>>();
-    expect(doc).toMatchObject({ ok: false, status: 200, error: 'That time is already taken.', problems: [] });
+    // The tool's answer sits under `answer`; the top-level `error` is only ever {code,message,hint}.
+    expect(doc).toMatchObject({ ok: false, status: 200, answer: { error: 'That time is already taken.' }, problems: [] });
+    expect(doc.error).toEqual({ code: 'tool_error', message: expect.stringContaining('That time is already taken.'), hint: expect.any(String) });
     expect(doc).not.toHaveProperty('result');
     const human = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT]);
     expect(human.exitCode).toBe(1);
@@ -175,6 +177,32 @@ describe('webhook test <tool> --url', () => {
       '"result" is a object; Vapi needs a string (JSON.stringify objects)',
       '"error" is a number; Vapi needs a string',
     ]);
+    expect(r.json<{ error: unknown }>().error).toEqual({ code: 'malformed_answer', message: expect.stringContaining('3 problems'), hint: expect.any(String) });
+  });
+
+  it('lists the problems of entries that answer another toolCallId too (a numeric result there)', async () => {
+    hook.respond((req) => {
+      const c = msgOf(req).toolCallList[0]!;
+      return {
+        body: {
+          results: [
+            { toolCallId: c.id, name: c.function.name, result: 'Booked.' },
+            { toolCallId: 'call_other', name: 'x', result: 42 },
+            { toolCallId: 'call_third', name: 'y' },
+          ],
+        },
+      };
+    });
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--json']);
+    expect(r.exitCode).toBe(1);
+    const doc = r.json<{ ok: boolean; answer: unknown; problems: string[]; error: { code: string } }>();
+    expect(doc.ok).toBe(false);
+    expect(doc.answer).toEqual({ result: 'Booked.' });
+    expect(doc.problems).toEqual([
+      'results[1] (toolCallId "call_other"): "result" is a number; Vapi needs a string (JSON.stringify objects)',
+      'results[2] (toolCallId "call_third") has neither "result" nor "error"',
+    ]);
+    expect(doc.error.code).toBe('malformed_answer');
   });
 
   it('reports an unreachable URL as a problem (exit 1), not a crash', async () => {
@@ -371,7 +399,7 @@ describe('--event messages', () => {
     const org = await testDb.store.addOrg({ name: 'Routing Clinic' });
     const ok = await cli(['webhook', 'test', '--event', 'assistant-request', '--url', eventUrl(), '--org', org.id, '--json']);
     expect(ok.exitCode).toBe(0);
-    expect(ok.json()).toMatchObject({ ok: true, event: 'assistant-request', result: 'assistantId asst-42', response: { assistantId: 'asst-42' } });
+    expect(ok.json()).toMatchObject({ ok: true, event: 'assistant-request', answer: { result: 'assistantId asst-42' }, response: { assistantId: 'asst-42' } });
     const m = sent();
     expect(m.type).toBe('assistant-request');
     expect(m.call.assistantId).toBeUndefined();
@@ -385,7 +413,7 @@ describe('--event messages', () => {
     hook.respond(() => ({ body: { error: 'Sorry, we are closed.' } }));
     const err = await cli(['webhook', 'test', '--event', 'assistant-request', '--url', eventUrl(), '--org', org.id, '--json']);
     expect(err.exitCode).toBe(1);
-    expect(err.json()).toMatchObject({ ok: false, error: 'Sorry, we are closed.', problems: [] });
+    expect(err.json()).toMatchObject({ ok: false, answer: { error: 'Sorry, we are closed.' }, error: { code: 'tool_error' }, problems: [] });
   });
 });
 
@@ -406,10 +434,10 @@ describe('webhook test --local', () => {
   it('on an empty store creates the demo org with a linked demo assistant and books through a real receiver', async () => {
     const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
-    const doc = r.json<{ ok: boolean; url: string; status: number; toolCallId: string; result: string; problems: string[] }>();
+    const doc = r.json<{ ok: boolean; url: string; status: number; toolCallId: string; answer: { result: string }; problems: string[] }>();
     expect(doc).toMatchObject({ ok: true, status: 200, problems: [] });
     expect(doc.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/vapi\/tools\/bookClinicAppointment$/);
-    expect(doc.result).toBe("Booked: Jordan Test is confirmed for 10 AM on Monday, January 7.");
+    expect(doc.answer.result).toBe("Booked: Jordan Test is confirmed for 10 AM on Monday, January 7.");
     expect(r.stderr).toContain('created the demo org "Demo Clinic"');
     expect(r.stderr).not.toContain('VAPI_WEBHOOK_SECRET is not set');
 
@@ -431,7 +459,7 @@ describe('webhook test --local', () => {
     // A second run reuses the demo org and moves to the next free slot instead of failing.
     const again = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(again.json<{ result: string }>().result).toMatch(/^Booked: .* 10:30/);
+    expect(again.json<{ answer: { result: string } }>().answer.result).toMatch(/^Booked: .* 10:30/);
     expect(again.stderr).not.toContain('created the demo org');
     expect(await store.listOrgs()).toHaveLength(1);
     expect(await store.listBookedStarts(orgs[0]!.id, '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z')).toHaveLength(2);
@@ -496,6 +524,7 @@ describe('webhook replay', () => {
     expect(hook.requests[0]!.headers['x-vapi-secret']).toBe(SECRET);
     const doc = out.json<{ ok: boolean; eventId: string; type: string; original: { status: number }; results: Array<{ name: string; result?: string }>; problems: string[] }>();
     expect(doc).toMatchObject({ ok: true, eventId: ev!.id, type: 'tool-calls', original: { status: 200 }, problems: [] });
+    expect(doc).not.toHaveProperty('error');
     expect(doc.results).toEqual([expect.objectContaining({ name: 'bookClinicAppointment', result: 'Booked again.' })]);
     expect(out.stdout + out.stderr).not.toContain(SECRET);
 

@@ -127,7 +127,7 @@ describe('embedded store on disk', () => {
     const store = await openEmbeddedStore('/proc/nope/voxctl');
     expect(await store.listOrgs()).toEqual([]);
     const e = (await thrown(() => store.addOrg({ name: 'X' }))) as VoxError;
-    expect(e.code).toBe('unwritable');
+    expect(e.code).toBe('file_access');
     expect(e.exitCode).toBe(1);
     expect(e.message).toContain('/proc/nope/voxctl');
   });
