@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -45,7 +45,10 @@ async function writeEvents(events: RequestEvent[], opts: { maxBytes?: number } =
 
 describe('webhook logs', () => {
   it('prints one line per request, newest last, with org names', async () => {
-    await writeEvents([event(1), event(2, { status: 401, type: null, tools: [], orgId: null, results: undefined, error: 'Missing or wrong X-Vapi-Secret' })]);
+    // Written as lines (as older versions logged each refusal), a torn line among them.
+    mkdirSync(path.join(cwd, '.voxctl'));
+    const refused = event(2, { status: 401, type: null, tools: [], orgId: null, results: undefined, error: 'Missing or wrong X-Vapi-Secret' });
+    writeFileSync(path.join(cwd, '.voxctl', 'events.ndjson'), `${JSON.stringify(event(1))}\n{"id":"torn","ti\n${JSON.stringify(refused)}\n`);
     const r = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trim().split('\n');
