@@ -2,7 +2,8 @@
  * The commander tree. Definitions only: each action validates its options with zod (in the
  * command module) and runs. Command modules are imported lazily so `--help` stays fast.
  */
-import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
 import type { Context } from './context.js';
 
 export const ROOT_HELP_AFTER = `
@@ -45,7 +46,7 @@ export function createProgram(ctx: Context): Command {
   const program = new Command('voxctl');
   program
     .description('Run Vapi voice assistants for many client organizations from one store')
-    .version(VERSION, '-V, --version', 'print the version')
+    .option('-V, --version', 'print the version (with --json: {"ok":true,"version"})')
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -61,6 +62,11 @@ export function createProgram(ctx: Context): Command {
       },
     });
   addGlobalOptions(program);
+  program.on('option:version', () => {
+    if (ctx.flags.json) ctx.ui.jsonDoc({ ok: true, version: VERSION });
+    else ctx.io.stdout.write(`${VERSION}\n`);
+    throw new CommanderError(0, 'commander.version', VERSION);
+  });
   program.hook('preAction', async (_root, action) => {
     const g = action.optsWithGlobals() as Record<string, unknown>;
     ctx.applyFlags({
@@ -94,7 +100,7 @@ export function createProgram(ctx: Context): Command {
   };
 
   // orgs
-  const orgs = group('orgs', 'Add and list client organizations');
+  const orgs = group('orgs', 'Add, list, rename and remove client organizations');
   define(
     orgs,
     'add',
@@ -114,9 +120,39 @@ export function createProgram(ctx: Context): Command {
     (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl orgs list\n  $ voxctl orgs list --json | jq -r ".orgs[].id"'),
     async () => (await import('./commands/orgs.js')).orgsListAction,
   );
+  define(
+    orgs,
+    'rename',
+    'Rename an organization',
+    (c) =>
+      c
+        .argument('<orgId>', 'organization id')
+        .requiredOption('--name <name>', 'the new display name')
+        .addHelpText('after', '\nExamples:\n  $ voxctl orgs rename <org-id> --name "Sunrise Dental Berlin"'),
+    async () => (await import('./commands/orgs.js')).orgsRenameAction,
+  );
+  define(
+    orgs,
+    'remove',
+    'Remove an organization with its contacts and appointments (refuses while agents are linked)',
+    (c) =>
+      c
+        .argument('<orgId>', 'organization id')
+        .option('--force', 'also unlink its agents (the Vapi assistants themselves are not touched)')
+        .addHelpText(
+          'after',
+          `
+Asks before removing on a terminal; without one (scripts, CI, --json) it needs --yes.
+
+Examples:
+  $ voxctl orgs remove <org-id>
+  $ voxctl orgs remove <org-id> --force --yes --json`,
+        ),
+    async () => (await import('./commands/orgs.js')).orgsRemoveAction,
+  );
 
   // agents
-  const agents = group('agents', "Link Vapi assistants to organizations' agent slots");
+  const agents = group('agents', "Link Vapi assistants to organizations' agent slots (link, unlink, list, import)");
   define(
     agents,
     'link',
@@ -128,6 +164,18 @@ export function createProgram(ctx: Context): Command {
         .requiredOption('--assistant-id <vapiId>', 'Vapi assistant id')
         .addHelpText('after', '\nExamples:\n  $ voxctl agents link --org <org-id> --type inbound --assistant-id <vapi-id>'),
     async () => (await import('./commands/agents.js')).agentsLinkAction,
+  );
+  define(
+    agents,
+    'unlink',
+    "Empty an org's agent slot (the Vapi assistant itself is not touched)",
+    (c) =>
+      c
+        .option('--org <id>', 'organization id (with --type)')
+        .option('--type <type>', 'agent type (with --org)')
+        .option('--assistant-id <vapiId>', 'or: the linked Vapi assistant id')
+        .addHelpText('after', '\nExamples:\n  $ voxctl agents unlink --org <org-id> --type inbound\n  $ voxctl agents unlink --assistant-id <vapi-id> --json'),
+    async () => (await import('./commands/agents.js')).agentsUnlinkAction,
   );
   define(
     agents,
@@ -427,6 +475,24 @@ Examples:
     async () => (await import('./commands/webhook-replay.js')).webhookReplayAction,
   );
 
+  define(
+    program,
+    'completion',
+    'Print a shell completion script (bash, zsh or fish)',
+    (c) =>
+      c
+        .argument('<shell>', 'bash, zsh or fish')
+        .addHelpText(
+          'after',
+          `
+Examples:
+  $ source <(voxctl completion bash)                 # add to ~/.bashrc
+  $ voxctl completion zsh > "\${fpath[1]}/_voxctl"
+  $ voxctl completion fish > ~/.config/fish/completions/voxctl.fish`,
+        ),
+    async () => (await import('./commands/completion.js')).completionAction,
+  );
+
   return program;
 }
 
@@ -436,6 +502,7 @@ function commandPath(cmd: Command): string {
   return names.join(' ');
 }
 
-export const VERSION = '0.1.0';
+/** The package version, from package.json (one level above src/ and dist/). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export { Option };

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import type { Agent, ImportRow } from '../store/types.js';
 import { AGENT_TYPE, assertAgentType, assistantTaken, isUuid, unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
@@ -21,6 +21,36 @@ export async function agentsLinkAction(raw: Record<string, unknown>, _args: stri
     return;
   }
   ctx.ui.success(`Linked ${agent.vapiAssistantId} as ${agent.type} of ${agent.orgName}.`);
+}
+
+export async function agentsUnlinkAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
+  const opts = parseOptions(
+    z
+      .object({ org: uuidFlag('the org id').optional(), type: typeFlag.optional(), assistantId: assistantIdFlag.optional() })
+      .superRefine((o, c) => {
+        if (o.assistantId && (o.org || o.type)) c.addIssue({ code: 'custom', path: ['assistantId'], message: 'names the slot by itself; drop --org and --type' });
+        else if (!o.assistantId && !(o.org && o.type)) c.addIssue({ code: 'custom', path: [o.org ? 'type' : 'org'], message: 'is required (or name the slot by --assistant-id)' });
+      }),
+    raw,
+  );
+  const store = await ctx.store();
+  let slot: { orgId: string; type: string };
+  if (opts.assistantId) {
+    const agent = await store.findAgentByAssistantId(opts.assistantId);
+    if (!agent) {
+      throw new NotFoundError(`Assistant ${opts.assistantId} is not linked to any org.`, { hint: 'Run `voxctl agents list` to see the linked assistants.' });
+    }
+    slot = { orgId: agent.orgId, type: agent.type };
+  } else slot = { orgId: opts.org!, type: opts.type! };
+  const agent = await store.unlinkAgent(slot);
+  if (!agent) {
+    throw new NotFoundError(`Org ${slot.orgId} has no ${slot.type} agent linked.`, { hint: `Run \`voxctl agents list --org ${slot.orgId}\` to see its agents.` });
+  }
+  if (ctx.flags.json) {
+    ctx.ui.jsonDoc({ ok: true, unlinked: publicAgent(agent) });
+    return;
+  }
+  ctx.ui.success(`Unlinked ${agent.vapiAssistantId} (${agent.type}) from ${agent.orgName}. The Vapi assistant itself is unchanged.`);
 }
 
 export async function agentsListAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {

@@ -14,11 +14,12 @@ import type {
   ImportRow,
   NewOrg,
   Org,
+  RemoveOrgResult,
   SlotClaim,
   SlotClaimRequest,
   Store,
 } from './types.js';
-import { assistantTaken, isUuid, unknownOrg } from './validate.js';
+import { assistantTaken, isUuid, orgHasAgents, unknownOrg } from './validate.js';
 
 type Row = Record<string, unknown>;
 
@@ -149,6 +150,41 @@ export class PgliteStore implements Store {
   async listOrgs(): Promise<Org[]> {
     const r = await this.db.query<Row>('select * from organizations order by name, id');
     return r.rows.map(toOrg);
+  }
+
+  async renameOrg(id: string, name: string): Promise<Org> {
+    if (!isUuid(id)) throw unknownOrg(id);
+    const r = await withDbErrors({ orgId: id }, () => this.db.query<Row>('update organizations set name = $2 where id = $1 returning *', [id, name]));
+    if (!r.rows[0]) throw unknownOrg(id);
+    return toOrg(r.rows[0]);
+  }
+
+  async removeOrg(id: string, opts: { force?: boolean | undefined } = {}): Promise<RemoveOrgResult> {
+    if (!isUuid(id)) throw unknownOrg(id);
+    return withDbErrors({ orgId: id }, () =>
+      this.db.transaction(async (tx) => {
+        // The row lock makes a concurrent link (its foreign key locks the org row) wait for us.
+        const org = await tx.query<Row>('select * from organizations where id = $1 for update', [id]);
+        if (!org.rows[0]) throw unknownOrg(id);
+        const n = (await tx.query<{ n: number }>('select count(*)::int as n from agents where org_id = $1', [id])).rows[0]!.n;
+        if (n > 0 && !opts.force) throw orgHasAgents(id, n);
+        // agents, contacts, appointments and agent_claims go with it (on delete cascade).
+        await tx.query('delete from organizations where id = $1', [id]);
+        return { org: toOrg(org.rows[0]), agentsUnlinked: n };
+      }),
+    );
+  }
+
+  async unlinkAgent(slot: { orgId: string; type: string }): Promise<Agent | null> {
+    if (!isUuid(slot.orgId)) throw unknownOrg(slot.orgId);
+    return withDbErrors({ orgId: slot.orgId }, () =>
+      this.db.transaction(async (tx) => {
+        const org = await tx.query<Row>('select name from organizations where id = $1', [slot.orgId]);
+        if (!org.rows[0]) throw unknownOrg(slot.orgId);
+        const r = await tx.query<Row>('delete from agents where org_id = $1 and type = $2 returning *', [slot.orgId, slot.type]);
+        return r.rows[0] ? toAgent({ ...r.rows[0], org_name: org.rows[0].name }) : null;
+      }),
+    );
   }
 
   async linkAgent(link: AgentLink): Promise<Agent> {

@@ -1,0 +1,173 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Prompter } from '../../src/ui/prompt.js';
+import { runCli, type RunCliOptions } from '../helpers/run-cli.js';
+import { useTestDb } from '../helpers/store.js';
+
+const ORG_A = '0a000000-0000-4000-8000-00000000000a';
+const ORG_B = '0b000000-0000-4000-8000-00000000000b';
+const MISSING = '0f000000-0000-4000-8000-00000000000f';
+
+const testDb = useTestDb();
+let tmp: string;
+beforeEach(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'voxctl-everyday-'));
+  return () => rmSync(tmp, { recursive: true, force: true });
+});
+const cli = (argv: string[], opts: RunCliOptions = {}) => runCli(argv, { cwd: tmp, storeFactory: testDb.factory, ...opts });
+const orgRows = async () => (await testDb.db.query<{ id: string; name: string; timezone: string }>('select id, name, timezone from organizations order by name')).rows;
+
+/** A prompter that answers confirm() with `answer` and records the questions. */
+const confirmer = (answer: boolean) => {
+  const asked: string[] = [];
+  const prompter: Prompter = {
+    interactive: true,
+    ask: () => Promise.reject(new Error('not expected')),
+    select: () => Promise.reject(new Error('not expected')),
+    confirm: (o) => {
+      asked.push(o.message);
+      return Promise.resolve(answer);
+    },
+  };
+  return { prompter, asked };
+};
+
+describe('--version', () => {
+  it('prints the version of package.json, and {"ok":true,"version"} with --json', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const plain = await cli(['--version']);
+    expect(plain).toMatchObject({ exitCode: 0, stdout: `${pkg.version}\n` });
+    const json = await cli(['--version', '--json']);
+    expect(json.exitCode).toBe(0);
+    expect(json.json()).toEqual({ ok: true, version: pkg.version });
+    expect((await cli(['--json', '-V'])).json()).toEqual({ ok: true, version: pkg.version });
+  });
+});
+
+describe('completion', () => {
+  /** Runs the bash script and completes `words` (the last one is being typed). */
+  const complete = (script: string, words: string[]) => {
+    const file = path.join(tmp, 'c.bash');
+    writeFileSync(file, script);
+    const line = ['voxctl', ...words].map((w) => `'${w}'`).join(' ');
+    return execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=(${line}); COMP_CWORD=${words.length}; _voxctl; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  };
+
+  it('bash: completes commands, sub-commands, flags and choices from the command tree', async () => {
+    const r = await cli(['completion', 'bash']);
+    expect(r.exitCode).toBe(0);
+    expect(complete(r.stdout, [''])).toEqual(expect.arrayContaining(['orgs', 'agents', 'assistants', 'tunnel', 'webhook', 'completion', 'doctor']));
+    expect(complete(r.stdout, ['orgs', ''])).toEqual(['add', 'list', 'rename', 'remove']);
+    expect(complete(r.stdout, ['agents', 'un'])).toEqual(['unlink']);
+    expect(complete(r.stdout, ['orgs', 'add', '--t'])).toEqual(['--timezone']);
+    // Global flags everywhere; a flag's value is not taken for a command.
+    expect(complete(r.stdout, ['--cwd', 'orgs', 'orgs', '--js'])).toEqual(['--json']);
+    expect(complete(r.stdout, ['init', '--store', ''])).toEqual(['embedded', 'supabase']);
+  });
+
+  it('zsh and fish scripts name every command and flag; an unknown shell is a usage error', async () => {
+    const zsh = (await cli(['completion', 'zsh'])).stdout;
+    expect(zsh).toMatch(/^#compdef voxctl/);
+    expect(zsh).toContain("'orgs remove') subs=()");
+    expect(zsh).toContain("'--force[also unlink its agents");
+    const fish = (await cli(['completion', 'fish'])).stdout;
+    expect(fish).toContain("-a 'unlink' -d");
+    expect(fish).toContain("__fish_seen_subcommand_from webhook; and __fish_seen_subcommand_from logs' -l since");
+    const bad = await cli(['completion', 'powershell', '--json']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.json()).toMatchObject({ ok: false, error: { code: 'usage', hint: 'Use one of: bash, zsh, fish.' } });
+  });
+});
+
+describe('orgs add: canonical time zones, duplicate names', () => {
+  it('stores europe/berlin as Europe/Berlin', async () => {
+    const r = await cli(['orgs', 'add', '--name', 'A', '--timezone', 'europe/berlin', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.json()).toMatchObject({ org: { timezone: 'Europe/Berlin' } });
+    expect((await orgRows())[0]!.timezone).toBe('Europe/Berlin');
+  });
+
+  it('refuses an abbreviation (est) with a hint naming a region, and writes nothing', async () => {
+    const r = await cli(['orgs', 'add', '--name', 'A', '--timezone', 'est', '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringContaining('abbreviation'), hint: expect.stringContaining('America/New_York') } });
+    expect(await orgRows()).toEqual([]);
+  });
+
+  it('warns on stderr (and in "warnings") when another org has the same name', async () => {
+    await cli(['orgs', 'add', '--name', 'Sunrise Dental', '--id', ORG_A]);
+    const r = await cli(['orgs', 'add', '--name', 'sunrise dental ', '--json']);
+    expect(r.exitCode).toBe(0);
+    const doc = r.json<{ warnings: string[] }>();
+    expect(doc.warnings).toEqual([expect.stringContaining(ORG_A)]);
+    expect(r.stderr).toContain('already named "Sunrise Dental"');
+    const first = await cli(['orgs', 'add', '--name', 'Other', '--json']);
+    expect(first.json()).not.toHaveProperty('warnings');
+  });
+});
+
+describe('orgs rename / remove, agents unlink', () => {
+  beforeEach(async () => {
+    await testDb.store.addOrg({ id: ORG_A, name: 'Alpha' });
+    await testDb.store.addOrg({ id: ORG_B, name: 'Beta' });
+    await testDb.store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: 'asst-a' });
+  });
+
+  it('renames an org; an unknown one is not_found (exit 1)', async () => {
+    const r = await cli(['orgs', 'rename', ORG_B, '--name', 'Beta Clinic', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.json()).toEqual({ ok: true, org: { id: ORG_B, name: 'Beta Clinic', timezone: 'UTC' }, previousName: 'Beta' });
+    const missing = await cli(['orgs', 'rename', MISSING, '--name', 'X', '--json']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.json()).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('refuses to remove an org with linked agents (exit 1, nothing removed) unless --force', async () => {
+    const r = await cli(['orgs', 'remove', ORG_A, '--yes', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'conflict', hint: expect.stringContaining('--force') } });
+    expect(await orgRows()).toHaveLength(2);
+    const forced = await cli(['orgs', 'remove', ORG_A, '--force', '--yes', '--json']);
+    expect(forced.exitCode).toBe(0);
+    expect(forced.json()).toEqual({ ok: true, removed: { id: ORG_A, name: 'Alpha', timezone: 'UTC' }, agentsUnlinked: 1 });
+    expect((await orgRows()).map((o) => o.id)).toEqual([ORG_B]);
+    expect(await testDb.store.listAgents()).toEqual([]);
+  });
+
+  it('without a TTY, removing needs --yes (exit 2 naming it); on a TTY it asks, and "no" removes nothing', async () => {
+    const r = await cli(['orgs', 'remove', ORG_B]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--yes');
+    expect(await orgRows()).toHaveLength(2);
+    const no = confirmer(false);
+    const declined = await cli(['orgs', 'remove', ORG_B], { tty: true, prompter: no.prompter });
+    expect(declined.exitCode).toBe(130);
+    expect(no.asked).toEqual([expect.stringContaining('Remove Beta')]);
+    expect(await orgRows()).toHaveLength(2);
+    const yes = confirmer(true);
+    const done = await cli(['orgs', 'remove', ORG_B], { tty: true, prompter: yes.prompter });
+    expect(done.exitCode).toBe(0);
+    expect((await orgRows()).map((o) => o.id)).toEqual([ORG_A]);
+  });
+
+  it('agents unlink empties a slot by --org/--type or by --assistant-id; an empty slot is not_found', async () => {
+    const r = await cli(['agents', 'unlink', '--org', ORG_A, '--type', 'inbound', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.json()).toEqual({ ok: true, unlinked: { org_id: ORG_A, org_name: 'Alpha', type: 'inbound', vapi_assistant_id: 'asst-a' } });
+    expect(await testDb.store.listAgents()).toEqual([]);
+    const again = await cli(['agents', 'unlink', '--org', ORG_A, '--type', 'inbound', '--json']);
+    expect(again.exitCode).toBe(1);
+    expect(again.json()).toMatchObject({ error: { code: 'not_found' } });
+    await testDb.store.linkAgent({ orgId: ORG_B, type: 'outbound', vapiAssistantId: 'asst-b' });
+    const byId = await cli(['agents', 'unlink', '--assistant-id', 'asst-b', '--json']);
+    expect(byId.json()).toMatchObject({ ok: true, unlinked: { org_id: ORG_B, type: 'outbound' } });
+    const usage = await cli(['agents', 'unlink', '--org', ORG_A, '--json']);
+    expect(usage.exitCode).toBe(2);
+    expect(usage.json()).toMatchObject({ error: { message: expect.stringContaining('--type') } });
+  });
+});
