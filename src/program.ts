@@ -433,17 +433,25 @@ Examples:
     "Show the receiver's request log (newest last)",
     (c) =>
       c
+        .option('--org <id>', "only this org's requests")
+        .option('--tool <name>', 'only requests calling this tool')
+        .option('--status <codes>', 'only these HTTP statuses: 401, 4xx or 401,403')
+        .option('--since <when>', 'only requests since a duration ago (30s, 10m, 2h, 7d) or a date/time')
         .option('-f, --follow', 'keep printing new requests until Ctrl-C')
-        .option('-n, --lines <n>', 'how many of the latest requests to show (0 for all)', '50')
+        .option('-n, --lines <n>', 'how many of the latest matching requests to show (0 for all)', '50')
         .addHelpText(
           'after',
           `
 Reads <VOXCTL_DATA_DIR>/events.ndjson and its rotations (secrets are masked in the log).
+Refused requests (401, 403, 413, …) are counted in one "refused" line per second, with counts
+by status and path, so a flood of them cannot push answered requests out of the log.
 With --json: one {"ok":true,"file","events":[…]} document, or NDJSON "request" events with --follow.
 
 Examples:
   $ voxctl webhook logs
   $ voxctl webhook logs --follow
+  $ voxctl webhook logs --org <org-id> --tool bookClinicAppointment --since 2h
+  $ voxctl webhook logs --status 4xx -n 0
   $ voxctl webhook logs -n 0 --json | jq '.events[] | select(.status >= 400)'`,
         ),
     async () => (await import('./commands/webhook-logs.js')).webhookLogsAction,
