@@ -81,50 +81,71 @@ const importRowSchema = z.object({
   vapi_assistant_id: assistantIdFlag,
 });
 
+/** How many bad rows an import lists; the rest are counted. */
+export const MAX_LISTED_PROBLEMS = 20;
+
+export interface RowProblem {
+  row: number;
+  message: string;
+}
+
+const IMPORT_HINT = 'The file must be a JSON array of {"org_id","org_name"?,"type","vapi_assistant_id"} objects.';
+
+/** One error for every bad row: the first MAX_LISTED_PROBLEMS listed (message and `problems`), then how many more. */
+export function importProblemsError(source: string, problems: RowProblem[], hint = IMPORT_HINT): UsageError {
+  const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+  const more = problems.length - listed.length;
+  const details = { problems: listed, ...(more > 0 ? { moreProblems: more } : {}) };
+  if (problems.length === 1) return new UsageError(`${source}: row ${listed[0]!.row}: ${listed[0]!.message}. Nothing was imported.`, { hint, details });
+  const lines = listed.map((p) => `  row ${p.row}: ${p.message}`);
+  if (more > 0) lines.push(`  … and ${more} more`);
+  const head = `${source}: ${problems.length} rows have problems${more > 0 ? ` (the first ${MAX_LISTED_PROBLEMS} below)` : ''}. Nothing was imported.`;
+  return new UsageError(`${head}\n${lines.join('\n')}`, { hint, details });
+}
+
 /**
- * Checks every row before anything is written; the first problem (by row) is reported with its
- * row number and nothing is imported. Rows are numbered from 1 in file order.
+ * Checks every row before anything is written and reports every problem (by row, rows numbered
+ * from 1 in file order); with any problem, nothing is imported.
  */
 export function validateImportRows(data: unknown, source: string): ImportRow[] {
-  const fail = (msg: string) =>
-    new UsageError(`${source}: ${msg}. Nothing was imported.`, {
-      hint: 'The file must be a JSON array of {"org_id","org_name"?,"type","vapi_assistant_id"} objects.',
-    });
+  const fail = (msg: string) => new UsageError(`${source}: ${msg}. Nothing was imported.`, { hint: IMPORT_HINT });
   if (!Array.isArray(data)) throw fail('expected a JSON array at the top level');
   if (data.length === 0) throw fail('the array is empty');
   const rows: ImportRow[] = [];
+  const problems: RowProblem[] = [];
   const slot = new Map<string, number>();
   const assistant = new Map<string, { row: number; key: string }>();
   const orgName = new Map<string, { name: string; row: number }>();
   data.forEach((item, i) => {
     const n = i + 1;
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw fail(`row ${n}: expected an object`);
+    const bad = (message: string) => problems.push({ row: n, message });
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return bad('expected an object');
     const extra = Object.keys(item).filter((k) => !['org_id', 'org_name', 'type', 'vapi_assistant_id'].includes(k));
-    if (extra.length) throw fail(`row ${n}: unknown field ${extra.map((k) => `"${k}"`).join(', ')}`);
+    if (extra.length) return bad(`unknown field ${extra.map((k) => `"${k}"`).join(', ')}`);
     const res = importRowSchema.safeParse(item);
     if (!res.success) {
       const issue = res.error.issues[0]!;
       const field = String(issue.path[0] ?? '');
-      const msg = issue.code === 'invalid_type' && field ? `${field} is missing or not a string` : issue.message;
-      throw fail(`row ${n}: ${msg}`);
+      return bad(issue.code === 'invalid_type' && field ? `${field} is missing or not a string` : issue.message);
     }
     const row = { ...res.data, org_id: res.data.org_id.toLowerCase() };
     if (row.org_name !== undefined) {
       const named = orgName.get(row.org_id);
       if (named && named.name !== row.org_name) {
-        throw fail(`row ${n}: org_name "${row.org_name}" differs from "${named.name}" given for org ${row.org_id} in row ${named.row}`);
+        return bad(`org_name "${row.org_name}" differs from "${named.name}" given for org ${row.org_id} in row ${named.row}`);
       }
       if (!named) orgName.set(row.org_id, { name: row.org_name, row: n });
     }
     const key = `${row.org_id}/${row.type}`;
     const seen = slot.get(key);
-    if (seen) throw fail(`row ${n}: org ${row.org_id} type ${row.type} already appears in row ${seen}`);
+    if (seen) return bad(`org ${row.org_id} type ${row.type} already appears in row ${seen}`);
     slot.set(key, n);
     const other = assistant.get(row.vapi_assistant_id);
-    if (other) throw fail(`row ${n}: assistant ${row.vapi_assistant_id} is also in row ${other.row}; one assistant serves one agent slot`);
+    if (other) return bad(`assistant ${row.vapi_assistant_id} is also in row ${other.row}; one assistant serves one agent slot`);
     assistant.set(row.vapi_assistant_id, { row: n, key });
     rows.push(row);
   });
+  if (problems.length) throw importProblemsError(source, problems);
   return rows;
 }
 
@@ -165,21 +186,20 @@ export async function agentsImportAction(_raw: Record<string, unknown>, args: st
   const [orgs, agents] = await Promise.all([store.listOrgs(), store.listAgents()]);
   const orgIds = new Set(orgs.map((o) => o.id));
   const byAssistant = new Map(agents.map((a) => [a.vapiAssistantId, a]));
+  const problems: RowProblem[] = [];
   rows.forEach((row, i) => {
     if (!orgIds.has(row.org_id) && !row.org_name) {
-      const e = unknownOrg(row.org_id);
-      throw new UsageError(`${source}: row ${i + 1}: ${e.message} Give it an org_name to create it. Nothing was imported.`);
+      problems.push({ row: i + 1, message: `${unknownOrg(row.org_id).message} Give it an org_name to create it` });
+      return;
     }
     const linked = byAssistant.get(row.vapi_assistant_id);
     if (linked && (linked.orgId !== row.org_id || linked.type !== row.type)) {
       // Moving an assistant between slots within the file is fine if its old slot is re-pointed too.
       const oldSlotRow = rows.find((r) => r.org_id === linked.orgId && r.type === linked.type);
-      if (!oldSlotRow) {
-        const e = assistantTaken(row.vapi_assistant_id, linked);
-        throw new UsageError(`${source}: row ${i + 1}: ${e.message} Nothing was imported.`);
-      }
+      if (!oldSlotRow) problems.push({ row: i + 1, message: assistantTaken(row.vapi_assistant_id, linked).message.replace(/\.$/, '') });
     }
   });
+  if (problems.length) throw importProblemsError(source, problems, 'Fix those rows (or the store) and import again.');
 
   const spinner = await ctx.spinner(`Importing ${rows.length} agents…`);
   spinner.start();

@@ -171,3 +171,33 @@ describe('orgs rename / remove, agents unlink', () => {
     expect(usage.json()).toMatchObject({ error: { message: expect.stringContaining('--type') } });
   });
 });
+
+describe('agents import reports every bad row', () => {
+  it('lists the first 20 problems, then how many more, and imports nothing', async () => {
+    const rows: unknown[] = [{ org_id: ORG_A, org_name: 'Alpha', type: 'inbound', vapi_assistant_id: 'asst-ok' }];
+    for (let i = 0; i < 24; i++) rows.push({ org_id: `bad-${i}`, type: 'inbound', vapi_assistant_id: `a${i}` });
+    rows.push({ org_id: ORG_A, type: 'inbound', vapi_assistant_id: 'asst-dup' });
+    writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify(rows));
+    const r = await cli(['agents', 'import', 'agents.json', '--json']);
+    expect(r.exitCode).toBe(2);
+    const err = r.json<{ error: { message: string; problems: Array<{ row: number; message: string }>; moreProblems: number } }>().error;
+    expect(err.problems).toHaveLength(20);
+    expect(err.problems[0]).toEqual({ row: 2, message: 'org_id must be a uuid' });
+    expect(err.problems[19]!.row).toBe(21);
+    expect(err.moreProblems).toBe(5);
+    expect(err.message).toMatch(/^agents\.json: 25 rows have problems \(the first 20 below\)\. Nothing was imported\.\n {2}row 2: org_id must be a uuid\n/);
+    expect(err.message).toMatch(/\n {2}… and 5 more$/);
+    const human = await cli(['agents', 'import', 'agents.json']);
+    expect(human.stderr).toContain('row 21: org_id must be a uuid');
+    expect(human.stderr).not.toContain('row 22:');
+    expect(await testDb.store.listAgents()).toEqual([]);
+    expect(await orgRows()).toEqual([]);
+  });
+
+  it('lists every row the store refuses (unknown orgs without a name)', async () => {
+    const rows = [MISSING, ORG_B].map((id, i) => ({ org_id: id, type: 'inbound', vapi_assistant_id: `asst-${i}` }));
+    writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify(rows));
+    const r = await cli(['agents', 'import', 'agents.json', '--json']);
+    expect(r.json<{ error: { problems: Array<{ row: number }> } }>().error.problems.map((p) => p.row)).toEqual([1, 2]);
+  });
+});
