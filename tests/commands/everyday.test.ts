@@ -201,3 +201,39 @@ describe('agents import reports every bad row', () => {
     expect(r.json<{ error: { problems: Array<{ row: number }> } }>().error.problems.map((p) => p.row)).toEqual([1, 2]);
   });
 });
+
+describe('webhook test --dry-run, tunnel up --forward-to', () => {
+  it('webhook test --dry-run needs no URL: it prints what would be sent', async () => {
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--assistant-id', 'asst-dry', '--dry-run', '--json']);
+    expect(r.exitCode).toBe(0);
+    const doc = r.json<{ ok: boolean; dryRun: boolean; url: string | null; payload: { message: { type: string; call: { assistantId: string } } } }>();
+    expect(doc).toMatchObject({ ok: true, dryRun: true, url: null, payload: { message: { type: 'tool-calls', call: { assistantId: 'asst-dry' } } } });
+    const human = await cli(['webhook', 'test', 'bookClinicAppointment', '--assistant-id', 'asst-dry', '--dry-run']);
+    expect(human.exitCode).toBe(0);
+    expect(human.stderr).toContain('no URL');
+    expect(JSON.parse(human.stdout)).toMatchObject({ message: { type: 'tool-calls' } });
+    // Without --dry-run the missing URL is still a usage error.
+    expect((await cli(['webhook', 'test', 'bookClinicAppointment', '--assistant-id', 'asst-dry'])).exitCode).toBe(2);
+  });
+
+  it('tunnel up --forward-to notaurl is a usage error (exit 2) before anything starts', async () => {
+    const r = await cli(['tunnel', 'up', '--no-tunnel', '--port', '0', '--forward-to', 'notaurl', '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringContaining('"notaurl" is not a URL') } });
+  });
+
+  it('--forward-to takes URLs and host:port, not bare words', async () => {
+    const { parseForwardTarget } = await import('../../src/webhook/forward.js');
+    const ok = (raw: string) => {
+      const t = parseForwardTarget(raw);
+      return 'error' in t ? t.error : t.url.href;
+    };
+    expect(ok('http://backend.internal:3001/hooks')).toBe('http://backend.internal:3001/hooks');
+    expect(ok('localhost:3001')).toBe('http://localhost:3001/');
+    expect(ok('127.0.0.1:8080/api')).toBe('http://127.0.0.1:8080/api');
+    expect(ok('localhost')).toBe('http://localhost/');
+    expect(ok('notaurl')).toMatch(/is not a URL/);
+    expect(ok('example.com')).toMatch(/is not a URL/);
+    expect(ok('ftp://x:1')).toMatch(/must be an http/);
+  });
+});
