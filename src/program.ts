@@ -48,8 +48,21 @@ export function createProgram(ctx: Context): Command {
     .description('Run Vapi voice assistants for many client organizations from one store')
     .option('-V, --version', 'print the version (with --json: {"ok":true,"version"})')
     .helpOption('-h, --help', 'show help')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureHelp({
+      showGlobalOptions: true,
+      sortSubcommands: false,
+      // One way for everything: "[required] …", "(default: 4242)", "(one of: a, b)".
+      optionDescription: (o) => {
+        const extras: string[] = [];
+        if (o.argChoices) extras.push(`one of: ${o.argChoices.join(', ')}`);
+        const d: unknown = o.defaultValue;
+        if (!o.negate && d !== undefined && typeof d !== 'boolean' && !(Array.isArray(d) && d.length === 0)) {
+          extras.push(`default: ${o.defaultValueDescription ?? (Array.isArray(d) ? d.join(', ') : String(d))}`);
+        }
+        const text = extras.length ? `${o.description} (${extras.join('; ')})` : o.description;
+        return o.mandatory ? `[required] ${text}` : text;
+      },
+    })
     .addHelpText('after', ROOT_HELP_AFTER)
     .exitOverride()
     .configureOutput({
@@ -57,9 +70,8 @@ export function createProgram(ctx: Context): Command {
       writeErr: (s) => {
         if (!ctx.flags.json) ctx.io.stderr.write(s);
       },
-      outputError: (s, write) => {
-        if (!ctx.flags.json) write(ctx.theme.red(s));
-      },
+      // main renders commander's errors as it renders every other (Error: … / Hint: …).
+      outputError: () => {},
     });
   addGlobalOptions(program);
   program.on('option:version', () => {
@@ -94,13 +106,14 @@ export function createProgram(ctx: Context): Command {
     });
     return c;
   };
-  const group = (name: string, description: string) => {
-    const g = program.command(name).description(description);
-    return g;
-  };
+  const group = (name: string, description: string, examples: string[]) =>
+    program
+      .command(name)
+      .description(description)
+      .addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ voxctl ${e}`).join('\n')}`);
 
   // orgs
-  const orgs = group('orgs', 'Add, list, rename and remove client organizations');
+  const orgs = group('orgs', 'Add, list, rename and remove client organizations', ['orgs add --name "Sunrise Dental" --timezone Europe/Berlin', 'orgs list --json', 'orgs rename <org-id> --name "Sunrise Dental Berlin"', 'orgs remove <org-id>']);
   define(
     orgs,
     'add',
@@ -152,7 +165,12 @@ Examples:
   );
 
   // agents
-  const agents = group('agents', "Link Vapi assistants to organizations' agent slots (link, unlink, list, import)");
+  const agents = group('agents', "Link Vapi assistants to organizations' agent slots (link, unlink, list, import)", [
+    'agents link --org <org-id> --type inbound --assistant-id <vapi-id>',
+    'agents list --org <org-id>',
+    'agents import agents.json',
+    'agents unlink --org <org-id> --type inbound',
+  ]);
   define(
     agents,
     'link',
@@ -199,7 +217,12 @@ Examples:
   );
 
   // assistants
-  const assistants = group('assistants', 'Create assistants and point them, their tools and phone numbers at your webhook');
+  const assistants = group('assistants', 'Create assistants and point them, their tools and phone numbers at your webhook', [
+    'assistants upsert --org <org-id> --type inbound',
+    'assistants sync --all-orgs --dry-run',
+    'assistants status --all-orgs',
+    'assistants restore',
+  ]);
   const selection = (c: Command) =>
     c
       .option('--org <id...>', 'organization id (repeatable)')
@@ -212,7 +235,7 @@ Examples:
     (c) =>
       selection(c)
         .option('--dry-run', 'show what would change; write nothing')
-        .option('--concurrency <n>', 'most writes at a time; the pace adapts below it (default 16)')
+        .option('--concurrency <n>', 'most writes at a time; the pace adapts below it (default: 16)')
         .addHelpText(
           'after',
           `
@@ -250,7 +273,7 @@ Examples:
     (c) =>
       c
         .option('--snapshot <file>', 'a snapshot from <data dir>/snapshots (default: the newest)')
-        .option('--concurrency <n>', 'most writes at a time (default 16)')
+        .option('--concurrency <n>', 'most writes at a time (default: 16)')
         .addHelpText(
           'after',
           `
@@ -290,7 +313,7 @@ Examples:
   );
 
   // db
-  const db = group('db', 'The store schema');
+  const db = group('db', 'The store schema', ['db schema > schema.sql', 'db migrate']);
   define(
     db,
     'schema',
@@ -321,7 +344,7 @@ Examples:
         .option('--supabase-url <url>', 'Supabase project URL (selects the Supabase store)')
         .option('--supabase-key <key>', 'Supabase service-role key (- reads it from stdin)')
         .option('--backend-url <url>', 'public URL of your own backend (instead of an ngrok tunnel)')
-        .option('--vapi-base-url <url>', 'Vapi API base URL (default https://api.vapi.ai)')
+        .option('--vapi-base-url <url>', 'Vapi API base URL (default: https://api.vapi.ai)')
         .addHelpText(
           'after',
           `
@@ -363,7 +386,7 @@ Examples:
   );
 
   // tunnel
-  const tunnel = group('tunnel', 'Expose the embedded webhook receiver through ngrok');
+  const tunnel = group('tunnel', 'Expose the embedded webhook receiver through ngrok', ['tunnel up', 'tunnel up --no-tunnel --port 0']);
   define(
     tunnel,
     'up',
@@ -394,7 +417,11 @@ Examples:
   );
 
   // webhook
-  const webhook = group('webhook', 'Test the webhook receiver, replay logged requests and read its log');
+  const webhook = group('webhook', 'Test the webhook receiver, replay logged requests and read its log', [
+    'webhook test bookClinicAppointment --local',
+    'webhook logs --follow',
+    'webhook replay <event-id>',
+  ]);
   define(
     webhook,
     'test',

@@ -237,3 +237,52 @@ describe('webhook test --dry-run, tunnel up --forward-to', () => {
     expect(ok('ftp://x:1')).toMatch(/must be an http/);
   });
 });
+
+describe('messages and help', () => {
+  it('a flag that is not a number says so in plain words, once prefixed', async () => {
+    const r = await cli(['assistants', 'upsert', '--org', ORG_A, '--type', 'inbound', '--wait', 'abc', '--json']);
+    expect(r.exitCode).toBe(2);
+    const err = r.json<{ error: { message: string } }>().error;
+    expect(err.message).toBe('--wait: must be a number');
+    expect(err.message).not.toMatch(/Invalid input|NaN/);
+    const uuid = await cli(['assistants', 'sync', '--org', 'nope', '--json']);
+    expect(uuid.exitCode).toBe(2);
+    expect(uuid.json<{ error: { message: string } }>().error.message).toMatch(/^--org must be a uuid/);
+  });
+
+  it("renders commander's errors like voxctl's, with a hint naming the command's help", async () => {
+    const r = await cli(['orgs', 'add', '--name', 'A', '--nme', 'x']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe("Error: Unknown option '--nme'.\nHint: Did you mean --name? Run `voxctl orgs add --help` to see the usage.\n");
+    const missing = await cli(['orgs', 'add', '--json']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.json()).toEqual({ ok: false, error: { code: 'usage', message: "Required option '--name <name>' not specified.", hint: 'Run `voxctl orgs add --help` to see the usage.' } });
+    const unknown = await cli(['orgz']);
+    expect(unknown.stderr).toMatch(/^Error: Unknown command 'orgz'\.\nHint: Did you mean orgs\? Run `voxctl --help`/);
+  });
+
+  it('a data problem carries its own hint, never "Run with --help"', async () => {
+    writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify([{ org_id: 'x', type: 'inbound', vapi_assistant_id: 'a' }]));
+    const r = await cli(['agents', 'import', 'agents.json', '--json']);
+    expect(r.json<{ error: { hint: string } }>().error.hint).not.toMatch(/--help/);
+    await testDb.store.addOrg({ id: ORG_A, name: 'Alpha' });
+    await testDb.store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: 'asst-a' });
+    const conflict = await cli(['orgs', 'remove', ORG_A, '--yes']);
+    expect(conflict.stderr).not.toMatch(/--help/);
+  });
+
+  it('help marks required flags, shows defaults one way, and gives examples for group commands', async () => {
+    const add = (await cli(['orgs', 'add', '--help'])).stdout;
+    expect(add).toMatch(/--name <name>\s+\[required\] display name/);
+    expect(add).toMatch(/--timezone <iana>\s+time zone for bookings \(default: UTC\)/);
+    expect(add).not.toContain('"UTC"');
+    const sync = (await cli(['assistants', 'sync', '--help'])).stdout;
+    expect(sync).toMatch(/\(default:\s+16\)/);
+    expect(sync).not.toMatch(/\(default [^:]/);
+    for (const g of ['orgs', 'agents', 'assistants', 'db', 'tunnel', 'webhook']) {
+      const help = await cli([g, '--help']);
+      expect(help.exitCode).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`Examples:\\n {2}\\$ voxctl ${g} `));
+    }
+  });
+});
