@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/setup.ts'],
+    // A temp folder per run and per file, removed after it; the run fails if one is left.
+    globalSetup: ['tests/global-setup.ts'],
     // PGlite needs several seconds to initialise a data dir on these machines; tests share one
     // instance per file, but the first hook in a file still pays for it.
     hookTimeout: 60_000,
