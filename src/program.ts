@@ -438,7 +438,7 @@ Examples:
         .addOption(new Option('--event <type>', 'send this message type instead of a tool call').choices(['status-update', 'end-of-call-report', 'assistant-request']))
         .option('--timeout <seconds>', 'how long to wait for the answer (default: 20, assistant-request 7.5, as Vapi)')
         .option('--string-args', 'send function.arguments as a JSON string (Vapi sends both forms)')
-        .option('--dry-run', 'print the message instead of sending it')
+        .option('--dry-run', 'print the message instead of sending it (needs no URL)')
         .addHelpText(
           'after',
           `
