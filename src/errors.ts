@@ -36,10 +36,13 @@ export class VoxError extends Error {
   }
 }
 
-/** Bad flags, arguments, config values or input files. Exit 2. */
+/**
+ * Bad flags, arguments, config values or input files. Exit 2. No default hint: "Run with --help"
+ * helps with a flag, not with a bad row or file, so each site names its own fix.
+ */
 export class UsageError extends VoxError {
   constructor(message: string, options: VoxErrorOptions = {}) {
-    super('usage', ExitCode.usage, message, { hint: 'Run with --help to see the usage.', ...options });
+    super('usage', ExitCode.usage, message, options);
   }
 }
 

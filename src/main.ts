@@ -5,8 +5,10 @@
 import { CommanderError } from 'commander';
 import { createContext, type Context, type ContextOptions } from './context.js';
 import { ExitCode, ExitWithCode, InternalError, isVoxError, UsageError, type VoxError } from './errors.js';
+import { FLAG_HINT, issueMessage } from './commands/options.js';
 import { createProgram } from './program.js';
 import { Interrupts } from './util/signals.js';
+import type { Command } from 'commander';
 
 export async function run(argv: string[], options: ContextOptions = {}): Promise<number> {
   const ctx = createContext(options);
@@ -18,8 +20,9 @@ export async function run(argv: string[], options: ContextOptions = {}): Promise
   const interrupts = ctx.interrupts;
   interrupts.start();
   const unwatch = ctx.io.watchClosed?.(() => interrupts.interrupt('EPIPE'));
+  let program: Command | undefined;
   try {
-    const program = createProgram(ctx);
+    program = createProgram(ctx);
     if (argv.length === 0) {
       program.outputHelp({ error: true });
       return ExitCode.usage;
@@ -43,7 +46,7 @@ export async function run(argv: string[], options: ContextOptions = {}): Promise
         // Rendering must not fail: fall back to no colour.
       }
     }
-    return renderError(ctx, e);
+    return renderError(ctx, e, program ? helpCommand(program, argv) : 'voxctl');
   } finally {
     interrupts.stop();
     unwatch?.();
@@ -66,20 +69,49 @@ export async function main(argv: string[]): Promise<void> {
 export function toVoxError(e: unknown): VoxError {
   if (isVoxError(e)) return e;
   if (e instanceof Error && e.name === 'ZodError') {
-    return new UsageError(e.message);
+    const issue = (e as Error & { issues?: Array<Parameters<typeof issueMessage>[0]> }).issues?.[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    return new UsageError(issue ? `${where}${issueMessage(issue)}` : 'Invalid input.', { hint: FLAG_HINT });
   }
   const message = e instanceof Error ? e.message : String(e);
   return new InternalError(`Unexpected error: ${message}`, { cause: e });
 }
 
-function renderError(ctx: Context, e: unknown): number {
+/** `voxctl orgs add` for `orgs add --x`: the deepest command argv names, for the help hint. */
+function helpCommand(program: Command, argv: string[]): string {
+  const names = ['voxctl'];
+  let cmd = program;
+  for (const word of argv) {
+    if (word.startsWith('-')) continue;
+    const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    names.push(sub.name());
+    cmd = sub;
+  }
+  return names.join(' ');
+}
+
+/** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as a voxctl message and hint. */
+function commanderMessage(e: CommanderError, command: string): { message: string; hint: string } {
+  const lines = e.message.replace(/^error:\s*/i, '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const first = lines[0] ?? 'Invalid command line';
+  const message = `${first.charAt(0).toUpperCase()}${first.slice(1)}${/[.?!]$/.test(first) ? '' : '.'}`;
+  const suggestion = lines.slice(1).map((l) => l.replace(/^\((.*)\)$/, '$1')).join(' ');
+  return { message, hint: `${suggestion ? `${suggestion} ` : ''}Run \`${command} --help\` to see the usage.` };
+}
+
+function renderError(ctx: Context, e: unknown, command = 'voxctl'): number {
   if (e instanceof ExitWithCode) return e.exitCode;
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
-    // Commander already printed its message on stderr (unless --json).
-    const message = e.message.replace(/^error:\s*/i, '');
+    // Rendered here, like every other error (the program's outputError prints nothing).
+    const { message, hint } = commanderMessage(e, command);
     if (ctx.flags.json) {
-      ctx.ui.jsonDoc({ ok: false, error: { code: 'usage', message, hint: 'Run with --help to see the usage.' } });
+      ctx.ui.jsonDoc({ ok: false, error: { code: 'usage', message, hint } });
+    } else {
+      const t = ctx.theme;
+      ctx.ui.err(`${t.red('Error:')} ${message}\n`);
+      ctx.ui.err(`${t.dim('Hint:')} ${hint}\n`);
     }
     return ExitCode.usage;
   }

@@ -2,7 +2,8 @@
  * The commander tree. Definitions only: each action validates its options with zod (in the
  * command module) and runs. Command modules are imported lazily so `--help` stays fast.
  */
-import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
 import type { Context } from './context.js';
 
 export const ROOT_HELP_AFTER = `
@@ -46,10 +47,23 @@ export function createProgram(ctx: Context): Command {
   const program = new Command('voxctl');
   program
     .description('Run Vapi voice assistants for many client organizations from one store')
-    .version(VERSION, '-V, --version', 'print the version')
+    .option('-V, --version', 'print the version (with --json: {"ok":true,"version"})')
     .helpOption('-h, --help', 'show help')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureHelp({
+      showGlobalOptions: true,
+      sortSubcommands: false,
+      // One way for everything: "[required] …", "(default: 4242)", "(one of: a, b)".
+      optionDescription: (o) => {
+        const extras: string[] = [];
+        if (o.argChoices) extras.push(`one of: ${o.argChoices.join(', ')}`);
+        const d: unknown = o.defaultValue;
+        if (!o.negate && d !== undefined && typeof d !== 'boolean' && !(Array.isArray(d) && d.length === 0)) {
+          extras.push(`default: ${o.defaultValueDescription ?? (Array.isArray(d) ? d.join(', ') : String(d))}`);
+        }
+        const text = extras.length ? `${o.description} (${extras.join('; ')})` : o.description;
+        return o.mandatory ? `[required] ${text}` : text;
+      },
+    })
     .addHelpText('after', ROOT_HELP_AFTER)
     .exitOverride()
     .configureOutput({
@@ -57,11 +71,15 @@ export function createProgram(ctx: Context): Command {
       writeErr: (s) => {
         if (!ctx.flags.json) ctx.io.stderr.write(s);
       },
-      outputError: (s, write) => {
-        if (!ctx.flags.json) write(ctx.theme.red(s));
-      },
+      // main renders commander's errors as it renders every other (Error: … / Hint: …).
+      outputError: () => {},
     });
   addGlobalOptions(program);
+  program.on('option:version', () => {
+    if (ctx.flags.json) ctx.ui.jsonDoc({ ok: true, version: VERSION });
+    else ctx.io.stdout.write(`${VERSION}\n`);
+    throw new CommanderError(0, 'commander.version', VERSION);
+  });
   program.hook('preAction', async (_root, action) => {
     const g = action.optsWithGlobals() as Record<string, unknown>;
     ctx.applyFlags({
@@ -89,13 +107,14 @@ export function createProgram(ctx: Context): Command {
     });
     return c;
   };
-  const group = (name: string, description: string) => {
-    const g = program.command(name).description(description);
-    return g;
-  };
+  const group = (name: string, description: string, examples: string[]) =>
+    program
+      .command(name)
+      .description(description)
+      .addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ voxctl ${e}`).join('\n')}`);
 
   // orgs
-  const orgs = group('orgs', 'Add and list client organizations');
+  const orgs = group('orgs', 'Add, list, rename and remove client organizations', ['orgs add --name "Sunrise Dental" --timezone Europe/Berlin', 'orgs list --json', 'orgs rename <org-id> --name "Sunrise Dental Berlin"', 'orgs remove <org-id>']);
   define(
     orgs,
     'add',
@@ -115,9 +134,44 @@ export function createProgram(ctx: Context): Command {
     (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl orgs list\n  $ voxctl orgs list --json | jq -r ".orgs[].id"'),
     async () => (await import('./commands/orgs.js')).orgsListAction,
   );
+  define(
+    orgs,
+    'rename',
+    'Rename an organization',
+    (c) =>
+      c
+        .argument('<orgId>', 'organization id')
+        .requiredOption('--name <name>', 'the new display name')
+        .addHelpText('after', '\nExamples:\n  $ voxctl orgs rename <org-id> --name "Sunrise Dental Berlin"'),
+    async () => (await import('./commands/orgs.js')).orgsRenameAction,
+  );
+  define(
+    orgs,
+    'remove',
+    'Remove an organization with its contacts and appointments (refuses while agents are linked)',
+    (c) =>
+      c
+        .argument('<orgId>', 'organization id')
+        .option('--force', 'also unlink its agents (the Vapi assistants themselves are not touched)')
+        .addHelpText(
+          'after',
+          `
+Asks before removing on a terminal; without one (scripts, CI, --json) it needs --yes.
+
+Examples:
+  $ voxctl orgs remove <org-id>
+  $ voxctl orgs remove <org-id> --force --yes --json`,
+        ),
+    async () => (await import('./commands/orgs.js')).orgsRemoveAction,
+  );
 
   // agents
-  const agents = group('agents', "Link Vapi assistants to organizations' agent slots");
+  const agents = group('agents', "Link Vapi assistants to organizations' agent slots (link, unlink, list, import)", [
+    'agents link --org <org-id> --type inbound --assistant-id <vapi-id>',
+    'agents list --org <org-id>',
+    'agents import agents.json',
+    'agents unlink --org <org-id> --type inbound',
+  ]);
   define(
     agents,
     'link',
@@ -129,6 +183,18 @@ export function createProgram(ctx: Context): Command {
         .requiredOption('--assistant-id <vapiId>', 'Vapi assistant id')
         .addHelpText('after', '\nExamples:\n  $ voxctl agents link --org <org-id> --type inbound --assistant-id <vapi-id>'),
     async () => (await import('./commands/agents.js')).agentsLinkAction,
+  );
+  define(
+    agents,
+    'unlink',
+    "Empty an org's agent slot (the Vapi assistant itself is not touched)",
+    (c) =>
+      c
+        .option('--org <id>', 'organization id (with --type)')
+        .option('--type <type>', 'agent type (with --org)')
+        .option('--assistant-id <vapiId>', 'or: the linked Vapi assistant id')
+        .addHelpText('after', '\nExamples:\n  $ voxctl agents unlink --org <org-id> --type inbound\n  $ voxctl agents unlink --assistant-id <vapi-id> --json'),
+    async () => (await import('./commands/agents.js')).agentsUnlinkAction,
   );
   define(
     agents,
@@ -152,7 +218,12 @@ export function createProgram(ctx: Context): Command {
   );
 
   // assistants
-  const assistants = group('assistants', 'Create assistants and point them, their tools and phone numbers at your webhook');
+  const assistants = group('assistants', 'Create assistants and point them, their tools and phone numbers at your webhook', [
+    'assistants upsert --org <org-id> --type inbound',
+    'assistants sync --all-orgs --dry-run',
+    'assistants status --all-orgs',
+    'assistants restore',
+  ]);
   const selection = (c: Command) =>
     c
       .option('--org <id...>', 'organization id (repeatable)')
@@ -165,7 +236,7 @@ export function createProgram(ctx: Context): Command {
     (c) =>
       selection(c)
         .option('--dry-run', 'show what would change; write nothing')
-        .option('--concurrency <n>', 'most writes at a time; the pace adapts below it (default 16)')
+        .option('--concurrency <n>', 'most writes at a time; the pace adapts below it (default: 16)')
         .addHelpText(
           'after',
           `
@@ -203,7 +274,7 @@ Examples:
     (c) =>
       c
         .option('--snapshot <file>', 'a snapshot from <data dir>/snapshots (default: the newest)')
-        .option('--concurrency <n>', 'most writes at a time (default 16)')
+        .option('--concurrency <n>', 'most writes at a time (default: 16)')
         .addHelpText(
           'after',
           `
@@ -244,7 +315,7 @@ Examples:
   );
 
   // db
-  const db = group('db', 'The store schema');
+  const db = group('db', 'The store schema', ['db schema > schema.sql', 'db migrate']);
   define(
     db,
     'schema',
@@ -281,7 +352,7 @@ Examples:
         .option('--supabase-url <url>', 'Supabase project URL (selects the Supabase store)')
         .option('--supabase-key <key>', 'Supabase service-role key (- reads it from stdin)')
         .option('--backend-url <url>', 'public URL of your own backend (instead of an ngrok tunnel)')
-        .option('--vapi-base-url <url>', 'Vapi API base URL (default https://api.vapi.ai)')
+        .option('--vapi-base-url <url>', 'Vapi API base URL (default: https://api.vapi.ai)')
         .addHelpText(
           'after',
           `
@@ -325,7 +396,7 @@ Examples:
   );
 
   // tunnel
-  const tunnel = group('tunnel', 'Expose the embedded webhook receiver through ngrok');
+  const tunnel = group('tunnel', 'Expose the embedded webhook receiver through ngrok', ['tunnel up', 'tunnel up --no-tunnel --port 0']);
   define(
     tunnel,
     'up',
@@ -356,7 +427,11 @@ Examples:
   );
 
   // webhook
-  const webhook = group('webhook', 'Test the webhook receiver, replay logged requests and read its log');
+  const webhook = group('webhook', 'Test the webhook receiver, replay logged requests and read its log', [
+    'webhook test bookClinicAppointment --local',
+    'webhook logs --follow',
+    'webhook replay <event-id>',
+  ]);
   define(
     webhook,
     'test',
@@ -373,7 +448,7 @@ Examples:
         .addOption(new Option('--event <type>', 'send this message type instead of a tool call').choices(['status-update', 'end-of-call-report', 'assistant-request']))
         .option('--timeout <seconds>', 'how long to wait for the answer (default: 20, assistant-request 7.5, as Vapi)')
         .option('--string-args', 'send function.arguments as a JSON string (Vapi sends both forms)')
-        .option('--dry-run', 'print the message instead of sending it')
+        .option('--dry-run', 'print the message instead of sending it (needs no URL)')
         .addHelpText(
           'after',
           `
@@ -396,17 +471,25 @@ Examples:
     "Show the receiver's request log (newest last)",
     (c) =>
       c
+        .option('--org <id>', "only this org's requests")
+        .option('--tool <name>', 'only requests calling this tool')
+        .option('--status <codes>', 'only these HTTP statuses: 401, 4xx or 401,403')
+        .option('--since <when>', 'only requests since a duration ago (30s, 10m, 2h, 7d) or a date/time')
         .option('-f, --follow', 'keep printing new requests until Ctrl-C (exit 130)')
-        .option('-n, --lines <n>', 'how many of the latest requests to show (0 for all)', '50')
+        .option('-n, --lines <n>', 'how many of the latest matching requests to show (0 for all)', '50')
         .addHelpText(
           'after',
           `
 Reads <VOXCTL_DATA_DIR>/events.ndjson and its rotations (secrets are masked in the log).
+Refused requests (401, 403, 413, …) are counted in one "refused" line per second, with counts
+by status and path, so a flood of them cannot push answered requests out of the log.
 With --json: one {"ok":true,"file","events":[…]} document, or NDJSON "request" events with --follow.
 
 Examples:
   $ voxctl webhook logs
   $ voxctl webhook logs --follow
+  $ voxctl webhook logs --org <org-id> --tool bookClinicAppointment --since 2h
+  $ voxctl webhook logs --status 4xx -n 0
   $ voxctl webhook logs -n 0 --json | jq '.events[] | select(.status >= 400)'`,
         ),
     async () => (await import('./commands/webhook-logs.js')).webhookLogsAction,
@@ -438,6 +521,24 @@ Examples:
     async () => (await import('./commands/webhook-replay.js')).webhookReplayAction,
   );
 
+  define(
+    program,
+    'completion',
+    'Print a shell completion script (bash, zsh or fish)',
+    (c) =>
+      c
+        .argument('<shell>', 'bash, zsh or fish')
+        .addHelpText(
+          'after',
+          `
+Examples:
+  $ source <(voxctl completion bash)                 # add to ~/.bashrc
+  $ voxctl completion zsh > "\${fpath[1]}/_voxctl"
+  $ voxctl completion fish > ~/.config/fish/completions/voxctl.fish`,
+        ),
+    async () => (await import('./commands/completion.js')).completionAction,
+  );
+
   return program;
 }
 
@@ -447,6 +548,7 @@ function commandPath(cmd: Command): string {
   return names.join(' ');
 }
 
-export const VERSION = '0.1.0';
+/** The package version, from package.json (one level above src/ and dist/). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export { Option };

@@ -1,4 +1,4 @@
--- voxctl schema (version 3).
+-- voxctl schema (version 4).
 -- Apply to Supabase with the SQL editor or `psql "$DATABASE_URL" -f schema.sql`
 -- (print it with `voxctl db schema`); the embedded store applies it itself (`voxctl db migrate`).
 -- Idempotent: safe to run again.
@@ -310,6 +310,62 @@ begin
   return found;
 end $$;
 
+-- Version 4: orgs rename/remove and agents unlink.
+
+-- Renames an org; the org row (jsonb), or null when there is none.
+create or replace function voxctl_rename_org(p_org_id uuid, p_name text)
+returns jsonb
+language sql
+set search_path = public, pg_temp
+as $$
+  update organizations set name = p_name where id = p_org_id returning to_jsonb(organizations.*);
+$$;
+
+-- Empties the slot (org, type) and answers what it held, with the org's name, in one transaction.
+create or replace function voxctl_unlink_agent(p_org_id uuid, p_type text)
+returns jsonb
+language plpgsql
+set search_path = public, pg_temp
+as $$
+declare
+  v_org_name text;
+  v_agent agents%rowtype;
+begin
+  select name into v_org_name from organizations where id = p_org_id;
+  if not found then
+    return jsonb_build_object('status', 'not_found');
+  end if;
+  delete from agents where org_id = p_org_id and type = p_type returning * into v_agent;
+  if not found then
+    return jsonb_build_object('status', 'empty');
+  end if;
+  return jsonb_build_object('status', 'unlinked', 'agent', to_jsonb(v_agent) || jsonb_build_object('organizations', jsonb_build_object('name', v_org_name)));
+end $$;
+
+-- Removes an org (its agents, contacts, appointments and claims go with it: on delete cascade),
+-- atomically: with agents linked and not p_force, nothing is removed. The row lock makes a
+-- concurrent link (its foreign key check locks the org row) wait until this commits.
+create or replace function voxctl_remove_org(p_org_id uuid, p_force boolean)
+returns jsonb
+language plpgsql
+set search_path = public, pg_temp
+as $$
+declare
+  v_org organizations%rowtype;
+  v_agents integer;
+begin
+  select * into v_org from organizations where id = p_org_id for update;
+  if not found then
+    return jsonb_build_object('status', 'not_found');
+  end if;
+  select count(*) into v_agents from agents where org_id = p_org_id;
+  if v_agents > 0 and not p_force then
+    return jsonb_build_object('status', 'has_agents', 'agents', v_agents);
+  end if;
+  delete from organizations where id = p_org_id;
+  return jsonb_build_object('status', 'removed', 'agents', v_agents, 'org', to_jsonb(v_org));
+end $$;
+
 -- On Supabase, only the service role may call these functions.
 do $$
 begin
@@ -321,6 +377,9 @@ begin
     revoke execute on function voxctl_renew_agent_claim(uuid, text, uuid, integer) from public, anon, authenticated;
     revoke execute on function voxctl_complete_agent_claim(uuid, text, uuid, text) from public, anon, authenticated;
     revoke execute on function voxctl_release_agent_claim(uuid, text, uuid) from public, anon, authenticated;
+    revoke execute on function voxctl_remove_org(uuid, boolean) from public, anon, authenticated;
+    revoke execute on function voxctl_rename_org(uuid, text) from public, anon, authenticated;
+    revoke execute on function voxctl_unlink_agent(uuid, text) from public, anon, authenticated;
   end if;
 end $$;
 
@@ -341,4 +400,4 @@ begin
   end if;
 end $$;
 
-insert into voxctl_schema (version) values (3) on conflict (version) do nothing;
+insert into voxctl_schema (version) values (4) on conflict (version) do nothing;

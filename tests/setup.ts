@@ -1,3 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+
 // Tests must never depend on the developer's shell: no colours, no CI-specific behaviour.
 delete process.env.FORCE_COLOR;
 process.env.NO_COLOR = '1';
+
+// Every temp folder this test file creates (mkdtemp under os.tmpdir(), embedded stores, logs)
+// lands in a folder of its own, removed after the file (registered first, so it runs last).
+const base = process.env.VOXCTL_TEST_RUN_DIR ?? os.tmpdir();
+const fileTmp = mkdtempSync(path.join(base, 'file-'));
+process.env.TMPDIR = process.env.TMP = process.env.TEMP = fileTmp;
+afterAll(() => {
+  rmSync(fileTmp, { recursive: true, force: true });
+});

@@ -8,9 +8,27 @@ import type { Context } from '../context.js';
 import { CancelledError } from '../errors.js';
 import { EVENT_LOG_NAME, followEvents, readEvents, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
-import { parseOptions } from './options.js';
+import { parseOptions, uuidFlag } from './options.js';
+
+const DURATION = /^(\d+)\s*(s|m|h|d)$/i;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--status`: codes (`401`) or classes (`4xx`), comma-separated. */
+const statusFlag = z
+  .string()
+  .trim()
+  .transform((v) => v.split(',').map((p) => p.trim().toLowerCase()))
+  .refine((parts) => parts.every((p) => /^[1-5](\d\d|xx)$/.test(p)), 'takes HTTP codes or classes, e.g. 401, 4xx or 401,403');
 
 const schema = z.object({
+  org: uuidFlag('the org id').optional(),
+  tool: z.string().trim().min(1, 'must not be empty').optional(),
+  status: statusFlag.optional(),
+  since: z
+    .string()
+    .trim()
+    .refine((v) => DURATION.test(v) || !Number.isNaN(Date.parse(v)), 'takes a duration (30s, 10m, 2h, 7d) or a date/time (2030-03-04T09:00:00Z)')
+    .optional(),
   follow: z.boolean().default(false),
   lines: z
     .string()
@@ -20,11 +38,43 @@ const schema = z.object({
     .default(50),
 });
 
+export interface EventFilter {
+  org?: string | undefined;
+  tool?: string | undefined;
+  status?: string[] | undefined;
+  /** Epoch ms: events from this time on. */
+  since?: number | undefined;
+}
+
+/** Whether an event (or a refusal summary line) passes the filters. */
+export function matchesFilter(ev: RequestEvent, f: EventFilter): boolean {
+  if (f.org && ev.orgId !== f.org) return false;
+  if (f.tool && !ev.tools.includes(f.tool)) return false;
+  if (f.status) {
+    const codes = ev.refused ? Object.keys(ev.refused.byStatus) : [String(ev.status)];
+    if (!codes.some((c) => f.status!.some((s) => (s.endsWith('xx') ? c[0] === s[0] : c === s)))) return false;
+  }
+  if (f.since !== undefined) {
+    const t = Date.parse(ev.refused?.to ?? ev.time);
+    if (Number.isNaN(t) || t < f.since) return false;
+  }
+  return true;
+}
+
+function sinceMs(raw: string | undefined, now: Date): number | undefined {
+  if (!raw) return undefined;
+  const m = DURATION.exec(raw);
+  return m ? now.getTime() - Number(m[1]) * UNIT_MS[m[2]!.toLowerCase()]! : Date.parse(raw);
+}
+
 export async function webhookLogsAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
   const opts = parseOptions(schema, raw);
   const file = path.join(ctx.dataDir(), EVENT_LOG_NAME);
   const shown = path.relative(ctx.cwd, file) || file;
-  const events = await readEvents(file, opts.lines === 0 ? {} : { limit: opts.lines });
+  const filter: EventFilter = { org: opts.org, tool: opts.tool, status: opts.status, since: sinceMs(opts.since, ctx.now()) };
+  // Filters first, then the last -n of what is left.
+  const matching = (await readEvents(file)).filter((e) => matchesFilter(e, filter));
+  const events = opts.lines === 0 ? matching : matching.slice(Math.max(0, matching.length - opts.lines));
   const ui = ctx.ui;
   // Org names make lines readable; the store is opened only when there is something to show.
   let orgNames = new Map<string, string>();
@@ -36,6 +86,7 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
     }
   }
   const print = (ev: RequestEvent) => {
+    if (!matchesFilter(ev, filter)) return;
     if (ctx.flags.json) ui.jsonDoc({ event: 'request', ...ev });
     else ui.line(formatRequestLine(ev, { theme: ctx.theme, orgName: (id) => orgNames.get(id) }));
   };
@@ -46,7 +97,8 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
       return 0;
     }
     if (events.length === 0) {
-      ui.info(`No webhook requests logged yet in ${shown}. Start the receiver with \`voxctl tunnel up\`.`);
+      const filtered = Object.values(filter).some((v) => v !== undefined);
+      ui.info(filtered ? `No logged webhook request in ${shown} matches the filters.` : `No webhook requests logged yet in ${shown}. Start the receiver with \`voxctl tunnel up\`.`);
       return 0;
     }
     for (const ev of events) print(ev);

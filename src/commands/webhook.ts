@@ -56,7 +56,8 @@ interface Identity {
 }
 
 interface Target {
-  url: string;
+  /** Null only for a --dry-run without any URL (nothing is sent). */
+  url: string | null;
   /** The store the in-process receiver uses (--local). */
   store?: Store;
   /** The demo org --local created in an empty store. */
@@ -109,7 +110,8 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
     timeZone,
     assistantId: identity.assistantId,
     orgId: identity.orgId,
-    serverUrl: target.url,
+    // A dry run without a URL shows a placeholder where Vapi would put the server URL.
+    serverUrl: target.url ?? `https://your-webhook-url.invalid${TOOLS_PATH}${toolName ? `/${encodeURIComponent(toolName)}` : ''}`,
     stringArguments: opts.stringArgs,
   };
   const limitMs = opts.timeout !== undefined ? opts.timeout * 1000 : opts.event === 'assistant-request' ? ASSISTANT_REQUEST_TIMEOUT_MS : TOOL_TIMEOUT_MS;
@@ -134,26 +136,29 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
   const what = toolName ?? opts.event!;
   describeRequest(ctx, target.url, what, identity, toolName ? (body.message.toolCallList as Array<{ function: { arguments: unknown } }>)[0]!.function.arguments : undefined);
 
-  if (opts.dryRun) {
+  if (opts.dryRun || target.url === null) {
     if (ctx.flags.json) ctx.ui.jsonDoc({ ok: true, dryRun: true, url: target.url, payload: body });
     else ctx.ui.line(JSON.stringify(body, null, 2));
     return ExitCode.ok;
   }
+  const url = target.url;
 
-  const outcome = await sendServerMessage({ url: target.url, body, secret: settings.VAPI_WEBHOOK_SECRET, timeoutMs: limitMs });
+  const outcome = await sendServerMessage({ url, body, secret: settings.VAPI_WEBHOOK_SECRET, timeoutMs: limitMs });
   const check: AnswerCheck =
     outcome.kind === 'network-error'
-      ? { problems: [`could not reach ${target.url}: ${outcome.message} [${outcome.code}]`], warnings: [] }
+      ? { problems: [`could not reach ${url}: ${outcome.message} [${outcome.code}]`], warnings: [] }
       : toolName
         ? checkToolCallsAnswer(outcome, { toolCallId: toolCallId!, name: toolName, timeoutMs: limitMs })
         : checkEventAnswer(opts.event!, outcome);
   const passed = check.problems.length === 0 && check.error === undefined;
-  report(ctx, { url: target.url, what, event: opts.event, toolCallId, outcome, check, passed, demo: target.demo ?? null });
+  report(ctx, { url, what, event: opts.event, toolCallId, outcome, check, passed, demo: target.demo ?? null });
   return passed ? ExitCode.ok : ExitCode.failure;
 }
 
-function remoteUrl(opts: TestOptions, webhookUrl: string | undefined, toolName: string | undefined): string {
+function remoteUrl(opts: TestOptions, webhookUrl: string | undefined, toolName: string | undefined): string | null {
   if (opts.url) return opts.url;
+  // A dry run sends nothing: it needs no URL.
+  if (!webhookUrl && opts.dryRun) return null;
   if (!webhookUrl) {
     throw new UsageError('No webhook URL to test: WEBHOOK_URL is not set and no --url was given.', {
       hint: 'Run `voxctl tunnel up` (it writes WEBHOOK_URL), pass --url <url>, or use --local to test against an in-process receiver.',
@@ -311,7 +316,7 @@ async function startLocalTarget(ctx: Context, toolName: string | undefined): Pro
   return { url: toolName ? `${baseUrl}${TOOLS_PATH}/${encodeURIComponent(toolName)}` : `${baseUrl}${TOOLS_PATH}`, store, demo };
 }
 
-function describeRequest(ctx: Context, url: string, what: string, id: Identity, args: unknown): void {
+function describeRequest(ctx: Context, url: string | null, what: string, id: Identity, args: unknown): void {
   const t = ctx.theme;
   const who = [
     id.assistantId ? `assistant ${id.assistantId}` : 'transient assistant',
@@ -319,7 +324,7 @@ function describeRequest(ctx: Context, url: string, what: string, id: Identity, 
   ]
     .filter(Boolean)
     .join(' · ');
-  ctx.ui.info(`${t.dim('→')} POST ${url}`);
+  ctx.ui.info(`${t.dim('→')} POST ${url ?? '(no URL: WEBHOOK_URL is not set; dry run, nothing is sent)'}`);
   ctx.ui.info(`  ${what} · ${who}`);
   if (args !== undefined) ctx.ui.info(`  ${t.dim('arguments')} ${typeof args === 'string' ? args : JSON.stringify(args)}`);
 }

@@ -36,11 +36,12 @@ import type {
   ImportRow,
   NewOrg,
   Org,
+  RemoveOrgResult,
   SlotClaim,
   SlotClaimRequest,
   Store,
 } from './types.js';
-import { assertUuid, assistantTaken, isUuid, unknownOrg } from './validate.js';
+import { assertUuid, assistantTaken, isUuid, orgHasAgents, unknownOrg } from './validate.js';
 
 type Db = BetterSqlite3.Database;
 type Row = Record<string, unknown>;
@@ -117,6 +118,9 @@ create table agent_claims (
 );
 `,
   },
+  // Version 4 adds the Supabase functions behind orgs rename/remove and agents unlink; the
+  // SQLite tables need nothing new (the store runs those as its own transactions).
+  { version: 4, sql: '' },
 ];
 
 /** The schema version this voxctl's SQLite migrations create. */
@@ -401,6 +405,43 @@ export class SqliteStore implements Store {
 
   async listOrgs(): Promise<Org[]> {
     return this.all('select * from organizations order by name, id').map(toOrg);
+  }
+
+  async renameOrg(id: string, name: string): Promise<Org> {
+    if (!isUuid(id)) throw unknownOrg(id);
+    const orgId = id.toLowerCase();
+    return this.write({ orgId }, (db) => {
+      const r = this.st(db, 'update organizations set name = ?, updated_at = ? where id = ? returning *').get(name, iso(Date.now()), orgId) as Row | undefined;
+      if (!r) throw unknownOrg(id);
+      return toOrg(r);
+    });
+  }
+
+  async removeOrg(id: string, opts: { force?: boolean | undefined } = {}): Promise<RemoveOrgResult> {
+    if (!isUuid(id)) throw unknownOrg(id);
+    const orgId = id.toLowerCase();
+    // One BEGIN IMMEDIATE transaction: no other process can link an agent between the count and
+    // the delete. Agents, contacts, appointments and claims go with the org (on delete cascade).
+    return this.write({ orgId }, (db) => {
+      const org = this.st(db, 'select * from organizations where id = ?').get(orgId) as Row | undefined;
+      if (!org) throw unknownOrg(id);
+      const n = Number((this.st(db, 'select count(*) as n from agents where org_id = ?').get(orgId) as Row).n);
+      if (n > 0 && !opts.force) throw orgHasAgents(id, n);
+      this.st(db, 'delete from organizations where id = ?').run(orgId);
+      return { org: toOrg(org), agentsUnlinked: n };
+    });
+  }
+
+  async unlinkAgent(slot: { orgId: string; type: string }): Promise<Agent | null> {
+    if (!isUuid(slot.orgId)) throw unknownOrg(slot.orgId);
+    const orgId = slot.orgId.toLowerCase();
+    return this.write({ orgId }, (db) => {
+      if (!this.orgExists(db, orgId)) throw unknownOrg(slot.orgId);
+      const agent = this.st(db, `${AGENT_SELECT} where a.org_id = ? and a.type = ?`).get(orgId, slot.type) as Row | undefined;
+      if (!agent) return null;
+      this.st(db, 'delete from agents where org_id = ? and type = ?').run(orgId, slot.type);
+      return toAgent(agent);
+    });
   }
 
   private orgExists(db: Db, orgId: string): boolean {

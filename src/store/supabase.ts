@@ -17,11 +17,12 @@ import type {
   ImportRow,
   NewOrg,
   Org,
+  RemoveOrgResult,
   SlotClaim,
   SlotClaimRequest,
   Store,
 } from './types.js';
-import { assertUuid, assistantTaken, isUuid, unknownOrg } from './validate.js';
+import { assertUuid, assistantTaken, isUuid, orgHasAgents, unknownOrg } from './validate.js';
 import { supabaseKeyRole } from '../config/supabase-key.js';
 import { SCHEMA_VERSION } from './schema.js';
 
@@ -291,7 +292,38 @@ export class SupabaseStore implements Store {
     return rows.map(toOrg);
   }
 
+  async renameOrg(id: string, name: string): Promise<Org> {
+    if (!isUuid(id)) throw unknownOrg(id);
+    const data = (await this.run('rename the organization', this.client.rpc('voxctl_rename_org', { p_org_id: id, p_name: name }), { orgId: id })) as Row | null;
+    if (!data) throw unknownOrg(id);
+    return toOrg(data);
+  }
+
+  async removeOrg(id: string, opts: { force?: boolean | undefined } = {}): Promise<RemoveOrgResult> {
+    if (!isUuid(id)) throw unknownOrg(id);
+    // One function call is one transaction: the agent check and the delete cannot be split by a link.
+    const res = (await this.run('remove the organization', this.client.rpc('voxctl_remove_org', { p_org_id: id, p_force: Boolean(opts.force) }), {
+      orgId: id,
+    })) as { status?: string; agents?: number; org?: Row } | null;
+    if (res?.status === 'not_found') throw unknownOrg(id);
+    if (res?.status === 'has_agents') throw orgHasAgents(id, Number(res.agents));
+    if (res?.status !== 'removed' || !res.org) throw new ApiError('Supabase answered the removal with an unexpected result.', { hint: SCHEMA_HINT });
+    return { org: toOrg(res.org), agentsUnlinked: Number(res.agents ?? 0) };
+  }
+
   // ---- agents ------------------------------------------------------------------------------
+
+  async unlinkAgent(slot: { orgId: string; type: string }): Promise<Agent | null> {
+    if (!isUuid(slot.orgId)) throw unknownOrg(slot.orgId);
+    // One function call: the org check and the delete in one transaction.
+    const res = (await this.run('unlink the agent', this.client.rpc('voxctl_unlink_agent', { p_org_id: slot.orgId, p_type: slot.type }), {
+      orgId: slot.orgId,
+    })) as { status?: string; agent?: Row } | null;
+    if (res?.status === 'not_found') throw unknownOrg(slot.orgId);
+    if (res?.status === 'empty') return null;
+    if (res?.status !== 'unlinked' || !res.agent) throw new ApiError('Supabase answered the unlink with an unexpected result.', { hint: SCHEMA_HINT });
+    return toAgent(res.agent);
+  }
 
   async linkAgent(link: AgentLink): Promise<Agent> {
     requireOrgUuid(link.orgId);

@@ -52,6 +52,12 @@ export interface ImportResult {
   orgsCreated: number;
 }
 
+export interface RemoveOrgResult {
+  org: Org;
+  /** Agents that were linked (and are unlinked now; only with `force`). */
+  agentsUnlinked: number;
+}
+
 export type StoreKind = 'embedded' | 'supabase';
 
 export interface Store {
@@ -63,6 +69,14 @@ export interface Store {
   addOrg(org: NewOrg): Promise<Org>;
   getOrg(id: string): Promise<Org | null>;
   listOrgs(): Promise<Org[]>;
+  /** Renames an org. Unknown org → NotFoundError. */
+  renameOrg(id: string, name: string): Promise<Org>;
+  /**
+   * Removes an org with its contacts, appointments and slot claims, atomically. With agents
+   * linked: ConflictError (nothing removed) unless `force`, which unlinks them too. Unknown org →
+   * NotFoundError.
+   */
+  removeOrg(id: string, opts?: { force?: boolean | undefined }): Promise<RemoveOrgResult>;
 
   /**
    * Upserts the agent slot (org, type). Unknown org → NotFoundError; the assistant id already
@@ -70,6 +84,8 @@ export interface Store {
    */
   linkAgent(link: AgentLink): Promise<Agent>;
   listAgents(filter?: { orgId?: string | undefined }): Promise<Agent[]>;
+  /** Unlinks the slot (org, type) and answers the agent it held, or null when the slot was empty. Unknown org → NotFoundError. */
+  unlinkAgent(slot: { orgId: string; type: string }): Promise<Agent | null>;
   /** The agent linked to a Vapi assistant id, or null. */
   findAgentByAssistantId(vapiAssistantId: string): Promise<Agent | null>;
   /** Validated rows, all or nothing, in one transaction; creates missing orgs. */

@@ -29,13 +29,35 @@ export function assertAgentType(v: string): string {
   return v;
 }
 
-export function assertTimezone(tz: string): string {
+const ZONE_HINTS: Record<string, string> = {
+  est: 'America/New_York', edt: 'America/New_York', est5edt: 'America/New_York',
+  cst: 'America/Chicago', cdt: 'America/Chicago', cst6cdt: 'America/Chicago',
+  mst: 'America/Denver', mdt: 'America/Denver', mst7mdt: 'America/Denver',
+  pst: 'America/Los_Angeles', pdt: 'America/Los_Angeles', pst8pdt: 'America/Los_Angeles',
+  hst: 'Pacific/Honolulu', bst: 'Europe/London', cet: 'Europe/Berlin', cest: 'Europe/Berlin', eet: 'Europe/Athens', wet: 'Europe/Lisbon',
+  ist: 'Asia/Kolkata', aest: 'Australia/Sydney', jst: 'Asia/Tokyo',
+};
+
+/**
+ * The canonical IANA name of a time zone (`europe/berlin` → `Europe/Berlin`, `utc` → `UTC`).
+ * Abbreviations and legacy names without a region (`EST`, `CET`, `EST5EDT`) are refused: they do
+ * not say which daylight-saving rules apply (Node even maps `EST` to America/Panama).
+ */
+export function canonicalTimezone(tz: string): string {
+  const raw = tz.trim();
+  let canonical: string;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: raw }).resolvedOptions().timeZone;
   } catch {
     throw new UsageError(`"${tz}" is not a known IANA time zone.`, { hint: 'Use a name such as UTC, Europe/Berlin or America/New_York.' });
   }
-  return tz;
+  if (canonical !== 'UTC' && !raw.includes('/')) {
+    const suggestion = ZONE_HINTS[raw.toLowerCase()];
+    throw new UsageError(`"${tz}" is an abbreviation, not an IANA time zone; it does not say which daylight-saving rules apply.`, {
+      hint: `Use a region name such as ${suggestion ?? 'Europe/Berlin or America/New_York'} (or UTC).`,
+    });
+  }
+  return canonical;
 }
 
 export function unknownOrg(id: string): NotFoundError {
@@ -49,4 +71,10 @@ export function assistantTaken(assistantId: string, other: { orgId: string; type
     `Assistant ${assistantId} is already linked to org ${other.orgId} (type ${other.type}); one assistant serves one org.`,
     { hint: 'Link a different assistant, or re-link that slot first.' },
   );
+}
+
+export function orgHasAgents(id: string, agents: number): ConflictError {
+  return new ConflictError(`Organization ${id} still has ${agents} linked agent${agents === 1 ? '' : 's'}; nothing was removed.`, {
+    hint: `Unlink them first (\`voxctl agents unlink --org ${id} --type <type>\`), or pass --force to remove the org with its agents.`,
+  });
 }

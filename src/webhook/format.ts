@@ -30,7 +30,9 @@ export function formatRequestLine(ev: RequestEvent, opts: { theme: Theme; orgNam
   const t = opts.theme;
   const status = ev.status >= 500 ? t.red(String(ev.status)) : ev.status >= 400 ? t.yellow(String(ev.status)) : t.green(String(ev.status));
   const org = ev.orgId ? (opts.orgName?.(ev.orgId) ?? ev.orgId.slice(0, 8)) : 'no org';
-  const what = [ev.type ?? `${ev.method} ${ev.path}`, ev.tools.length ? ev.tools.join(',') : ''].filter(Boolean).join('  ');
+  const what = ev.refused
+    ? `refused  ${ev.method} ${ev.path}`
+    : [ev.type ?? `${ev.method} ${ev.path}`, ev.tools.length ? ev.tools.join(',') : ''].filter(Boolean).join('  ');
   const outcome = requestOutcome(ev);
   const hasError = Boolean(ev.error) || Boolean(ev.results?.[0]?.error);
   return [

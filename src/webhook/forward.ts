@@ -37,8 +37,14 @@ export interface ForwardTarget {
 /** Parses and checks a --forward-to URL (http or https, no query or fragment). */
 export function parseForwardTarget(raw: string): ForwardTarget | { error: string } {
   let url: URL;
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw);
+  // Without a scheme only host:port (localhost:3001, 127.0.0.1:8080) or localhost is taken for
+  // http://…; a bare word such as "notaurl" would be a host that every request then fails on.
+  if (!hasScheme && !/^(?:localhost|\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}(?:\/.*)?$/i.test(raw) && !/^localhost(?:\/.*)?$/i.test(raw)) {
+    return { error: `"${raw}" is not a URL; use e.g. http://localhost:3001` };
+  }
   try {
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+    url = new URL(hasScheme ? raw : `http://${raw}`);
   } catch {
     return { error: `"${raw}" is not a URL; use e.g. http://localhost:3001` };
   }

@@ -24,7 +24,7 @@ describe('CLI core', () => {
     expect(r.stderr).toBe('');
     expect(r.json()).toEqual({
       ok: false,
-      error: { code: 'usage', message: expect.stringContaining("unknown command 'lst'"), hint: expect.any(String) },
+      error: { code: 'usage', message: expect.stringContaining("Unknown command 'lst'"), hint: expect.any(String) },
     });
   });
 

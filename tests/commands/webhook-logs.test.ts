@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Interrupts } from '../../src/util/signals.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,7 +46,10 @@ async function writeEvents(events: RequestEvent[], opts: { maxBytes?: number } =
 
 describe('webhook logs', () => {
   it('prints one line per request, newest last, with org names', async () => {
-    await writeEvents([event(1), event(2, { status: 401, type: null, tools: [], orgId: null, results: undefined, error: 'Missing or wrong X-Vapi-Secret' })]);
+    // Written as lines (as older versions logged each refusal), a torn line among them.
+    mkdirSync(path.join(cwd, '.voxctl'));
+    const refused = event(2, { status: 401, type: null, tools: [], orgId: null, results: undefined, error: 'Missing or wrong X-Vapi-Secret' });
+    writeFileSync(path.join(cwd, '.voxctl', 'events.ndjson'), `${JSON.stringify(event(1))}\n{"id":"torn","ti\n${JSON.stringify(refused)}\n`);
     const r = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trim().split('\n');
@@ -71,6 +74,38 @@ describe('webhook logs', () => {
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     const last = await runCli(['webhook', 'logs', '-n', '2', '--json'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(last.json<{ events: RequestEvent[] }>().events.map((e) => e.id)).toEqual(['ev-28', 'ev-29']);
+  });
+
+  it('filters by --org, --tool, --status and --since before -n picks the latest', async () => {
+    const OTHER = '0b000000-0000-4000-8000-00000000000b';
+    const now = new Date(Date.UTC(2030, 2, 4, 12, 0, 0));
+    const at = (minutesAgo: number) => new Date(now.getTime() - minutesAgo * 60_000).toISOString();
+    await writeEvents([
+      event(1, { time: at(180) }),
+      event(2, { time: at(90), orgId: OTHER }),
+      event(3, { time: at(60), tools: ['checkAvailability'], path: '/api/vapi/tools/checkAvailability' }),
+      event(4, { time: at(30), status: 502, error: 'backend down', results: undefined }),
+      event(5, { time: at(5) }),
+      // A refusal summary line counts by status.
+      event(6, { time: at(2), status: 401, type: 'refused', tools: [], orgId: null, results: undefined, refused: { count: 3, from: at(2), to: at(2), byStatus: { '401': 2, '413': 1 }, byPath: { '/api/vapi/tools': 3 } } }),
+    ]);
+    const ids = async (...flags: string[]) => {
+      const r = await runCli(['webhook', 'logs', '--json', ...flags], { cwd, env: {}, storeFactory: testDb.factory, now: () => now });
+      expect(r.exitCode).toBe(0);
+      return r.json<{ events: RequestEvent[] }>().events.map((e) => e.id);
+    };
+    expect(await ids('--org', ORG)).toEqual(['ev-1', 'ev-3', 'ev-4', 'ev-5']);
+    expect(await ids('--org', ORG, '--tool', 'bookClinicAppointment', '-n', '2')).toEqual(['ev-4', 'ev-5']);
+    expect(await ids('--tool', 'checkAvailability')).toEqual(['ev-3']);
+    expect(await ids('--status', '5xx')).toEqual(['ev-4']);
+    expect(await ids('--status', '413')).toEqual(['ev-6']);
+    expect(await ids('--status', '200,502', '--since', '45m')).toEqual(['ev-4', 'ev-5']);
+    expect(await ids('--since', at(61))).toEqual(['ev-3', 'ev-4', 'ev-5', 'ev-6']);
+    const bad = await runCli(['webhook', 'logs', '--status', 'teapot', '--json'], { cwd, env: {} });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.json()).toMatchObject({ ok: false, error: { code: 'usage', message: expect.stringContaining('--status') } });
+    const none = await runCli(['webhook', 'logs', '--tool', 'nothing'], { cwd, env: {}, storeFactory: testDb.factory });
+    expect(none.stderr).toContain('matches the filters');
   });
 
   it('never shows a secret that reached the log', async () => {

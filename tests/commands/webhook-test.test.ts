@@ -546,7 +546,8 @@ describe('webhook replay', () => {
   it('explains what cannot be replayed: unknown, ambiguous or too short ids, bodies never read, no target', async () => {
     const log = openEventLog({ file: path.join(cwd, '.voxctl', 'events.ndjson') });
     const base = { time: NOW.toISOString(), method: 'POST', path: '/api/vapi/tools', type: null, tools: [], orgId: null, assistantId: null, latencyMs: 1 };
-    log.append({ ...base, id: 'abcd1111-0000', status: 401, error: 'Missing or wrong X-Vapi-Secret' });
+    // A refusal the log kept as its own line (a 4xx relayed from a --forward-to backend).
+    log.append({ ...base, id: 'abcd1111-0000', status: 401, error: 'Missing or wrong X-Vapi-Secret', forwardedTo: 'http://127.0.0.1:1' });
     log.append({ ...base, id: 'abcd2222-0000', status: 200, body: '{"message":{"type":"status-update"}}' });
     await log.close();
 

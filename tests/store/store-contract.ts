@@ -170,6 +170,61 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
       });
     });
 
+    describe('rename, remove, unlink', () => {
+      beforeEach(seedOrgs);
+
+      it('renames an org, keeping everything else; an unknown or malformed id is a NotFoundError', async () => {
+        const before = await store.getOrg(ORG_A);
+        const org = await store.renameOrg(ORG_A, 'Alpha Dental Berlin');
+        expect(org).toEqual({ ...before, name: 'Alpha Dental Berlin' });
+        expect((await store.getOrg(ORG_A))!.name).toBe('Alpha Dental Berlin');
+        for (const id of [MISSING, 'nope']) {
+          const e = await thrown(() => store.renameOrg(id, 'X'));
+          expect(e).toBeInstanceOf(NotFoundError);
+          expect(e.message).toBe(`Organization ${id} does not exist.`);
+        }
+      });
+
+      it('removes an org with its contacts and appointments; the other org keeps its own', async () => {
+        await store.bookSlot({ orgId: ORG_B, startsAt: '2030-03-04T09:00:00.000Z', email: 'a@example.com', name: 'Ann' });
+        await store.bookSlot({ orgId: ORG_A, startsAt: '2030-03-04T09:00:00.000Z', email: 'a@example.com', name: 'Ann' });
+        const res = await store.removeOrg(ORG_B);
+        expect(res).toMatchObject({ org: { id: ORG_B, name: 'Beta Clinic', timezone: 'UTC' }, agentsUnlinked: 0 });
+        expect(await store.getOrg(ORG_B)).toBeNull();
+        expect(await count('contacts')).toBe(1);
+        expect(await count('appointments')).toBe(1);
+        const e = await thrown(() => store.removeOrg(ORG_B));
+        expect(e).toBeInstanceOf(NotFoundError);
+        expect(e.message).toBe(`Organization ${ORG_B} does not exist.`);
+      });
+
+      it('refuses to remove an org with linked agents (ConflictError, nothing removed) unless force, which unlinks them', async () => {
+        await store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: 'asst_1' });
+        await store.linkAgent({ orgId: ORG_A, type: 'outbound', vapiAssistantId: 'asst_2' });
+        const e = await thrown(() => store.removeOrg(ORG_A));
+        expect(e).toBeInstanceOf(ConflictError);
+        expect(e.message).toBe(`Organization ${ORG_A} still has 2 linked agents; nothing was removed.`);
+        expect(await store.getOrg(ORG_A)).not.toBeNull();
+        expect(await count('agents')).toBe(2);
+        expect(await store.removeOrg(ORG_A, { force: true })).toMatchObject({ org: { id: ORG_A }, agentsUnlinked: 2 });
+        expect(await count('agents')).toBe(0);
+        expect(await store.findAgentByAssistantId('asst_1')).toBeNull();
+      });
+
+      it('unlinks a slot and answers what it held; an empty slot answers null; an unknown org is a NotFoundError', async () => {
+        const linked = await store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: 'asst_1' });
+        await store.linkAgent({ orgId: ORG_B, type: 'inbound', vapiAssistantId: 'asst_2' });
+        expect(await store.unlinkAgent({ orgId: ORG_A, type: 'inbound' })).toEqual(linked);
+        expect(await store.findAgentByAssistantId('asst_1')).toBeNull();
+        expect(await store.unlinkAgent({ orgId: ORG_A, type: 'inbound' })).toBeNull();
+        expect((await store.listAgents()).map((a) => a.vapiAssistantId)).toEqual(['asst_2']);
+        // The assistant may be linked again, anywhere.
+        await store.linkAgent({ orgId: ORG_B, type: 'outbound', vapiAssistantId: 'asst_1' });
+        const e = await thrown(() => store.unlinkAgent({ orgId: MISSING, type: 'inbound' }));
+        expect(e).toBeInstanceOf(NotFoundError);
+      });
+    });
+
     describe('importAgents', () => {
       it('creates missing orgs from org_name and links every row in one call', async () => {
         await store.addOrg({ id: ORG_A, name: 'Alpha Dental' });

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEventLog, readEvents, type RequestEvent } from '../../src/webhook/event-log.js';
 import { Redactor } from '../../src/util/mask.js';
 
@@ -45,7 +45,7 @@ it('splits one large batch across rotations, each file within the limit', async 
 
 it('writes lines in batches, and flush() writes at once', async () => {
   const file = path.join(dir, 'events.ndjson');
-  const log = openEventLog({ file, flushDelayMs: 60_000, redactor: new Redactor(['supersecretvalue']) });
+  const log = openEventLog({ file, maxDelayMs: 60_000, redactor: new Redactor(['supersecretvalue']) });
   log.append(ev(1, 'leaked supersecretvalue here'));
   log.append(ev(2));
   const started = Date.now();
@@ -108,4 +108,142 @@ it('writes multi-byte text exactly, masked, across rotations (sizes are counted 
     expect(statSync(f).size).toBeLessThanOrEqual(1200);
   }
   expect(files).toBeGreaterThan(1);
+});
+
+/** A clock and timer the test moves by hand: no waiting on the wall clock. */
+function manualTime() {
+  let t = 0;
+  const timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
+  return {
+    now: () => t,
+    setTimer: (fn: () => void, ms: number) => {
+      const timer = { at: t + ms, fn, live: true };
+      timers.push(timer);
+      return () => (timer.live = false);
+    },
+    /** Moves the clock without running timers (a busy event loop). */
+    advance(ms: number) {
+      t += ms;
+    },
+    /** Runs the timers that are due (the loop got to them). */
+    runDue() {
+      for (const timer of timers.splice(0)) {
+        if (timer.live && timer.at <= t) timer.fn();
+        else if (timer.live) timers.push(timer);
+      }
+    },
+  };
+}
+
+const onDisk = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as RequestEvent).id);
+  } catch {
+    return [];
+  }
+};
+
+describe('kill -9 window', () => {
+  it('writes synchronously once a batch is maxBatch events, with no timer and no await', () => {
+    const file = path.join(dir, 'events.ndjson');
+    const clock = manualTime();
+    const log = openEventLog({ file, maxBatch: 5, maxDelayMs: 50, ...clock });
+    for (let i = 0; i < 4; i++) log.append(ev(i));
+    expect(onDisk(file)).toEqual([]);
+    log.append(ev(4));
+    expect(onDisk(file)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4']);
+  });
+
+  it('an event arriving when the oldest pending one is maxDelayMs old writes the batch at once (a busy loop never ran the timer)', () => {
+    const file = path.join(dir, 'events.ndjson');
+    const clock = manualTime();
+    const log = openEventLog({ file, maxBatch: 1000, maxDelayMs: 50, ...clock });
+    log.append(ev(1));
+    clock.advance(30);
+    log.append(ev(2));
+    expect(onDisk(file)).toEqual([]);
+    clock.advance(20);
+    // The timer is overdue but the loop has not got to it: the next request carries the write.
+    log.append(ev(3));
+    expect(onDisk(file)).toEqual(['e1', 'e2', 'e3']);
+  });
+
+  it('in the quiet case the timer writes the batch when its oldest event is due', () => {
+    const file = path.join(dir, 'events.ndjson');
+    const clock = manualTime();
+    const log = openEventLog({ file, maxDelayMs: 50, ...clock });
+    log.append(ev(1));
+    clock.advance(49);
+    clock.runDue();
+    expect(onDisk(file)).toEqual([]);
+    clock.advance(1);
+    clock.runDue();
+    expect(onDisk(file)).toEqual(['e1']);
+  });
+});
+
+describe('torn last line', () => {
+  it('a line torn by a crash does not swallow the next event; readers skip it', async () => {
+    const file = path.join(dir, 'events.ndjson');
+    writeFileSync(file, `${JSON.stringify(ev(1))}\n{"id":"e2","time":"2030-03-04T09:`);
+    const log = openEventLog({ file });
+    log.append(ev(3));
+    await log.close();
+    expect((await readEvents(file)).map((e) => e.id)).toEqual(['e1', 'e3']);
+    expect(readFileSync(file, 'utf8').endsWith(`${JSON.stringify(ev(3))}\n`)).toBe(true);
+  });
+
+  it('a file ending in a newline gets no empty line', async () => {
+    const file = path.join(dir, 'events.ndjson');
+    writeFileSync(file, `${JSON.stringify(ev(1))}\n`);
+    const log = openEventLog({ file });
+    log.append(ev(2));
+    await log.close();
+    expect(readFileSync(file, 'utf8')).toBe(`${JSON.stringify(ev(1))}\n${JSON.stringify(ev(2))}\n`);
+  });
+});
+
+describe('refusals', () => {
+  it('a flood of refused requests does not push answered ones out of retention: one summary line per second', async () => {
+    const file = path.join(dir, 'events.ndjson');
+    const clock = manualTime();
+    const log = openEventLog({ file, maxBytes: 4000, keep: 1, ...clock });
+    log.append(ev(1));
+    // 66,000 unauthenticated requests over 3 s, on two paths, one 413 among them.
+    for (let i = 0; i < 66_000; i++) {
+      if (i % 22_000 === 0 && i > 0) clock.advance(1000);
+      const status = i === 5 ? 413 : 401;
+      log.append({ ...ev(100 + i, 'Missing or wrong X-Vapi-Secret'), status, path: i % 2 ? '/api/vapi/tools' : '/api/vapi/tools/x' });
+    }
+    log.append(ev(2));
+    await log.close();
+    const events = await readEvents(file, { keep: 1 });
+    expect(events.filter((e) => !e.refused).map((e) => e.id)).toEqual(['e1', 'e2']);
+    const summaries = events.filter((e) => e.refused);
+    expect(summaries).toHaveLength(3);
+    expect(summaries.reduce((n, s) => n + s.refused!.count, 0)).toBe(66_000);
+    expect(summaries[0]!.refused).toMatchObject({ count: 22_000, byStatus: { '401': 21_999, '413': 1 }, byPath: { '/api/vapi/tools': 11_000, '/api/vapi/tools/x': 11_000 } });
+    expect(summaries[0]).toMatchObject({ status: 401, type: 'refused', tools: [] });
+  });
+
+  it('counts at most 20 distinct paths per summary, the rest as (other)', async () => {
+    const file = path.join(dir, 'events.ndjson');
+    const log = openEventLog({ file, ...manualTime() });
+    for (let i = 0; i < 50; i++) log.append({ ...ev(i), status: 404, path: `/probe/${i}` });
+    await log.close();
+    const [summary] = await readEvents(file);
+    expect(Object.keys(summary!.refused!.byPath)).toHaveLength(21);
+    expect(summary!.refused!.byPath['(other)']).toBe(30);
+  });
+
+  it('4xx answers relayed from a --forward-to backend are logged one by one', async () => {
+    const file = path.join(dir, 'events.ndjson');
+    const log = openEventLog({ file, ...manualTime() });
+    log.append({ ...ev(1), status: 404, forwardedTo: 'http://127.0.0.1:3001' });
+    await log.close();
+    expect(onDisk(file)).toEqual(['e1']);
+  });
 });
