@@ -210,7 +210,10 @@ export async function agentsImportAction(_raw: Record<string, unknown>, args: st
   });
   // Same condition, same code as `agents link`: an unknown org is not_found, an assistant linked
   // elsewhere a conflict (both exit 1); a mix of the two is reported as not_found.
-  if (problems.length) throw importProblemsError(source, problems, 'Fix those rows (or the store) and import again.', unknownOrgs ? 'not_found' : 'conflict');
+  if (problems.length) {
+    const hint = unknownOrgs ? "Run `voxctl orgs list` to see the orgs, give the rows an org_name to create them, or fix those rows and import again." : 'Fix those rows (or the store) and import again.';
+    throw importProblemsError(source, problems, hint, unknownOrgs ? 'not_found' : 'conflict');
+  }
 
   const spinner = await ctx.spinner(`Importing ${rows.length} agents…`);
   spinner.start();

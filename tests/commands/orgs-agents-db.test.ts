@@ -251,7 +251,10 @@ describe('agents import', () => {
     expect(r.exitCode).toBe(1);
     expect(r.json()).toEqual({
       ok: false,
-      error: { code: 'not_found', message: `agents.json: row 3: Organization ${MISSING} does not exist. Give it an org_name to create it. Nothing was imported.`, hint: expect.stringContaining('orgs list') },
+      error: { code: 'not_found', message: `agents.json: row 3: Organization ${MISSING} does not exist. Give it an org_name to create it. Nothing was imported.`,
+        hint: expect.stringContaining('orgs list'),
+        problems: [{ row: 3, message: `Organization ${MISSING} does not exist. Give it an org_name to create it` }],
+      },
     });
     expect(await counts()).toEqual({ orgs: 1, agents: 0 });
   });

@@ -129,7 +129,7 @@ describe('embedded store on disk', () => {
     const e = (await thrown(() => store.addOrg({ name: 'X' }))) as VoxError;
     expect(e.code).toBe('file_access');
     expect(e.exitCode).toBe(1);
-    expect(e.message).toContain('/proc/nope/voxctl');
+    expect(e.message).toContain('/proc/nope');
   });
 });
 
