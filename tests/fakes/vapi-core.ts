@@ -63,6 +63,11 @@ export interface FakeVapiOptions {
   startTime?: Date;
   /** Replaces the latency wait (tests with fake timers). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * How many writes share one timestamp before the clock moves on (default 1). Real Vapi stamps
+   * in milliseconds, so a bulk import ties; set this above 1 to make ties happen.
+   */
+  writesPerMs?: number;
 }
 
 export const FAKE_VAPI_KEY = 'sk-fake-vapi-0123456789abcdef';
@@ -179,6 +184,8 @@ export class FakeVapi {
   onRequest: ((entry: { method: string; path: string; kind?: FakeKind; id?: string }) => void) | undefined;
   private rules: Array<FailureRule & { left: number }> = [];
   private clock: number;
+  private ticks = 0;
+  writesPerMs: number;
   private inFlight = 0;
   maxInFlight = 0;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -192,11 +199,12 @@ export class FakeVapi {
     this.sortOrder = opts.sortOrder ?? 'desc';
     this.clock = (opts.startTime ?? new Date('2025-01-01T00:00:00.000Z')).getTime();
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.writesPerMs = Math.max(1, opts.writesPerMs ?? 1);
   }
 
-  /** A strictly increasing timestamp (ISO with ms, Z), so list order is deterministic. */
+  /** A non-decreasing timestamp (ISO with ms, Z): `writesPerMs` writes share each millisecond. */
   private tick(): string {
-    this.clock += 1;
+    if (this.ticks++ % this.writesPerMs === 0) this.clock += 1;
     return new Date(this.clock).toISOString();
   }
 
