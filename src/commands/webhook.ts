@@ -54,6 +54,8 @@ interface Identity {
   org: Org | null;
   /** The org id claimed in metadata (the org, or --org alone with --assistant-id). */
   orgId: string | null;
+  /** The store the org was read from, when one was opened (the bookings a receiver on it sees). */
+  store?: Store;
 }
 
 interface Target {
@@ -120,8 +122,11 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
   if (toolName) {
     const tpl = template as ToolTemplate | null;
     let toolArgs = applyToolOverrides(tpl, toolName, renderPlaceholders(tpl?.arguments ?? {}, pctx), overrides);
-    if (target.store && identity.org && toolName === 'bookClinicAppointment') {
-      toolArgs = await avoidTakenSlot(ctx, target.store, identity.org, toolArgs, overrides);
+    // The slot the template names may be taken by an earlier run: with the store the receiver
+    // books in (--local's, or the project's store a running receiver shares), move to a free one.
+    const bookings = target.store ?? identity.store;
+    if (bookings && identity.org && toolName === 'bookClinicAppointment') {
+      toolArgs = await avoidTakenSlot(ctx, bookings, identity.org, toolArgs, overrides);
     }
     const built = buildToolCallMessage(tpl, toolName, toolArgs, pctx);
     body = built.body;
@@ -176,8 +181,9 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     return { assistantId: opts.assistantId, org, orgId: opts.org ?? null };
   }
   let store: Directory;
+  let opened: Store | undefined;
   try {
-    store = localStore ?? (await ctx.store());
+    store = opened = localStore ?? (await ctx.store());
   } catch (e) {
     // A running `tunnel up` holds the embedded store: it published whom it serves.
     const { readReceiverState } = await import('../webhook/state.js');
@@ -234,9 +240,9 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     ctx.ui.warn(
       `${org.name} has no linked assistant: sending as a transient assistant that claims the org in assistant.metadata.org_id.`,
     );
-    return { assistantId: null, org, orgId: org.id };
+    return { assistantId: null, org, orgId: org.id, ...(opened ? { store: opened } : {}) };
   }
-  return { assistantId: agent.vapiAssistantId, org, orgId: org.id };
+  return { assistantId: agent.vapiAssistantId, org, orgId: org.id, ...(opened ? { store: opened } : {}) };
 }
 
 /** What resolveIdentity reads: a Store, or the assistants a running `tunnel up` serves. */

@@ -290,6 +290,21 @@ describe('which assistant and URL', () => {
     expect(sent(1).call.assistantId).toBe('asst-tokyo-fu');
   });
 
+  it('against a running receiver, books the next free slot when the default one is taken (no --arg pins it)', async () => {
+    const store = testDb.store;
+    const org = await store.addOrg({ name: 'Busy Clinic', timezone: 'UTC' });
+    await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: 'asst-busy' });
+    // An earlier run took the default slot (next weekday 10:00): Monday 2030-01-07.
+    await store.bookSlot({ orgId: org.id, startsAt: '2030-01-07T10:00:00.000Z', email: 'a@example.com', name: 'A' });
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--org', org.id]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(argsOf(sent())).toMatchObject({ appointmentDate: '2030-01-07', appointmentTime: '10:30' });
+    expect(r.stderr).toContain('using 2030-01-07 10:30 instead');
+    // A pinned time is sent as given.
+    await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--org', org.id, '--arg', 'appointmentTime=10:00']);
+    expect(argsOf(sent(1))).toMatchObject({ appointmentDate: '2030-01-07', appointmentTime: '10:00' });
+  });
+
   it('uses the only org of the store when neither --org nor --assistant-id is given', async () => {
     const store = testDb.store;
     const org = await store.addOrg({ name: 'Solo Clinic' });
