@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
 import { DEFAULT_CONCURRENCY, restoreSnapshot, syncOrgs, type RestoreReport, type SyncReport, type SyncResult } from '../sync/run.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { orgSelection } from '../sync/orgs.js';
 
 const concurrencyFlag = z.coerce
   .number({ message: 'must be a number' })
@@ -24,8 +24,7 @@ const selectionSchema = z.object({
 function parseSelection(raw: Record<string, unknown>) {
   const org = raw.org === undefined ? undefined : Array.isArray(raw.org) ? raw.org : [raw.org];
   const opts = parseOptions(selectionSchema, { org, allOrgs: raw.allOrgs, url: raw.url, concurrency: raw.concurrency });
-  if (opts.allOrgs && opts.org?.length) throw new UsageError('Pass either --org <id> or --all-orgs, not both.');
-  if (!opts.allOrgs && !opts.org?.length) throw new UsageError('Choose the organizations: pass --org <id> (repeatable) or --all-orgs.');
+  orgSelection(opts.org, opts.allOrgs);
   return opts;
 }
 

@@ -18,6 +18,7 @@ import { parseForwardTarget } from '../webhook/forward.js';
 import { TOOLS_PATH } from '../config/spec.js';
 import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../webhook/receiver.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { orgSelection } from '../sync/orgs.js';
 import { writeReceiverState } from '../webhook/state.js';
 
 /** Runs `assistants sync` for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */
@@ -43,8 +44,6 @@ const schema = z
   })
   .superRefine((o, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (o.sync && !o.allOrgs && o.org.length === 0) issue('sync', 'needs --org <id> (repeatable) or --all-orgs');
-    if (o.allOrgs && o.org.length > 0) issue('allOrgs', 'cannot be combined with --org');
     if (!o.sync && (o.allOrgs || o.org.length > 0)) issue(o.allOrgs ? 'allOrgs' : 'org', 'only applies with --sync');
     if (!o.tunnel && o.sync) issue('sync', 'needs the public URL; drop --no-tunnel');
     if (!o.tunnel && o.domain) issue('domain', 'needs a tunnel; drop --no-tunnel');
@@ -111,6 +110,7 @@ function inProcessSync(ctx: Context, store: Store): RunSync {
 
 export async function tunnelUpAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
   const opts = parseOptions(schema, raw);
+  if (opts.sync) orgSelection(opts.org, opts.allOrgs);
   const settings = ctx.settings();
   const domain = opts.domain ? normalizeDomain(opts.domain, '--domain') : normalizeDomain(settings.NGROK_DOMAIN, 'NGROK_DOMAIN');
   if (opts.forwardTo) {

@@ -14,7 +14,10 @@ import { createProgress } from '../ui/progress.js';
 import type { VapiAssistant, VapiClient, VapiPhoneNumber, VapiTool } from '../vapi/types.js';
 import { applyWrites, type WriteOutcome } from './apply.js';
 import { AdaptiveLimiter } from './limiter.js';
-import { deepEqual, planSync, type PlanEntry, type PlanOrg, type PlannedWrite, type ResultKind, type WriteCheck } from './plan.js';
+import { planSync, type PlanEntry, type PlanOrg, type PlannedWrite, type ResultKind, type WriteCheck } from './plan.js';
+import { jsonEqual } from '../util/json.js';
+import { webhookBaseUrl } from '../util/url.js';
+import { orgSelection } from './orgs.js';
 import { latestSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './snapshot.js';
 
 export const DEFAULT_CONCURRENCY = 16;
@@ -89,42 +92,14 @@ export interface SyncReport {
   elapsedMs: number;
 }
 
-/** `--url`, else WEBHOOK_URL; https only (UsageError, exit 2). Trailing slashes dropped. */
-export function resolveWebhookUrl(ctx: Context, url: string | undefined): string {
-  const fromFlag = url !== undefined && url !== '';
-  const raw = fromFlag ? url : ctx.settings().WEBHOOK_URL;
-  if (!raw) {
-    throw new UsageError('No webhook URL: pass --url or set WEBHOOK_URL.', {
-      hint: 'Run `voxctl tunnel up` to start a tunnel and write WEBHOOK_URL to .env, or pass --url https://<host>/api/vapi/tools.',
-    });
-  }
-  const where = fromFlag ? '--url' : `WEBHOOK_URL${ctx.projectEnv().sources.WEBHOOK_URL ? ` (from ${ctx.projectEnv().sources.WEBHOOK_URL})` : ''}`;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new UsageError(`${where} is not a URL: ${raw}`, { hint: 'Use the public https URL of your receiver, e.g. https://name.ngrok-free.dev/api/vapi/tools.' });
-  }
-  if (parsed.protocol !== 'https:') {
-    throw new UsageError(`${where} must be an https:// URL (got ${raw}); Vapi only calls public https endpoints.`, {
-      hint: 'Run `voxctl tunnel up` for a public https URL, or pass --url https://<host>/api/vapi/tools.',
-    });
-  }
-  if (parsed.username || parsed.password) {
-    throw new UsageError(`${where} must not contain credentials.`, { hint: 'Use VAPI_WEBHOOK_SECRET to authenticate Vapi to your receiver.' });
-  }
-  return raw.replace(/\/+$/, '');
-}
-
 /** The selected orgs, in the store's order; an unknown id fails before anything is read from Vapi. */
 export async function selectOrgs(store: Store, opts: Pick<SyncOptions, 'orgIds' | 'allOrgs'>): Promise<Org[]> {
+  const sel = orgSelection(opts.orgIds, opts.allOrgs);
   const all = await store.listOrgs();
-  if (opts.allOrgs) return all;
-  const ids = [...new Set((opts.orgIds ?? []).map((id) => id.toLowerCase()))];
-  if (ids.length === 0) throw new UsageError('Choose the organizations: pass --org <id> (repeatable) or --all-orgs.');
+  if (sel.allOrgs) return all;
   const byId = new Map(all.map((o) => [o.id, o]));
-  for (const id of ids) if (!byId.has(id)) throw unknownOrg(id);
-  return ids.map((id) => byId.get(id)!);
+  for (const id of sel.orgIds) if (!byId.has(id)) throw unknownOrg(id);
+  return sel.orgIds.map((id) => byId.get(id)!);
 }
 
 const emptySummary = (): SyncSummary => ({ updated: 0, wouldUpdate: 0, unchanged: 0, failed: 0, missing: 0 });
@@ -166,7 +141,7 @@ export async function syncOrgs(ctx: Context, opts: SyncOptions): Promise<SyncRep
   const mode = opts.mode ?? 'sync';
   const dryRun = mode === 'status' || Boolean(opts.dryRun);
   const signal = quiet(opts.signal ?? ctx.signal);
-  const webhookUrl = resolveWebhookUrl(ctx, opts.url);
+  const webhookUrl = webhookBaseUrl(opts.url, ctx.settings().WEBHOOK_URL, ctx.projectEnv().sources.WEBHOOK_URL);
   const secret = ctx.settings().VAPI_WEBHOOK_SECRET;
   const store = await ctx.store();
   const orgs = await selectOrgs(store, opts);
@@ -343,8 +318,8 @@ export async function restoreSnapshot(ctx: Context, opts: { snapshot?: string | 
     const checks: WriteCheck[] = [];
     const changedSince: string[] = [];
     for (const [key, prev] of Object.entries(e.previous)) {
-      if (deepEqual(norm(now[key]), norm(prev))) continue; // already back
-      if (!deepEqual(norm(now[key]), norm(e.written[key]))) changedSince.push(key);
+      if (jsonEqual(norm(now[key]), norm(prev))) continue; // already back
+      if (!jsonEqual(norm(now[key]), norm(e.written[key]))) changedSince.push(key);
       body[key] = prev;
       checks.push({ path: [key], value: prev });
     }

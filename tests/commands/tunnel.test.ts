@@ -438,9 +438,9 @@ describe('tunnel up failures', () => {
   });
 
   it.each([
-    [['--sync'], /--sync: needs --org <id> \(repeatable\) or --all-orgs/],
+    [['--sync'], /Choose the organizations: pass --org <id> \(repeatable\) or --all-orgs/],
     [['--org', ORG_A], /--org: only applies with --sync/],
-    [['--sync', '--all-orgs', '--org', ORG_A], /--all-orgs: cannot be combined with --org/],
+    [['--sync', '--all-orgs', '--org', ORG_A], /Pass either --org <id> or --all-orgs, not both/],
     [['--sync', '--all-orgs', '--no-tunnel'], /--sync: needs the public URL; drop --no-tunnel/],
     [['--port', 'http'], /--port: must be a port number/],
     [['--port', '70000'], /--port: must be a port number/],

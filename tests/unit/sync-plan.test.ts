@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveLimiter } from '../../src/sync/limiter.js';
-import { desiredServer, planSync, toolUrl, verifyWrite } from '../../src/sync/plan.js';
+import { planSync, toolUrl, verifyWrite } from '../../src/sync/plan.js';
+import { pointServer as desiredServer } from '../../src/vapi/server.js';
 import type { VapiAssistant, VapiTool } from '../../src/vapi/types.js';
 
 const URL = 'https://x.ngrok-free.dev/api/vapi/tools';
