@@ -4,7 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { createContext, type Context, type ContextOptions } from './context.js';
-import { ExitCode, ExitWithCode, InternalError, isVoxError, UsageError, type VoxError } from './errors.js';
+import { errorDocument, ExitCode, InternalError, isVoxError, UsageError, type VoxError } from './errors.js';
 import { createProgram } from './program.js';
 
 export async function run(argv: string[], options: ContextOptions = {}): Promise<number> {
@@ -45,7 +45,6 @@ export function toVoxError(e: unknown): VoxError {
 }
 
 function renderError(ctx: Context, e: unknown): number {
-  if (e instanceof ExitWithCode) return e.exitCode;
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
     // Commander already printed its message on stderr (unless --json).
@@ -57,7 +56,7 @@ function renderError(ctx: Context, e: unknown): number {
   }
   const err = toVoxError(e);
   if (ctx.flags.json) {
-    ctx.ui.jsonDoc({ ok: false, error: { code: err.code, message: err.message, hint: err.hint ?? null, ...(err.details ?? {}) } });
+    ctx.ui.jsonDoc(errorDocument(err));
   } else {
     const t = ctx.theme;
     ctx.ui.err(`${t.red('Error:')} ${err.message}\n`);

@@ -299,7 +299,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(r.stderr).toContain('The ngrok session is back');
   });
 
-  it('--sync without an injected runner runs the real `assistants sync` in-process against the new URL', async () => {
+  it('--sync without an injected runner calls the sync domain directly (no CLI re-entry) against the new URL', async () => {
     const fake = new FakeVapi();
     const msw = createMswServer(...vapiHandlers(fake));
     msw.listen();
