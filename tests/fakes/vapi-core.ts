@@ -79,7 +79,6 @@ export const UNAUTHORIZED_BODY = {
 
 const PATHS: Record<string, FakeKind> = { assistant: 'assistant', tool: 'tool', 'phone-number': 'phoneNumber' };
 const LABEL: Record<FakeKind, string> = { assistant: 'Assistant', tool: 'Tool', phoneNumber: 'Phone Number' };
-const READ_ONLY = ['id', 'orgId', 'createdAt', 'updatedAt'];
 
 /** UpdateAssistantDTO (OAS). */
 const ASSISTANT_UPDATE = new Set([

@@ -73,7 +73,7 @@ describe('lists', () => {
     fake = new FakeVapi({ writesPerMs: 3 });
     const stamps = [0, 1, 2, 3].map(() => String(fake.addTool().createdAt));
     expect(stamps[0]).toBe(stamps[2]);
-    expect(stamps[3] > stamps[2]!).toBe(true);
+    expect(stamps[3]! > stamps[2]!).toBe(true);
   });
 
   it('can sort ascending instead', async () => {
