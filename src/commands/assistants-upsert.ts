@@ -53,7 +53,7 @@ export async function assistantsUpsertAction(raw: Record<string, unknown>, _args
           ctx.ui.warn(m);
           spinner.start();
         },
-        ...(ctx.services.upsertDeps as object | undefined),
+        ...ctx.service('upsertDeps'),
       },
     );
   } catch (e) {

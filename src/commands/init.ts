@@ -183,7 +183,7 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
   const dataDir = ctx.dataDir();
   const relData = path.relative(ctx.cwd, dataDir);
   const ignoreEntries = ['.env.local', ...(!settings.useSupabase && relData && !relData.startsWith('..') && !path.isAbsolute(relData) ? [`${relData.split(path.sep).join('/')}/`] : [])];
-  const gitignore = await ensureGitIgnored(ctx.cwd, ignoreEntries, ctx.service<GitRunner>('git') ?? systemGit(ctx.cwd));
+  const gitignore = await ensureGitIgnored(ctx.cwd, ignoreEntries, ctx.service('git') ?? systemGit(ctx.cwd));
   if (gitignore.added.length) ctx.ui.info(`  Added ${gitignore.added.join(', ')} to .gitignore.`);
 
   // 8. The store.

@@ -10,7 +10,7 @@ import type { Context } from '../context.js';
 import { errorDocument, InternalError, UsageError, VoxError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
-import { waitForShutdown, type SignalSource } from '../util/signals.js';
+import { waitForShutdown } from '../util/signals.js';
 import { openProjectEventLog, withoutBody, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
 import { parseForwardTarget } from '../webhook/forward.js';
@@ -20,8 +20,9 @@ import { parseOptions, uuidFlag } from './options.js';
 import { orgSelection } from '../sync/orgs.js';
 import { writeReceiverState } from '../webhook/state.js';
 
-/** Runs `assistants sync` for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */
-export type RunSync = (req: { orgIds: string[]; allOrgs: boolean; url: string; json: boolean }) => Promise<{ exitCode: number; document?: unknown }>;
+import type { RunSync } from '../services.js';
+/** Runs the sync for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */
+export type { RunSync };
 
 const DOMAIN = /^(?!-)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$/i;
 
@@ -91,7 +92,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   // Fail fast on a missing token: nothing is started or written.
   let factory: TunnelFactory | undefined;
   if (opts.tunnel) {
-    factory = ctx.service<TunnelFactory>('tunnelFactory');
+    factory = ctx.service('tunnelFactory');
     if (!factory) {
       const { createNgrokTunnelFactory, missingTokenError } = await import('../tunnel/ngrok.js');
       if (!settings.NGROK_AUTHTOKEN) throw missingTokenError();
@@ -207,7 +208,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   // --sync: point the selected orgs' assistants, tools and numbers at the new URL.
   let syncEvent: Record<string, unknown> | null = null;
   if (opts.sync && webhookUrl) {
-    const runSync = ctx.service<RunSync>('runSync') ?? directSync(ctx, store);
+    const runSync = ctx.service('runSync') ?? directSync(ctx, store);
     ui.info(`Running assistants sync against ${webhookUrl}…`);
     let result: { exitCode: number; document?: unknown };
     try {
@@ -242,7 +243,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     ui.debug(`receiver state not written: ${(e as Error).message}`);
   }
   // Ready.
-  const shutdown = waitForShutdown(ctx.service<SignalSource>('signals') ?? process);
+  const shutdown = waitForShutdown(ctx.service('signals') ?? process);
   ctx.onDispose(() => shutdown.dispose());
   if (json) {
     ui.jsonDoc({

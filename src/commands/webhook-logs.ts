@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { waitForShutdown, type SignalSource } from '../util/signals.js';
+import { waitForShutdown } from '../util/signals.js';
 import { EVENT_LOG_NAME, followEvents, readEvents, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
 import { parseOptions } from './options.js';
@@ -56,11 +56,11 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
   // --follow: the backlog, then new lines as they come, until Ctrl-C.
   for (const ev of events) print(ev);
   ui.info(ctx.theme.dim(`Following ${shown} (Ctrl-C to stop)…`));
-  const shutdown = waitForShutdown(ctx.service<SignalSource>('signals') ?? process);
+  const shutdown = waitForShutdown(ctx.service('signals') ?? process);
   const abort = new AbortController();
   void shutdown.promise.then(() => abort.abort());
   try {
-    await followEvents(file, print, abort.signal, { intervalMs: ctx.service<number>('logPollMs') ?? 200 });
+    await followEvents(file, print, abort.signal, { intervalMs: ctx.service('logPollMs') ?? 200 });
   } finally {
     shutdown.dispose();
   }
