@@ -116,7 +116,7 @@ export interface SyncReport {
 }
 
 /** The selected orgs, in the store's order; an unknown id fails before anything is read from Vapi. */
-export async function selectOrgs(store: Pick<Store, 'listOrgs'>, opts: Pick<SyncOptions, 'orgIds' | 'allOrgs'>): Promise<Org[]> {
+async function selectOrgs(store: Pick<Store, 'listOrgs'>, opts: Pick<SyncOptions, 'orgIds' | 'allOrgs'>): Promise<Org[]> {
   const sel = orgSelection(opts.orgIds, opts.allOrgs);
   const all = await store.listOrgs();
   if (sel.allOrgs) return all;

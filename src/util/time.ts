@@ -70,7 +70,7 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
  * The one cached Intl formatter per zone (24-hour wall clock, numeric parts) that every zone
  * computation uses. Throws a RangeError for a zone Intl does not know.
  */
-export function zonedFormatter(timeZone: string): Intl.DateTimeFormat {
+function zonedFormatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
@@ -86,16 +86,6 @@ export function zonedFormatter(timeZone: string): Intl.DateTimeFormat {
     formatters.set(timeZone, f);
   }
   return f;
-}
-
-/** True when Intl knows the zone. */
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    zonedFormatter(tz);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The wall-clock date and minute of the day of an instant (ms) in a zone. */

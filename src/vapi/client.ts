@@ -60,11 +60,11 @@ const PATHS = { assistant: '/assistant', tool: '/tool', phoneNumber: '/phone-num
 type Kind = keyof typeof PATHS;
 const LABEL: Record<Kind, string> = { assistant: 'assistant', tool: 'tool', phoneNumber: 'phone number' };
 
-export const AUTH_HINT =
+const AUTH_HINT =
   'Check VAPI_PRIVATE_KEY in .env.local (or VAPI_API_KEY): it must be the private API key from the Vapi dashboard, not the public one. Run `voxctl doctor`.';
 
 /** Sleeps `ms`, or rejects with CancelledError when the signal aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new CancelledError('Interrupted while waiting to retry.'));
     const t = setTimeout(() => {
@@ -90,7 +90,7 @@ export function parseRetryAfter(value: unknown, nowMs: number): number | undefin
 }
 
 /** NestJS error bodies: `message` is a string or an array of strings. */
-export function apiMessages(data: unknown): string[] {
+function apiMessages(data: unknown): string[] {
   if (data && typeof data === 'object') {
     const m = (data as { message?: unknown }).message;
     if (typeof m === 'string') return [m];
