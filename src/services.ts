@@ -17,6 +17,8 @@ export interface Services {
   signals?: SignalSource;
   /** `webhook logs --follow` poll interval in ms (default 200). */
   logPollMs?: number;
+  /** Replaces the wait between `webhook logs --follow` polls (a test triggers each poll). */
+  logPollWait?: (signal: AbortSignal) => Promise<void>;
   /** Overrides for `assistants upsert` (claim timing, holder, sleep…). */
   upsertDeps?: Partial<UpsertDeps>;
   /** How `doctor` and `init` run git. */

@@ -60,7 +60,7 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
   const abort = new AbortController();
   void shutdown.promise.then(() => abort.abort());
   try {
-    await followEvents(file, print, abort.signal, { intervalMs: ctx.service('logPollMs') ?? 200 });
+    await followEvents(file, print, abort.signal, { intervalMs: ctx.service('logPollMs') ?? 200, wait: ctx.service('logPollWait') });
   } finally {
     shutdown.dispose();
   }
