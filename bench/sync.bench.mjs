@@ -106,7 +106,7 @@ async function main() {
     const work = [
       ...base.fake.all('assistant').map((a) => ['assistant', a.id, () => ({ server: { ...a.server, url: NEW } })]),
       ...base.fake.all('tool').map((t) => ['tool', t.id, () => ({ server: { ...t.server, url: `${NEW}/${t.function.name}` } })]),
-      ...base.fake.all('phoneNumber').map((p) => ['phone-number', p.id, () => ({ server: { ...p.server, url: NEW } })]),
+      ...base.fake.all('phoneNumber').map((p) => ['phone-number', p.id, () => ({ provider: p.provider, server: { ...p.server, url: NEW } })]),
     ].slice(0, BASELINE_SAMPLE);
     const b0 = performance.now();
     for (const [kind, id, body] of work) {

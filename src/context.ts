@@ -12,6 +12,7 @@ import type { ProjectEnv } from './config/load-env.js';
 import { readTerminalEnv, SECRET_SETTING_NAMES, type TerminalEnv } from './config/spec.js';
 import { dataDir } from './config/paths.js';
 import { AuthError, InternalError, UsageError } from './errors.js';
+import type { Services } from './services.js';
 import type { Store } from './store/types.js';
 import type { IoStreams } from './ui/io.js';
 import { systemIo } from './ui/io.js';
@@ -22,6 +23,7 @@ import { colorLevel, loadTheme, plainTheme, type Theme } from './ui/theme.js';
 import { withFileErrorsAsync } from './util/fs-errors.js';
 import { Redactor } from './util/mask.js';
 import { Interrupts } from './util/signals.js';
+import type { VapiClientOptions } from './vapi/client.js';
 import type { VapiClient } from './vapi/types.js';
 
 type EnvModule = typeof EnvModuleNs;
@@ -50,7 +52,7 @@ export interface ContextOptions {
   /** Replaces the prompter (scripted answers in tests). */
   prompter?: Prompter;
   /** Extra services by name (tunnel factory, receiver options…), for commands that need them. */
-  services?: Record<string, unknown>;
+  services?: Services;
   /**
    * The run's one interrupt source (Ctrl-C, SIGTERM, a closed stdout). Tests pass one built on
    * an EventEmitter; by default it listens to the process while the run lasts.
@@ -67,7 +69,7 @@ export class Context {
   readonly now: () => Date;
   readonly redactor = new Redactor();
   readonly term: TerminalEnv;
-  readonly services: Record<string, unknown>;
+  readonly services: Services;
   readonly interrupts: Interrupts;
   flags: GlobalFlags = { json: false, color: true, yes: false, debug: false };
   /** Set by a command to fail the run after printing its result (e.g. 3 for drift). */
@@ -232,7 +234,11 @@ export class Context {
   }
 
   /** The Vapi client (AuthError with a hint when no key is configured). */
-  vapi(): Promise<VapiClient> {
+  /**
+   * The Vapi client of this run (created once). `tuning` applies to its creation: `doctor` asks
+   * for few retries and a short timeout, so a quick check does not spend seconds when offline.
+   */
+  vapi(tuning: Pick<VapiClientOptions, 'retry' | 'timeoutMs'> = {}): Promise<VapiClient> {
     this._vapi ??= (async () => {
       const settings = this.settings();
       if (this.options.vapiFactory) return this.options.vapiFactory(this, settings);
@@ -242,7 +248,7 @@ export class Context {
         });
       }
       const { createVapiClient } = await import('./vapi/client.js');
-      return createVapiClient({ baseURL: settings.vapiBaseUrl, apiKey: settings.vapiKey, redactor: this.redactor, log: (m) => this.ui.debug(m) });
+      return createVapiClient({ baseURL: settings.vapiBaseUrl, apiKey: settings.vapiKey, redactor: this.redactor, log: (m) => this.ui.debug(m), ...tuning });
     })();
     return this._vapi;
   }
@@ -256,8 +262,8 @@ export class Context {
     return this.interrupts.claim();
   }
 
-  service<T>(name: string): T | undefined {
-    return this.services[name] as T | undefined;
+  service<K extends keyof Services>(name: K): Services[K] {
+    return this.services[name];
   }
 
   onDispose(fn: () => unknown): void {

@@ -93,11 +93,9 @@ export class InternalError extends VoxError {
   }
 }
 
-/** Fails the command with a given exit code after it has already printed its result document. */
-export class ExitWithCode extends Error {
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
-  }
+/** The `--json` document of a failed command (contract: `{ok:false, error:{code, message, hint}}`). */
+export function errorDocument(err: VoxError): { ok: false; error: Record<string, unknown> } {
+  return { ok: false, error: { code: err.code, message: err.message, hint: err.hint ?? null, ...(err.details ?? {}) } };
 }
 
 export function isVoxError(e: unknown): e is VoxError {

@@ -4,7 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { createContext, type Context, type ContextOptions } from './context.js';
-import { ExitCode, ExitWithCode, InternalError, isVoxError, UsageError, type VoxError } from './errors.js';
+import { errorDocument, ExitCode, InternalError, isVoxError, UsageError, type VoxError } from './errors.js';
 import { FLAG_HINT, issueMessage } from './commands/options.js';
 import { createProgram } from './program.js';
 import { Interrupts } from './util/signals.js';
@@ -101,7 +101,6 @@ function commanderMessage(e: CommanderError, command: string): { message: string
 }
 
 function renderError(ctx: Context, e: unknown, command = 'voxctl'): number {
-  if (e instanceof ExitWithCode) return e.exitCode;
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
     // Rendered here, like every other error (the program's outputError prints nothing).
@@ -117,7 +116,7 @@ function renderError(ctx: Context, e: unknown, command = 'voxctl'): number {
   }
   const err = toVoxError(e);
   if (ctx.flags.json) {
-    ctx.ui.jsonDoc({ ok: false, error: { code: err.code, message: err.message, hint: err.hint ?? null, ...(err.details ?? {}) } });
+    ctx.ui.jsonDoc(errorDocument(err));
   } else {
     const t = ctx.theme;
     ctx.ui.err(`${t.red('Error:')} ${err.message}\n`);

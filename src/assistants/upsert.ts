@@ -14,6 +14,8 @@ import os from 'node:os';
 import { ConflictError } from '../errors.js';
 import type { Org, Store } from '../store/types.js';
 import type { VapiAssistant, VapiClient } from '../vapi/types.js';
+import { jsonEqual } from '../util/json.js';
+import { pointServer } from '../vapi/server.js';
 import { unknownOrg } from '../store/validate.js';
 
 export type Json = Record<string, unknown>;
@@ -81,35 +83,6 @@ export function isDeadLocalHolder(holder: string): boolean {
 }
 
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** Deep equality of JSON values, ignoring object key order. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
-  }
-  if (isObj(a) && isObj(b)) {
-    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
-  }
-  return false;
-}
-
-/**
- * A server object pointing at `url`, keeping every other field; with a secret and no
- * credentialId, `X-Vapi-Secret` is set (a header of that name in any letter case is replaced).
- */
-export function pointServer(server: unknown, url: string, secret: string | undefined): Json {
-  const out: Json = { ...(isObj(server) ? server : {}), url };
-  if (secret && !out.credentialId) {
-    const headers: Json = {};
-    for (const [k, v] of Object.entries(isObj(out.headers) ? out.headers : {})) if (k.toLowerCase() !== 'x-vapi-secret') headers[k] = v;
-    headers['X-Vapi-Secret'] = secret;
-    out.headers = headers;
-  }
-  return out;
-}
 
 /**
  * What the assistant should look like: the definition, with `metadata.org_id` and the agent

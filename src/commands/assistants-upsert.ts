@@ -4,11 +4,11 @@
  */
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
 import { expandDefinition, loadDefinition } from '../assistants/definition.js';
 import { upsertAssistant } from '../assistants/upsert.js';
 import { AGENT_TYPE, unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { webhookBaseUrl } from '../util/url.js';
 
 const schema = z.object({
   org: uuidFlag('--org'),
@@ -18,33 +18,10 @@ const schema = z.object({
   wait: z.coerce.number().min(0, 'must be 0 or more seconds').max(3600, 'must be at most 3600 seconds').default(90),
 });
 
-/** The webhook base: --url, else WEBHOOK_URL; https only (as `assistants sync`). */
-export function webhookBase(flag: string | undefined, env: string | undefined): string {
-  const value = flag ?? env;
-  const from = flag ? '--url' : 'WEBHOOK_URL';
-  if (!value) {
-    throw new UsageError('No webhook URL: pass --url or set WEBHOOK_URL.', {
-      hint: 'Run `voxctl tunnel up` (it writes WEBHOOK_URL to .env), or pass --url https://<host>/api/vapi/tools.',
-    });
-  }
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new UsageError(`${from} "${value}" is not a URL.`, { hint: 'Use https://<host>/api/vapi/tools.' });
-  }
-  if (u.protocol !== 'https:') {
-    throw new UsageError(`${from} must be an https:// URL (got ${u.protocol}//${u.host}).`, {
-      hint: 'Vapi calls your webhook over the internet: use the tunnel URL from `voxctl tunnel up` (https).',
-    });
-  }
-  return value.replace(/\/+$/, '');
-}
-
 export async function assistantsUpsertAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
   const opts = parseOptions(schema, raw);
   const settings = ctx.settings();
-  const base = webhookBase(opts.url, settings.WEBHOOK_URL);
+  const base = webhookBaseUrl(opts.url, settings.WEBHOOK_URL, ctx.projectEnv().sources.WEBHOOK_URL);
   const loaded = await loadDefinition({ file: opts.file, type: opts.type, cwd: ctx.cwd });
   if (loaded.dropped.length) ctx.ui.warn(`${loaded.source}: ignoring read-only ${loaded.dropped.join(', ')} (Vapi sets them).`);
 
@@ -76,7 +53,7 @@ export async function assistantsUpsertAction(raw: Record<string, unknown>, _args
           ctx.ui.warn(m);
           spinner.start();
         },
-        ...(ctx.services.upsertDeps as object | undefined),
+        ...ctx.service('upsertDeps'),
       },
     );
   } catch (e) {

@@ -3,11 +3,26 @@
  * src/sync/ (plan, apply, run).
  */
 import { z } from 'zod';
+import { SECRET_SETTING_NAMES } from '../config/spec.js';
 import type { Context } from '../context.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import { interruptedOutcome, withOutcome, type OutcomeError } from '../ui/outcome.js';
-import { DEFAULT_CONCURRENCY, restoreSnapshot, syncOrgs, type RestoreReport, type SyncReport, type SyncResult } from '../sync/run.js';
+import path from 'node:path';
+import type { Store } from '../store/types.js';
+import {
+  DEFAULT_CONCURRENCY,
+  restoreSnapshot,
+  syncOrgs,
+  type RestoreReport,
+  type SyncDeps,
+  type SyncProgress,
+  type SyncReport,
+  type SyncResult,
+} from '../sync/run.js';
+import { createProgress, type Progress } from '../ui/progress.js';
+import type { Spinner } from '../ui/spinner.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { orgSelection } from '../sync/orgs.js';
 
 const concurrencyFlag = z.coerce
   .number({ message: 'must be a number' })
@@ -22,11 +37,64 @@ const selectionSchema = z.object({
   concurrency: concurrencyFlag.optional(),
 });
 
+/**
+ * The sync domain's inputs from a Context: its store (or `store`, e.g. the one `tunnel up`
+ * already holds), the Vapi client, the settings it reads, and progress drawn on stderr.
+ */
+/** The secrets voxctl knows (name → value): snapshots store references to them, not the values. */
+function configuredSecrets(ctx: Context): Record<string, string | undefined> {
+  const values = ctx.projectEnv().values;
+  return Object.fromEntries(SECRET_SETTING_NAMES.map((k) => [k, values[k]]));
+}
+
+export function syncDeps(ctx: Context, store?: Store): SyncDeps {
+  const settings = ctx.settings();
+  return {
+    store: () => (store ? Promise.resolve(store) : ctx.store()),
+    vapi: () => ctx.vapi(),
+    settings: { webhookUrl: settings.WEBHOOK_URL, webhookUrlSource: ctx.projectEnv().sources.WEBHOOK_URL, secret: settings.VAPI_WEBHOOK_SECRET },
+    secrets: configuredSecrets(ctx),
+    dataDir: ctx.dataDir(),
+    signal: ctx.signal,
+    now: ctx.now,
+    onProgress: progressOnUi(ctx),
+  };
+}
+
+/** Sync progress events as notes, a spinner while reading, and a progress bar while writing. */
+function progressOnUi(ctx: Context): (e: SyncProgress) => Promise<void> {
+  let spinner: Spinner | undefined;
+  let bar: Progress | undefined;
+  return async (e) => {
+    switch (e.kind) {
+      case 'note':
+        ctx.ui.info(e.message);
+        return;
+      case 'reading':
+        spinner = await ctx.spinner(`Reading ${e.assistants} assistants' resources from Vapi…`);
+        spinner.start();
+        return;
+      case 'read':
+        if (e.ok) spinner?.stop();
+        else spinner?.fail('Could not read from Vapi.');
+        spinner = undefined;
+        return;
+      case 'writing':
+        bar ??= createProgress(ctx.ui, e.phase, ctx.animate);
+        bar.update(e.done, e.total, e.phase === 'Updating' ? `${e.failed ? `${e.failed} failed · ` : ''}${e.limit} at a time` : undefined);
+        return;
+      case 'written':
+        bar?.stop();
+        bar = undefined;
+        return;
+    }
+  };
+}
+
 function parseSelection(raw: Record<string, unknown>) {
   const org = raw.org === undefined ? undefined : Array.isArray(raw.org) ? raw.org : [raw.org];
   const opts = parseOptions(selectionSchema, { org, allOrgs: raw.allOrgs, url: raw.url, concurrency: raw.concurrency });
-  if (opts.allOrgs && opts.org?.length) throw new UsageError('Pass either --org <id> or --all-orgs, not both.');
-  if (!opts.allOrgs && !opts.org?.length) throw new UsageError('Choose the organizations: pass --org <id> (repeatable) or --all-orgs.');
+  orgSelection(opts.org, opts.allOrgs);
   return opts;
 }
 
@@ -35,7 +103,7 @@ export async function assistantsSyncAction(raw: Record<string, unknown>, _args: 
   const dryRun = Boolean(raw.dryRun);
   // On a terminal the plan is shown before anything is written; the end shows only what failed.
   const showPlan = !dryRun && !ctx.flags.json && ctx.io.isStdoutTTY;
-  const report = await syncOrgs(ctx, {
+  const report = await syncOrgs(syncDeps(ctx), {
     orgIds: opts.org,
     allOrgs: opts.allOrgs,
     url: opts.url,
@@ -50,7 +118,7 @@ export async function assistantsSyncAction(raw: Record<string, unknown>, _args: 
 
 export async function assistantsStatusAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
   const opts = parseSelection(raw);
-  const report = await syncOrgs(ctx, { orgIds: opts.org, allOrgs: opts.allOrgs, url: opts.url, mode: 'status' });
+  const report = await syncOrgs(syncDeps(ctx), { orgIds: opts.org, allOrgs: opts.allOrgs, url: opts.url, mode: 'status' });
   printSyncReport(ctx, report, 'status');
   return report.exitCode;
 }
@@ -60,7 +128,8 @@ export async function assistantsRestoreAction(raw: Record<string, unknown>, _arg
     snapshot: raw.snapshot,
     concurrency: raw.concurrency,
   });
-  const report = await restoreSnapshot(ctx, { snapshot: opts.snapshot, concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY });
+  const deps = syncDeps(ctx);
+  const report = await restoreSnapshot(deps, { snapshot: opts.snapshot === undefined ? undefined : path.resolve(ctx.cwd, opts.snapshot), concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY });
   printRestoreReport(ctx, report);
   return report.exitCode;
 }
@@ -127,10 +196,15 @@ function syncOutcome(report: SyncReport, mode: 'sync' | 'status'): OutcomeError 
   };
 }
 
+/** The sync document as `--json` prints it: `ok` mirrors the exit code, with an `error` that sums up. */
+export function syncJsonDocument(report: SyncReport, mode: 'sync' | 'status'): unknown {
+  return withOutcome(report.document, report.exitCode, () => syncOutcome(report, mode));
+}
+
 export function printSyncReport(ctx: Context, report: SyncReport, mode: 'sync' | 'status', view: { planShown?: boolean } = {}): void {
   const doc = report.document;
   if (ctx.flags.json) {
-    ctx.ui.jsonDoc(withOutcome(doc, report.exitCode, () => syncOutcome(report, mode)));
+    ctx.ui.jsonDoc(syncJsonDocument(report, mode));
     return;
   }
   const rows = doc.results;
@@ -196,3 +270,4 @@ export function printRestoreReport(ctx: Context, report: RestoreReport): void {
   if (s.failed || s.skipped || s.missing) ctx.ui.warn(line);
   else ctx.ui.success(line);
 }
+

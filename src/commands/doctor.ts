@@ -24,7 +24,6 @@ import {
   systemGit,
   type CheckResult,
   type DoctorInput,
-  type GitRunner,
 } from '../doctor/checks.js';
 
 export async function doctorAction(_raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
@@ -42,21 +41,10 @@ export async function doctorAction(_raw: Record<string, unknown>, _args: string[
     projectEnv,
     settings,
     settingsError,
-    git: ctx.service<GitRunner>('git') ?? systemGit(ctx.cwd),
+    git: ctx.service('git') ?? systemGit(ctx.cwd),
     store: () => ctx.store(),
-    // Its own client: a quick check should not spend seconds retrying when offline.
-    vapi: async () => {
-      const s = ctx.settings();
-      const { createVapiClient } = await import('../vapi/client.js');
-      return createVapiClient({
-        baseURL: s.vapiBaseUrl,
-        apiKey: s.vapiKey ?? '',
-        redactor: ctx.redactor,
-        log: (m) => ctx.ui.debug(m),
-        retry: { maxAttempts: 2, baseDelayMs: 250 },
-        timeoutMs: 10_000,
-      });
-    },
+    // A quick check should not spend seconds retrying when offline.
+    vapi: () => ctx.vapi({ retry: { maxAttempts: 2, baseDelayMs: 250 }, timeoutMs: 10_000 }),
   };
 
   const spinner = await ctx.spinner('Checking…');

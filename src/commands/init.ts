@@ -191,7 +191,7 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
   // store is set up with them, and only then are .env.local, .env and .gitignore written. The
   // env-file lock makes a concurrent init wait, so the files end with one run's values.
   for (const k of Object.keys(updates) as SettingName[]) if (SETTINGS[k].secret) ctx.redactor.add(updates[k]);
-  const git = ctx.service<GitRunner>('git') ?? systemGit(ctx.cwd);
+  const git = ctx.service('git') ?? systemGit(ctx.cwd);
   let reports: EnvFileReport[] = [];
   let gitignore: { added: string[] } = { added: [] };
   let storeDoc: Record<string, unknown> = {};

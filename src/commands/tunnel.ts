@@ -7,20 +7,21 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { UsageError, VoxError } from '../errors.js';
+import { errorDocument, InternalError, UsageError, VoxError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
-import { bufferIo } from '../ui/io.js';
 import { openProjectEventLog, withoutBody, type RequestEvent } from '../webhook/event-log.js';
 import { formatRequestLine } from '../webhook/format.js';
 import { parseForwardTarget } from '../webhook/forward.js';
 import { TOOLS_PATH } from '../config/spec.js';
 import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../webhook/receiver.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { orgSelection } from '../sync/orgs.js';
 import { writeReceiverState } from '../webhook/state.js';
 
-/** Runs `assistants sync` for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */
-export type RunSync = (req: { orgIds: string[]; allOrgs: boolean; url: string; json: boolean }) => Promise<{ exitCode: number; document?: unknown }>;
+import type { RunSync } from '../services.js';
+/** Runs the sync for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */
+export type { RunSync };
 
 const DOMAIN = /^(?!-)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$/i;
 
@@ -42,8 +43,6 @@ const schema = z
   })
   .superRefine((o, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (o.sync && !o.allOrgs && o.org.length === 0) issue('sync', 'needs --org <id> (repeatable) or --all-orgs');
-    if (o.allOrgs && o.org.length > 0) issue('allOrgs', 'cannot be combined with --org');
     if (!o.sync && (o.allOrgs || o.org.length > 0)) issue(o.allOrgs ? 'allOrgs' : 'org', 'only applies with --sync');
     if (!o.tunnel && o.sync) issue('sync', 'needs the public URL; drop --no-tunnel');
     if (!o.tunnel && o.domain) issue('domain', 'needs a tunnel; drop --no-tunnel');
@@ -63,54 +62,23 @@ function normalizeDomain(raw: string | undefined, from: string): string | undefi
   return d;
 }
 
-/** The store, handed to an in-process sub-command without letting it close ours. */
-function borrowedStore(store: Store): Store {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'close') return async () => {};
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
-
-/** Default RunSync: re-enters the CLI in-process (`assistants sync … --url <webhookUrl>`). */
-function inProcessSync(ctx: Context, store: Store): RunSync {
+/**
+ * Default RunSync: the sync domain called directly with the store this command already holds
+ * (no CLI re-entry). In --json mode its document becomes the `sync` event; otherwise its report
+ * is printed before the banner, as `assistants sync` prints it.
+ */
+function directSync(ctx: Context, store: Store): RunSync {
   return async (req) => {
-    const { run } = await import('../main.js');
-    const argv = ['assistants', 'sync', ...(req.allOrgs ? ['--all-orgs'] : req.orgIds.flatMap((id) => ['--org', id])), '--url', req.url, '--yes'];
-    if (req.json) argv.push('--json');
-    if (!ctx.flags.color) argv.push('--no-color');
-    if (ctx.flags.debug) argv.push('--debug');
-    // In --json mode its document is captured and re-emitted as a `sync` event; otherwise it
-    // prints straight to the terminal, before the banner.
-    const io = req.json ? bufferIo({ tty: false }) : ctx.io;
-    const services = { ...ctx.services };
-    delete services.runSync;
-    const exitCode = await run(argv, {
-      io,
-      env: ctx.env,
-      cwd: ctx.cwd,
-      now: ctx.now,
-      services,
-      interrupts: ctx.interrupts,
-      storeFactory: async () => borrowedStore(store),
-      vapiFactory: () => ctx.vapi(),
-    });
-    let document: unknown;
-    if (req.json && 'out' in io) {
-      try {
-        document = JSON.parse((io as { out(): string }).out());
-      } catch {
-        document = { ok: false, error: { code: 'sync_output', message: 'assistants sync printed no JSON document' } };
-      }
-    }
-    return { exitCode, document };
+    const [{ syncOrgs }, { printSyncReport, syncDeps, syncJsonDocument }] = await Promise.all([import('../sync/run.js'), import('./assistants.js')]);
+    const report = await syncOrgs(syncDeps(ctx, store), { orgIds: req.orgIds, allOrgs: req.allOrgs, url: req.url, mode: 'sync' });
+    if (!req.json) printSyncReport(ctx, report, 'sync');
+    return { exitCode: report.exitCode, document: syncJsonDocument(report, 'sync') };
   };
 }
 
 export async function tunnelUpAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
   const opts = parseOptions(schema, raw);
+  if (opts.sync) orgSelection(opts.org, opts.allOrgs);
   const settings = ctx.settings();
   const domain = opts.domain ? normalizeDomain(opts.domain, '--domain') : normalizeDomain(settings.NGROK_DOMAIN, 'NGROK_DOMAIN');
   if (opts.forwardTo) {
@@ -123,7 +91,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   // Fail fast on a missing token: nothing is started or written.
   let factory: TunnelFactory | undefined;
   if (opts.tunnel) {
-    factory = ctx.service<TunnelFactory>('tunnelFactory');
+    factory = ctx.service('tunnelFactory');
     if (!factory) {
       const { createNgrokTunnelFactory, missingTokenError } = await import('../tunnel/ngrok.js');
       if (!settings.NGROK_AUTHTOKEN) throw missingTokenError();
@@ -239,15 +207,15 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   // --sync: point the selected orgs' assistants, tools and numbers at the new URL.
   let syncEvent: Record<string, unknown> | null = null;
   if (opts.sync && webhookUrl) {
-    const runSync = ctx.service<RunSync>('runSync') ?? inProcessSync(ctx, store);
+    const runSync = ctx.service('runSync') ?? directSync(ctx, store);
     ui.info(`Running assistants sync against ${webhookUrl}…`);
     let result: { exitCode: number; document?: unknown };
     try {
       result = await runSync({ orgIds: opts.org, allOrgs: opts.allOrgs, url: webhookUrl, json });
     } catch (e) {
-      const v = e instanceof VoxError ? e : undefined;
-      // Top-level `error` is always {code,message,hint} (contract).
-      result = { exitCode: v?.exitCode ?? 1, document: { ok: false, error: { code: v?.code ?? 'internal', message: (e as Error).message, hint: v?.hint ?? null } } };
+      const err = e instanceof VoxError ? e : new InternalError(`Unexpected error: ${(e as Error).message}`, { cause: e });
+      result = { exitCode: err.exitCode, document: errorDocument(err) };
+      ui.warn(`assistants sync: ${err.message}${err.hint ? ` ${err.hint}` : ''}`);
     }
     syncEvent = { event: 'sync', exitCode: result.exitCode, ...(result.document !== undefined ? { result: result.document } : {}) };
     if (result.exitCode !== 0) {

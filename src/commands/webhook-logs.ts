@@ -109,7 +109,7 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
   for (const ev of events) print(ev);
   ui.info(ctx.theme.dim(`Following ${shown} (Ctrl-C to stop)…`));
   const stopped = ctx.interrupts.untilInterrupted();
-  await followEvents(file, print, ctx.signal, { intervalMs: ctx.service<number>('logPollMs') ?? 200 });
+  await followEvents(file, print, ctx.signal, { intervalMs: ctx.service('logPollMs') ?? 200, wait: ctx.service('logPollWait') });
   // Following ends only by an interrupt: exit 130 like every interrupted command.
   await stopped;
   throw new CancelledError();

@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { ExitCode, NotFoundError, UsageError } from '../errors.js';
 import type { Agent, Org, Store } from '../store/types.js';
 import { AGENT_TYPE, DEMO_ASSISTANT_PREFIX } from '../store/validate.js';
-import { addDays, weekdayOf, zonedToUtc } from '../util/time.js';
+import { formatDate, formatTime, parseDate, parseTime } from '../util/time.js';
 import { answerOf, answerVerdict, ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
 import {
   applyToolOverrides,
@@ -53,6 +53,8 @@ interface Identity {
   org: Org | null;
   /** The org id claimed in metadata (the org, or --org alone with --assistant-id). */
   orgId: string | null;
+  /** The store the org was read from, when one was opened (the bookings a receiver on it sees). */
+  store?: Store;
 }
 
 interface Target {
@@ -121,8 +123,11 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
   if (toolName) {
     const tpl = template as ToolTemplate | null;
     let toolArgs = applyToolOverrides(tpl, toolName, renderPlaceholders(tpl?.arguments ?? {}, pctx), overrides);
-    if (target.store && identity.org && toolName === 'bookClinicAppointment') {
-      toolArgs = await avoidTakenSlot(ctx, target.store, identity.org, toolArgs, overrides);
+    // The slot the template names may be taken by an earlier run: with the store the receiver
+    // books in (--local's, or the project's store a running receiver shares), move to a free one.
+    const bookings = target.store ?? identity.store;
+    if (bookings && identity.org && toolName === 'bookClinicAppointment') {
+      toolArgs = await avoidTakenSlot(ctx, bookings, identity.org, toolArgs, overrides);
     }
     const built = buildToolCallMessage(tpl, toolName, toolArgs, pctx);
     body = built.body;
@@ -179,6 +184,7 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     return { assistantId: opts.assistantId, org, orgId: opts.org ?? null };
   }
   const store = localStore ?? (await ctx.store());
+  const opened: Store = store;
   let org: Org;
   if (opts.org) {
     const found = await store.getOrg(opts.org);
@@ -221,38 +227,29 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     ctx.ui.warn(
       `${org.name} has no linked assistant: sending as a transient assistant that claims the org in assistant.metadata.org_id.`,
     );
-    return { assistantId: null, org, orgId: org.id };
+    return { assistantId: null, org, orgId: org.id, ...(opened ? { store: opened } : {}) };
   }
-  return { assistantId: agent.vapiAssistantId, org, orgId: org.id };
+  return { assistantId: agent.vapiAssistantId, org, orgId: org.id, ...(opened ? { store: opened } : {}) };
 }
 
 /**
  * With --local the test books in the embedded store: when the default slot (the next weekday at
- * 10:00) is already taken by an earlier run, move to the next free half hour, so the README's
- * first command works every time. An explicit --arg date or time is never moved.
+ * 10:00) is already taken by an earlier run, move to the next free slot by the org's own opening
+ * hours (the booking domain's rule), so the README's first command works every time. An explicit
+ * --arg date or time is never moved.
  */
 async function avoidTakenSlot(ctx: Context, store: Store, org: Org, args: Json, overrides: readonly ArgOverride[]): Promise<Json> {
   if (overrides.some((o) => o.key === 'appointmentDate' || o.key === 'appointmentTime')) return args;
-  const date = args.appointmentDate;
-  const time = args.appointmentTime;
-  if (typeof date !== 'string' || typeof time !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || !/^\d{2}:\d{2}$/.test(time)) return args;
-  const start = zonedToUtc(date, '00:00', org.timezone);
-  const end = new Date(Date.parse(start) + 15 * 86_400_000).toISOString();
-  const booked = new Set((await store.listBookedStarts(org.id, start, end)).map((s) => Date.parse(s)));
-  let d = date;
-  let first = time;
-  for (let day = 0; day < 14; day++, d = addDays(d, 1), first = '09:00') {
-    if (weekdayOf(d) > 5) continue;
-    const [h0, m0] = first.split(':').map(Number) as [number, number];
-    for (let minutes = h0 * 60 + m0; minutes <= 16 * 60 + 30; minutes += 30) {
-      const t = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-      if (!booked.has(Date.parse(zonedToUtc(d, t, org.timezone)))) {
-        if (d !== date || t !== time) ctx.ui.info(`${date} ${time} is already booked in ${org.name}; using ${d} ${t} instead.`);
-        return { ...args, appointmentDate: d, appointmentTime: t };
-      }
-    }
-  }
-  return args;
+  const date = typeof args.appointmentDate === 'string' ? parseDate(args.appointmentDate) : null;
+  const minutes = typeof args.appointmentTime === 'string' ? parseTime(args.appointmentTime) : null;
+  if (!date || minutes === null) return args;
+  const { nextFreeSlot } = await import('../webhook/booking.js');
+  const free = await nextFreeSlot(org, store, { date, minutes }, ctx.now());
+  if (!free) return args;
+  const d = formatDate(free.date);
+  const t = formatTime(free.minutes);
+  if (d !== args.appointmentDate || t !== args.appointmentTime) ctx.ui.info(`${String(args.appointmentDate)} ${String(args.appointmentTime)} is not free in ${org.name}; using ${d} ${t} instead.`);
+  return { ...args, appointmentDate: d, appointmentTime: t };
 }
 
 /** The demo org `--local` creates in an empty embedded store (contract: "Demo Clinic"). */

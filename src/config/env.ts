@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { SETTING_NAMES } from './spec.js';
+import { SETTING_NAMES, WEBHOOK_SECRET_MIN_LENGTH } from './spec.js';
 import { isHttpUrl } from '../util/url.js';
 
 export * from './spec.js';
@@ -31,7 +31,7 @@ const schema = z.object({
   VAPI_PRIVATE_KEY: optional(token),
   VAPI_API_KEY: optional(token),
   VAPI_BASE_URL: optional(httpUrl),
-  VAPI_WEBHOOK_SECRET: optional(z.string().min(8, 'must be at least 8 characters long')),
+  VAPI_WEBHOOK_SECRET: optional(z.string().min(WEBHOOK_SECRET_MIN_LENGTH, `must be at least ${WEBHOOK_SECRET_MIN_LENGTH} characters long (e.g. \`openssl rand -hex 32\`)`)),
   SUPABASE_URL: optional(httpUrl),
   SUPABASE_SERVICE_ROLE_KEY: optional(token),
   VOXCTL_DATA_DIR: optional(z.string().trim().min(1)),

@@ -11,6 +11,14 @@ export interface SettingSpec {
   doc: string;
 }
 
+/**
+ * The shortest VAPI_WEBHOOK_SECRET accepted anywhere (env validation, `init`, `doctor`). 16:
+ * the receiver listens on a public tunnel URL and the secret is its only lock, so it must not
+ * be guessable online; 16 random characters are ≥ 64 bits as hex, and `openssl rand -hex 32`
+ * (what the hints suggest) gives 64.
+ */
+export const WEBHOOK_SECRET_MIN_LENGTH = 16;
+
 /** Every project setting from the contract, in the order the docs list them. */
 export const SETTINGS = {
   NGROK_AUTHTOKEN: { secret: true, file: '.env.local', doc: 'ngrok agent authtoken (dashboard.ngrok.com → Your Authtoken)' },

@@ -16,7 +16,7 @@ import type { Agent, Store } from '../store/types.js';
 import { isDemoAssistant } from '../store/validate.js';
 import { AGENT_TYPE_METADATA_KEY } from '../assistants/upsert.js';
 import type { VapiAssistant, VapiClient, VapiTool } from '../vapi/types.js';
-import { TOOLS_PATH } from '../config/spec.js';
+import { TOOLS_PATH, WEBHOOK_SECRET_MIN_LENGTH } from '../config/spec.js';
 
 export interface CheckResult {
   id: string;
@@ -196,7 +196,9 @@ export function checkWebhookSecret(input: DoctorInput): CheckResult {
   if (!secret) {
     return fail(id, 'VAPI_WEBHOOK_SECRET is not set: the receiver accepts calls from anyone who knows the URL', 'Set one in .env.local (e.g. `voxctl init --webhook-secret "$(openssl rand -hex 32)"`), then `voxctl assistants sync` sends it as X-Vapi-Secret.');
   }
-  if (secret.length < 16) return fail(id, `VAPI_WEBHOOK_SECRET is only ${secret.length} characters`, 'Use at least 16 random characters, e.g. `openssl rand -hex 32`.');
+  if (secret.length < WEBHOOK_SECRET_MIN_LENGTH) {
+    return fail(id, `VAPI_WEBHOOK_SECRET is only ${secret.length} characters`, `Use at least ${WEBHOOK_SECRET_MIN_LENGTH} random characters, e.g. \`openssl rand -hex 32\`.`);
+  }
   return pass(id, 'VAPI_WEBHOOK_SECRET is set; the receiver requires X-Vapi-Secret');
 }
 

@@ -4,6 +4,7 @@
  */
 import { ngrokTokenShape } from '../doctor/checks.js';
 import { supabaseKeyRole } from '../config/supabase-key.js';
+import { WEBHOOK_SECRET_MIN_LENGTH } from '../config/spec.js';
 
 export type Validator = (value: string) => true | string;
 
@@ -37,7 +38,7 @@ export const validateNgrokToken: Validator = (v) => {
 export const validateWebhookSecret: Validator = (v) => {
   const t = v.trim();
   if (/\s/.test(t)) return 'The secret must not contain spaces.';
-  if (t.length < 16) return 'Use at least 16 characters (e.g. the output of `openssl rand -hex 32`).';
+  if (t.length < WEBHOOK_SECRET_MIN_LENGTH) return `Use at least ${WEBHOOK_SECRET_MIN_LENGTH} characters (e.g. the output of \`openssl rand -hex 32\`).`;
   return true;
 };
 

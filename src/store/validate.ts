@@ -11,15 +11,6 @@ export function isUuid(v: unknown): v is string {
   return typeof v === 'string' && UUID.test(v);
 }
 
-export function assertUuid(v: string, what: string): string {
-  if (!isUuid(v)) {
-    throw new UsageError(`${what} "${v}" is not a valid uuid.`, {
-      hint: 'Org ids look like 3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b; run `voxctl orgs list` to see them.',
-    });
-  }
-  return v.toLowerCase();
-}
-
 export function assertAgentType(v: string): string {
   if (!AGENT_TYPE.test(v)) {
     throw new UsageError(`Agent type "${v}" is not valid.`, {
@@ -58,6 +49,16 @@ export function canonicalTimezone(tz: string): string {
     });
   }
   return canonical;
+}
+
+/** `v` as a lower-case uuid, or a UsageError naming `what` (before any query is made). */
+export function assertUuid(v: string, what: string): string {
+  if (!isUuid(v)) {
+    throw new UsageError(`${what} "${v}" is not a valid uuid.`, {
+      hint: 'Org ids look like 3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b; run `voxctl orgs list` to see them.',
+    });
+  }
+  return v.toLowerCase();
 }
 
 export function unknownOrg(id: string): NotFoundError {

@@ -44,7 +44,7 @@ function patch(client: VapiClient, w: Pick<PlannedWrite, 'resource' | 'id' | 'bo
   return client.patchPhoneNumber(w.id, w.body, opts);
 }
 
-export function describeError(e: unknown): string {
+function describeError(e: unknown): string {
   if (isVoxError(e)) return e.message.replace(/\n\s*-\s*/g, ' - ').replace(/\s+/g, ' ').trim();
   return e instanceof Error ? e.message : String(e);
 }

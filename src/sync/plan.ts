@@ -14,6 +14,8 @@
  * change, each complete: the rest of `server` and of `model` (prompt, toolIds, other tools) is
  * copied from what Vapi returned, byte for byte.
  */
+import { jsonEqual, isJsonObject } from '../util/json.js';
+import { pointServer, SECRET_HEADER } from '../vapi/server.js';
 import type { VapiAssistant, VapiFunctionTool, VapiPhoneNumber, VapiServer, VapiTool } from '../vapi/types.js';
 
 export type ResultKind = 'assistant' | 'tool' | 'inlineTool' | 'phoneNumber';
@@ -75,55 +77,18 @@ export interface PlanInput {
   phoneNumbers: VapiPhoneNumber[];
 }
 
-export const SECRET_HEADER = 'X-Vapi-Secret';
-
 type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** Structural equality; object key order does not matter, array order does. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => deepEqual(x, b[i]));
-  }
-  if (isObj(a) && isObj(b)) {
-    const ka = Object.keys(a);
-    if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-}
+const isObj = isJsonObject;
 
 /** `base` + `/` + `name`, with no doubled slash. */
 export function toolUrl(base: string, name: string): string {
   return `${base.replace(/\/+$/, '')}/${name}`;
 }
 
-/**
- * The server object a resource should have: the current one with `url` set and, when a secret is
- * given and there is no credentialId, the X-Vapi-Secret header. Every other field is kept.
- */
-export function desiredServer(current: VapiServer | null | undefined, url: string, secret: string | undefined): VapiServer {
-  const next: VapiServer = isObj(current) ? { ...current, url } : { url };
-  if (secret && !(isObj(current) && current.credentialId)) {
-    const headers: Json = isObj(current?.headers) ? current.headers : {};
-    const same = Object.keys(headers).filter((k) => k.toLowerCase() === SECRET_HEADER.toLowerCase());
-    // One header of that name (any case) with the right value is already correct.
-    if (!(same.length === 1 && headers[same[0]!] === secret)) {
-      const h: Json = {};
-      for (const [k, v] of Object.entries(headers)) if (!same.includes(k)) h[k] = v;
-      h[SECRET_HEADER] = secret;
-      next.headers = h;
-    }
-  }
-  return next;
-}
-
 function serverChecks(prefix: Array<string | number>, current: VapiServer | null | undefined, next: VapiServer, secret: string | undefined): WriteCheck[] {
   const checks: WriteCheck[] = [{ path: [...prefix, 'url'], value: next.url }];
   const headers = isObj(next.headers) ? next.headers : undefined;
-  if (secret && headers && headers[SECRET_HEADER] === secret && !deepEqual(current?.headers, next.headers)) {
+  if (secret && headers && headers[SECRET_HEADER] === secret && !jsonEqual(current?.headers, next.headers)) {
     checks.push({ path: [...prefix, 'headers', SECRET_HEADER], value: secret, secret: true });
   }
   return checks;
@@ -171,8 +136,8 @@ export function planSync(input: PlanInput): SyncPlan {
       const body: Json = {};
       const checks: WriteCheck[] = [];
 
-      const server = desiredServer(a.server, base, secret);
-      if (!deepEqual(a.server ?? undefined, server)) {
+      const server = pointServer(a.server, base, secret);
+      if (!jsonEqual(a.server ?? undefined, server)) {
         body.server = server;
         checks.push(...serverChecks(['server'], a.server, server, secret));
       }
@@ -194,8 +159,8 @@ export function planSync(input: PlanInput): SyncPlan {
           return tool;
         }
         const url = toolUrl(base, name);
-        const next = desiredServer(tool.server, url, secret);
-        const changed = !deepEqual(tool.server ?? undefined, next);
+        const next = pointServer(tool.server, url, secret);
+        const changed = !jsonEqual(tool.server ?? undefined, next);
         if (changed) {
           inlineChanged = true;
           checks.push(...serverChecks(['model', 'tools', i, 'server'], tool.server, next, secret));
@@ -226,9 +191,9 @@ export function planSync(input: PlanInput): SyncPlan {
           continue;
         }
         const url = toolUrl(base, name);
-        const next = desiredServer(t.server, url, secret);
+        const next = pointServer(t.server, url, secret);
         let tw: number | undefined;
-        if (!deepEqual(t.server ?? undefined, next)) {
+        if (!jsonEqual(t.server ?? undefined, next)) {
           tw = addWrite({ resource: 'tool', id: t.id, orgId: org.id, body: { server: next }, previous: previousOf(t, ['server']), checks: serverChecks(['server'], t.server, next, secret) });
         }
         entries.push({ orgId: org.id, kind: 'tool', id: t.id, name, before: urlOf(t.server), after: url, action: tw === undefined ? 'unchanged' : 'update', write: tw });
@@ -236,9 +201,9 @@ export function planSync(input: PlanInput): SyncPlan {
     }
 
     for (const p of phonesByOrg.get(org.id) ?? []) {
-      const next = desiredServer(p.server, base, secret);
+      const next = pointServer(p.server, base, secret);
       let pw: number | undefined;
-      if (!deepEqual(p.server ?? undefined, next)) {
+      if (!jsonEqual(p.server ?? undefined, next)) {
         // `provider` is the discriminator of Vapi's phone-number update DTOs; it is sent
         // unchanged so the right DTO validates the body.
         const body: Json = typeof p.provider === 'string' ? { provider: p.provider, server: next } : { server: next };
@@ -256,7 +221,7 @@ export function verifyWrite(response: unknown, checks: WriteCheck[]): string | u
     let v: unknown = response;
     for (const seg of c.path) v = isObj(v) || Array.isArray(v) ? (v as Record<string | number, unknown>)[seg] : undefined;
     const norm = (x: unknown) => (x === null ? undefined : x);
-    if (!deepEqual(norm(v), norm(c.value))) {
+    if (!jsonEqual(norm(v), norm(c.value))) {
       const where = c.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '');
       if (c.secret) return `Vapi accepted the change but ${where} did not take`;
       const show = (x: unknown) => (x === undefined ? 'nothing' : JSON.stringify(x));

@@ -1,30 +1,56 @@
 /**
- * `assistants sync` / `status` / `restore` as reusable functions over a Context: read (store +
+ * `assistants sync` / `status` / `restore` as reusable functions over narrow inputs (SyncDeps): read (store +
  * Vapi list endpoints), plan, snapshot, apply. They return the contract's document and the exit
  * code and print nothing on stdout, so other commands (`tunnel up --sync`) can run them
  * in-process and render the result their own way.
  */
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
-import { SECRET_SETTING_NAMES } from '../config/spec.js';
-import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Org, Store } from '../store/types.js';
 import { isDemoAssistant, unknownOrg } from '../store/validate.js';
-import { createProgress } from '../ui/progress.js';
 import type { VapiAssistant, VapiClient, VapiPhoneNumber, VapiTool } from '../vapi/types.js';
 import { applyWrites, type WriteOutcome } from './apply.js';
 import { AdaptiveLimiter } from './limiter.js';
-import { deepEqual, planSync, type PlanEntry, type PlanOrg, type PlannedWrite, type ResultKind, type WriteCheck } from './plan.js';
+import { planSync, type PlanEntry, type PlanOrg, type PlannedWrite, type ResultKind, type WriteCheck } from './plan.js';
+import { jsonEqual } from '../util/json.js';
+import { webhookBaseUrl } from '../util/url.js';
+import { orgSelection } from './orgs.js';
 import { latestSnapshot, loadSnapshot, saveSnapshot, type Snapshot } from './snapshot.js';
 
 export const DEFAULT_CONCURRENCY = 16;
 
-/** The secrets voxctl knows (name → value): snapshots store references to them, not the values. */
-function configuredSecrets(ctx: Context): Record<string, string | undefined> {
-  const values = ctx.projectEnv().values;
-  return Object.fromEntries(SECRET_SETTING_NAMES.map((k) => [k, values[k]]));
+/**
+ * What the sync domain needs from the outside, and nothing more: no Context, no terminal. The
+ * command (or `tunnel up --sync`) builds it and turns the progress events into output.
+ */
+export interface SyncDeps {
+  /** Opened once the options are known to be valid. */
+  store: () => Promise<Pick<Store, 'listOrgs' | 'listAgents'>>;
+  /** Created only when there is something to read (nothing linked: no Vapi key needed). */
+  vapi: () => Promise<VapiClient>;
+  /** WEBHOOK_URL (and the file it came from, for messages) and VAPI_WEBHOOK_SECRET. */
+  settings: { webhookUrl?: string | undefined; webhookUrlSource?: string | undefined; secret?: string | undefined };
+  /**
+   * The secrets voxctl knows (name → value): snapshots store a reference to the variable where a
+   * header holds one of them, and restore resolves it.
+   */
+  secrets: Record<string, string | undefined>;
+  /** Where snapshots are kept (`<dataDir>/snapshots`). */
+  dataDir: string;
+  /** Ctrl-C: stops between writes. */
+  signal: AbortSignal;
+  now: () => Date;
+  onProgress?: ((event: SyncProgress) => void | Promise<void>) | undefined;
 }
+
+/** What a long sync or restore reports as it goes. */
+export type SyncProgress =
+  | { kind: 'note'; message: string }
+  | { kind: 'reading'; assistants: number }
+  | { kind: 'read'; ok: boolean }
+  | { kind: 'writing'; phase: 'Updating' | 'Restoring'; done: number; total: number; failed: number; limit?: number | undefined }
+  | { kind: 'written' };
 
 /** Each waiting request listens to the signal; many listeners are expected, not a leak. */
 function quiet(signal: AbortSignal): AbortSignal {
@@ -44,8 +70,6 @@ export interface SyncOptions {
   mode?: 'sync' | 'status' | undefined;
   /** Upper bound of concurrent writes (default 16). */
   concurrency?: number | undefined;
-  /** Defaults to ctx.signal (Ctrl-C). */
-  signal?: AbortSignal | undefined;
   /** Called with the plan (actions `would-update` etc.) before anything is written. */
   onPlan?: ((plan: SyncPreview) => void) | undefined;
 }
@@ -96,42 +120,14 @@ export interface SyncReport {
   elapsedMs: number;
 }
 
-/** `--url`, else WEBHOOK_URL; https only (UsageError, exit 2). Trailing slashes dropped. */
-export function resolveWebhookUrl(ctx: Context, url: string | undefined): string {
-  const fromFlag = url !== undefined && url !== '';
-  const raw = fromFlag ? url : ctx.settings().WEBHOOK_URL;
-  if (!raw) {
-    throw new UsageError('No webhook URL: pass --url or set WEBHOOK_URL.', {
-      hint: 'Run `voxctl tunnel up` to start a tunnel and write WEBHOOK_URL to .env, or pass --url https://<host>/api/vapi/tools.',
-    });
-  }
-  const where = fromFlag ? '--url' : `WEBHOOK_URL${ctx.projectEnv().sources.WEBHOOK_URL ? ` (from ${ctx.projectEnv().sources.WEBHOOK_URL})` : ''}`;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new UsageError(`${where} is not a URL: ${raw}`, { hint: 'Use the public https URL of your receiver, e.g. https://name.ngrok-free.dev/api/vapi/tools.' });
-  }
-  if (parsed.protocol !== 'https:') {
-    throw new UsageError(`${where} must be an https:// URL (got ${raw}); Vapi only calls public https endpoints.`, {
-      hint: 'Run `voxctl tunnel up` for a public https URL, or pass --url https://<host>/api/vapi/tools.',
-    });
-  }
-  if (parsed.username || parsed.password) {
-    throw new UsageError(`${where} must not contain credentials.`, { hint: 'Use VAPI_WEBHOOK_SECRET to authenticate Vapi to your receiver.' });
-  }
-  return raw.replace(/\/+$/, '');
-}
-
 /** The selected orgs, in the store's order; an unknown id fails before anything is read from Vapi. */
-export async function selectOrgs(store: Store, opts: Pick<SyncOptions, 'orgIds' | 'allOrgs'>): Promise<Org[]> {
+async function selectOrgs(store: Pick<Store, 'listOrgs'>, opts: Pick<SyncOptions, 'orgIds' | 'allOrgs'>): Promise<Org[]> {
+  const sel = orgSelection(opts.orgIds, opts.allOrgs);
   const all = await store.listOrgs();
-  if (opts.allOrgs) return all;
-  const ids = [...new Set((opts.orgIds ?? []).map((id) => id.toLowerCase()))];
-  if (ids.length === 0) throw new UsageError('Choose the organizations: pass --org <id> (repeatable) or --all-orgs.');
+  if (sel.allOrgs) return all;
   const byId = new Map(all.map((o) => [o.id, o]));
-  for (const id of ids) if (!byId.has(id)) throw unknownOrg(id);
-  return ids.map((id) => byId.get(id)!);
+  for (const id of sel.orgIds) if (!byId.has(id)) throw unknownOrg(id);
+  return sel.orgIds.map((id) => byId.get(id)!);
 }
 
 const emptySummary = (): SyncSummary => ({ updated: 0, wouldUpdate: 0, unchanged: 0, failed: 0, missing: 0 });
@@ -168,20 +164,21 @@ async function readVapi(client: VapiClient, gate: AdaptiveLimiter, signal: Abort
   return { assistants, tools, phoneNumbers };
 }
 
-export async function syncOrgs(ctx: Context, opts: SyncOptions): Promise<SyncReport> {
+export async function syncOrgs(deps: SyncDeps, opts: SyncOptions): Promise<SyncReport> {
   const started = Date.now();
   const mode = opts.mode ?? 'sync';
   const dryRun = mode === 'status' || Boolean(opts.dryRun);
-  const signal = quiet(opts.signal ?? ctx.signal);
-  const webhookUrl = resolveWebhookUrl(ctx, opts.url);
-  const secret = ctx.settings().VAPI_WEBHOOK_SECRET;
-  const store = await ctx.store();
+  const signal = quiet(deps.signal);
+  const report = async (e: SyncProgress) => deps.onProgress?.(e);
+  const webhookUrl = webhookBaseUrl(opts.url, deps.settings.webhookUrl, deps.settings.webhookUrlSource);
+  const secret = deps.settings.secret;
+  const store = await deps.store();
   const orgs = await selectOrgs(store, opts);
   const orgIds = new Set(orgs.map((o) => o.id));
   const selected = (await store.listAgents()).filter((a) => orgIds.has(a.orgId));
   const agents = selected.filter((a) => !isDemoAssistant(a.vapiAssistantId));
   if (agents.length < selected.length) {
-    ctx.ui.info(`Leaving out ${selected.length - agents.length} demo assistant(s) (from \`webhook test --local\`; they are not in Vapi).`);
+    await report({ kind: 'note', message: `Leaving out ${selected.length - agents.length} demo assistant(s) (from \`webhook test --local\`; they are not in Vapi).` });
   }
   const planOrgs: PlanOrg[] = orgs.map((o) => ({
     id: o.id,
@@ -192,22 +189,24 @@ export async function syncOrgs(ctx: Context, opts: SyncOptions): Promise<SyncRep
 
   const base = { orgs: orgs.map((o) => ({ id: o.id, name: o.name })), snapshotPath: null as string | null };
   if (agents.length === 0) {
-    ctx.ui.info(orgs.length ? 'No assistants are linked to the selected organizations; nothing to do. Link one with `voxctl agents link`.' : 'No organizations in the store; nothing to do. Add one with `voxctl orgs add`.');
+    await report({
+      kind: 'note',
+      message: orgs.length ? 'No assistants are linked to the selected organizations; nothing to do. Link one with `voxctl agents link`.' : 'No organizations in the store; nothing to do. Add one with `voxctl orgs add`.',
+    });
     const document: SyncDocument = { ok: true, dryRun, webhookUrl, summary: emptySummary(), results: [] };
     return { ...base, document, exitCode: ExitCode.ok, interrupted: false, requests: { total: 0, retries: 0, rateLimited: 0 }, elapsedMs: Date.now() - started };
   }
 
-  const client = await ctx.vapi();
-  const spinner = await ctx.spinner(`Reading ${agents.length} assistants' resources from Vapi…`);
-  spinner.start();
+  const client = await deps.vapi();
+  await report({ kind: 'reading', assistants: agents.length });
   let remote;
   try {
     remote = await readVapi(client, limiter, signal);
   } catch (e) {
-    spinner.fail('Could not read from Vapi.');
+    await report({ kind: 'read', ok: false });
     throw e;
   }
-  spinner.stop();
+  await report({ kind: 'read', ok: true });
 
   const plan = planSync({ webhookUrl, secret, orgs: planOrgs, ...remote });
   if (opts.onPlan) {
@@ -221,26 +220,25 @@ export async function syncOrgs(ctx: Context, opts: SyncOptions): Promise<SyncRep
   if (!dryRun && plan.writes.length > 0) {
     const snapshot: Snapshot = {
       version: 1,
-      createdAt: ctx.now().toISOString(),
+      createdAt: deps.now().toISOString(),
       webhookUrl,
       entries: plan.writes.map((w) => ({ resource: w.resource, id: w.id, orgId: w.orgId, previous: w.previous, written: w.body })),
     };
     // Saved before the first write: if this fails, nothing is written.
-    snapshotPath = await saveSnapshot(ctx.dataDir(), snapshot, configuredSecrets(ctx));
-    ctx.ui.info(`Saved the previous values to ${snapshotPath} (undo with \`voxctl assistants restore\`).`);
-    const progress = createProgress(ctx.ui, 'Updating', ctx.animate);
+    snapshotPath = await saveSnapshot(deps.dataDir, snapshot, deps.secrets);
+    await report({ kind: 'note', message: `Saved the previous values to ${snapshotPath} (undo with \`voxctl assistants restore\`).` });
     try {
       const res = await applyWrites(plan.writes, {
         client,
         concurrency,
         signal,
         limiter,
-        onProgress: (p) => progress.update(p.done, p.total, `${p.failed ? `${p.failed} failed · ` : ''}${p.limit} at a time`),
+        onProgress: (p) => void report({ kind: 'writing', phase: 'Updating', done: p.done, total: p.total, failed: p.failed, limit: p.limit }),
       });
       outcomes = res.outcomes;
       interrupted = res.interrupted;
     } finally {
-      progress.stop();
+      await report({ kind: 'written' });
     }
   }
 
@@ -310,16 +308,20 @@ const norm = (v: unknown) => (v === null ? undefined : v);
  * Puts back the values a sync replaced. A resource is restored only where it still holds exactly
  * what the sync wrote; if someone changed it since, it is skipped (never overwritten blindly).
  */
-export async function restoreSnapshot(ctx: Context, opts: { snapshot?: string | undefined; concurrency?: number | undefined; signal?: AbortSignal | undefined }): Promise<RestoreReport> {
-  const file = opts.snapshot ? path.resolve(ctx.cwd, opts.snapshot) : await latestSnapshot(ctx.dataDir());
+export async function restoreSnapshot(
+  deps: Pick<SyncDeps, 'vapi' | 'dataDir' | 'signal' | 'onProgress' | 'secrets'>,
+  opts: { snapshot?: string | undefined; concurrency?: number | undefined },
+): Promise<RestoreReport> {
+  const file = opts.snapshot ? path.resolve(opts.snapshot) : await latestSnapshot(deps.dataDir);
   if (!file) {
-    throw new UsageError(`No snapshot found in ${ctx.dataDir()}/snapshots.`, {
+    throw new UsageError(`No snapshot found in ${deps.dataDir}/snapshots.`, {
       hint: 'Snapshots are written by `voxctl assistants sync` before it changes anything; pass --snapshot <file> to use another one.',
     });
   }
-  const snapshot = await loadSnapshot(file, configuredSecrets(ctx));
-  const signal = quiet(opts.signal ?? ctx.signal);
-  const client = await ctx.vapi();
+  const snapshot = await loadSnapshot(file, deps.secrets);
+  const signal = quiet(deps.signal);
+  const report = async (e: SyncProgress) => deps.onProgress?.(e);
+  const client = await deps.vapi();
   const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
   const limiter = new AdaptiveLimiter({ max: concurrency });
   const kinds = new Set(snapshot.entries.map((e) => e.resource));
@@ -350,8 +352,8 @@ export async function restoreSnapshot(ctx: Context, opts: { snapshot?: string | 
     const checks: WriteCheck[] = [];
     const changedSince: string[] = [];
     for (const [key, prev] of Object.entries(e.previous)) {
-      if (deepEqual(norm(now[key]), norm(prev))) continue; // already back
-      if (!deepEqual(norm(now[key]), norm(e.written[key]))) changedSince.push(key);
+      if (jsonEqual(norm(now[key]), norm(prev))) continue; // already back
+      if (!jsonEqual(norm(now[key]), norm(e.written[key]))) changedSince.push(key);
       body[key] = prev;
       checks.push({ path: [key], value: prev });
     }
@@ -370,12 +372,17 @@ export async function restoreSnapshot(ctx: Context, opts: { snapshot?: string | 
   }
 
   if (writes.length) {
-    const progress = createProgress(ctx.ui, 'Restoring', ctx.animate);
     let res;
     try {
-      res = await applyWrites(writes, { client, concurrency, signal, limiter, onProgress: (p) => progress.update(p.done, p.total) });
+      res = await applyWrites(writes, {
+        client,
+        concurrency,
+        signal,
+        limiter,
+        onProgress: (p) => void report({ kind: 'writing', phase: 'Restoring', done: p.done, total: p.total, failed: p.failed }),
+      });
     } finally {
-      progress.stop();
+      await report({ kind: 'written' });
     }
     results.forEach((r, i) => {
       const w = writeOf[i];

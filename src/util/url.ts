@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.js';
+
 /** True for an absolute http: or https: URL (what every URL flag and setting must be). */
 export function isHttpUrl(v: string): boolean {
   try {
@@ -6,4 +8,36 @@ export function isHttpUrl(v: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The one rule for the webhook base URL Vapi is pointed at (`assistants sync`, `assistants
+ * upsert`, `tunnel up --sync`): the flag, else WEBHOOK_URL; an absolute https:// URL with no
+ * user or password in it (a secret belongs in VAPI_WEBHOOK_SECRET, not in a URL every assistant
+ * shows). Trailing slashes are dropped. `envSource` names the file WEBHOOK_URL came from.
+ */
+export function webhookBaseUrl(flag: string | undefined, env: string | undefined, envSource?: string): string {
+  const fromFlag = flag !== undefined && flag !== '';
+  const raw = fromFlag ? flag : env;
+  if (!raw) {
+    throw new UsageError('No webhook URL: pass --url or set WEBHOOK_URL.', {
+      hint: 'Run `voxctl tunnel up` to start a tunnel and write WEBHOOK_URL to .env, or pass --url https://<host>/api/vapi/tools.',
+    });
+  }
+  const where = fromFlag ? '--url' : `WEBHOOK_URL${envSource ? ` (from ${envSource})` : ''}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new UsageError(`${where} is not a URL: ${raw}`, { hint: 'Use the public https URL of your receiver, e.g. https://name.ngrok-free.dev/api/vapi/tools.' });
+  }
+  if (parsed.username || parsed.password) {
+    throw new UsageError(`${where} must not contain credentials.`, { hint: 'Use VAPI_WEBHOOK_SECRET to authenticate Vapi to your receiver.' });
+  }
+  if (parsed.protocol !== 'https:') {
+    throw new UsageError(`${where} must be an https:// URL (got ${raw}); Vapi only calls public https endpoints.`, {
+      hint: 'Run `voxctl tunnel up` for a public https URL, or pass --url https://<host>/api/vapi/tools.',
+    });
+  }
+  return raw.replace(/\/+$/, '');
 }

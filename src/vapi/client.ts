@@ -60,11 +60,11 @@ const PATHS = { assistant: '/assistant', tool: '/tool', phoneNumber: '/phone-num
 type Kind = keyof typeof PATHS;
 const LABEL: Record<Kind, string> = { assistant: 'assistant', tool: 'tool', phoneNumber: 'phone number' };
 
-export const AUTH_HINT =
+const AUTH_HINT =
   'Check VAPI_PRIVATE_KEY in .env.local (or VAPI_API_KEY): it must be the private API key from the Vapi dashboard, not the public one. Run `voxctl doctor`.';
 
 /** Sleeps `ms`, or rejects with CancelledError when the signal aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new CancelledError('Interrupted while waiting to retry.'));
     const t = setTimeout(() => {
@@ -90,7 +90,7 @@ export function parseRetryAfter(value: unknown, nowMs: number): number | undefin
 }
 
 /** NestJS error bodies: `message` is a string or an array of strings. */
-export function apiMessages(data: unknown): string[] {
+function apiMessages(data: unknown): string[] {
   if (data && typeof data === 'object') {
     const m = (data as { message?: unknown }).message;
     if (typeof m === 'string') return [m];
@@ -281,55 +281,92 @@ export function createVapiClient(options: VapiClientOptions): VapiClient {
     if (res.status < 200 || res.status >= 300) throw httpError(res, a, kind);
   }
 
+  /** One page of a list: validated items. */
+  async function page<K extends Kind>(kind: K, params: Record<string, string | number>, call?: VapiCallOptions): Promise<Array<ResourceTypes[K]>> {
+    const a: Attempt = { method: 'GET', path: PATHS[kind], params };
+    const res = await request(a, undefined, call);
+    expectOk(res, a, kind);
+    const data: unknown = res.data;
+    const items: unknown[] | undefined = Array.isArray(data)
+      ? data
+      : data && typeof data === 'object' && Array.isArray((data as { results?: unknown }).results)
+        ? ((data as { results: unknown[] }).results)
+        : undefined;
+    if (!items) {
+      throw new ApiError(`Vapi returned something other than a list for GET ${PATHS[kind]}.`, {
+        code: 'bad_response',
+        hint: 'Check VAPI_BASE_URL points at the Vapi API (default https://api.vapi.ai).',
+      });
+    }
+    return items.map((raw, i) => validate(kind, raw, `GET ${PATHS[kind]} item ${i}`));
+  }
+
   /**
-   * Vapi lists have no cursor: ask for `limit` items, then for those created before the oldest
-   * seen while pages come back full. The sort order is not documented, so when the downward walk
-   * ends after a full page, one upward walk (createdAtGt the newest seen) catches the other order.
+   * Vapi lists have no cursor, only `limit` (≤ 1000) and createdAt/updatedAt filters, and the
+   * sort order is not documented. The walk: ask for a page, then for the items created at or
+   * before the oldest seen (`createdAtLe`, so items tied with the page boundary are not lost),
+   * de-duplicating by id, while pages come back full. A full page made entirely of one createdAt
+   * cannot be walked past with createdAt filters: that instant is listed on its own, split by
+   * updatedAt the same way, and the walk goes on strictly before it (`createdAtLt`). When the
+   * downward walk saw a full page, one upward walk (createdAtGe the newest) catches the other
+   * order. Every request counts against MAX_PAGES.
    */
   async function list<K extends Kind>(kind: K, call?: VapiCallOptions): Promise<Array<ResourceTypes[K]>> {
     const byId = new Map<string, ResourceTypes[K]>();
-    let oldest: string | undefined;
-    let newest: string | undefined;
-    let sawFullPage = false;
     let pages = 0;
-    const walk = async (direction: 'down' | 'up') => {
-      for (;;) {
-        if (++pages > MAX_PAGES) throw new ApiError(`Listing ${LABEL[kind]}s did not finish after ${MAX_PAGES} pages.`, { code: 'pagination' });
-        const params: Record<string, string | number> = { limit: pageSize };
-        if (direction === 'down' && oldest) params.createdAtLt = oldest;
-        if (direction === 'up' && newest) params.createdAtGt = newest;
-        const a: Attempt = { method: 'GET', path: PATHS[kind], params };
-        const res = await request(a, undefined, call);
-        expectOk(res, a, kind);
-        const data: unknown = res.data;
-        const items: unknown[] | undefined = Array.isArray(data)
-          ? data
-          : data && typeof data === 'object' && Array.isArray((data as { results?: unknown }).results)
-            ? ((data as { results: unknown[] }).results)
-            : undefined;
-        if (!items) {
-          throw new ApiError(`Vapi returned something other than a list for GET ${PATHS[kind]}.`, {
-            code: 'bad_response',
-            hint: 'Check VAPI_BASE_URL points at the Vapi API (default https://api.vapi.ai).',
-          });
+    const fetchPage = async (params: Record<string, string | number>) => {
+      if (++pages > MAX_PAGES) throw new ApiError(`Listing ${LABEL[kind]}s did not finish after ${MAX_PAGES} pages.`, { code: 'pagination' });
+      const items = await page(kind, { limit: pageSize, ...params }, call);
+      let fresh = 0;
+      for (const item of items) {
+        if (byId.has(item.id)) continue;
+        byId.set(item.id, item);
+        fresh++;
+      }
+      return { items, fresh, full: items.length >= pageSize };
+    };
+
+    type Field = 'createdAt' | 'updatedAt';
+    /** Walks one direction along `field` inside `fixed` filters; true when a full page was seen. */
+    const walk = async (field: Field, fixed: Record<string, string>, direction: 'down' | 'up'): Promise<boolean> => {
+      // Upward starts at the newest seen so far within `fixed` (downward starts at the top).
+      let bound: { value: string; strict: boolean } | undefined;
+      if (direction === 'up') {
+        let newest: string | undefined;
+        for (const item of byId.values()) {
+          if (fixed.createdAtGe !== undefined && item.createdAt !== fixed.createdAtGe) continue;
+          const v = String(item[field]);
+          if (newest === undefined || v > newest) newest = v;
         }
-        let fresh = 0;
-        items.forEach((raw, i) => {
-          const item = validate(kind, raw, `GET ${PATHS[kind]} item ${i}`);
-          if (!oldest || item.createdAt < oldest) oldest = item.createdAt;
-          if (!newest || item.createdAt > newest) newest = item.createdAt;
-          if (!byId.has(item.id)) {
-            byId.set(item.id, item);
-            fresh++;
+        if (newest !== undefined) bound = { value: newest, strict: false };
+      }
+      let sawFull = false;
+      for (;;) {
+        const params: Record<string, string> = { ...fixed };
+        if (bound) params[`${field}${direction === 'down' ? (bound.strict ? 'Lt' : 'Le') : bound.strict ? 'Gt' : 'Ge'}`] = bound.value;
+        const { items, fresh, full } = await fetchPage(params);
+        if (!full) return sawFull;
+        sawFull = true;
+        const values = items.map((i) => String(i[field]));
+        const edge = values.reduce((m, v) => (direction === 'down' ? (v < m ? v : m) : v > m ? v : m));
+        if (values.every((v) => v === edge)) {
+          // A full page of one instant: list that instant on its own, then step strictly past it.
+          if (field === 'updatedAt') {
+            throw new ApiError(
+              `Cannot list every ${LABEL[kind]}: more than ${pageSize} share createdAt ${fixed.createdAtGe} and updatedAt ${edge}, and Vapi's list has no other way to page.`,
+              { code: 'pagination', hint: 'Update a few of them in the Vapi dashboard (any change) and run the command again.' },
+            );
           }
-        });
-        const full = items.length >= pageSize;
-        if (full) sawFullPage = true;
-        if (!full || fresh === 0) return;
+          const at = { createdAtGe: edge, createdAtLe: edge };
+          if (await walk('updatedAt', at, 'down')) await walk('updatedAt', at, 'up');
+          bound = { value: edge, strict: true };
+          continue;
+        }
+        if (fresh === 0) return sawFull; // the server ignores the filter: stop rather than loop
+        bound = { value: edge, strict: false };
       }
     };
-    await walk('down');
-    if (sawFullPage) await walk('up');
+    if (await walk('createdAt', {}, 'down')) await walk('createdAt', {}, 'up');
     return [...byId.values()];
   }
 

@@ -6,12 +6,21 @@
  * read out as it is.
  */
 import type { Org, OrgSettings, Store } from '../store/types.js';
-import { zonedFormatter } from '../util/time.js';
+import {
+  addDays,
+  dateKey,
+  isoWeekday,
+  parseDate,
+  parseTime,
+  zonedParts,
+  zonedToInstant,
+  type IsoWeekday,
+  type LocalDate,
+} from '../util/time.js';
 import { isRecord, own, type JsonRecord } from './messages.js';
 
 export const SLOT_MINUTES = 30;
 
-type IsoWeekday = '1' | '2' | '3' | '4' | '5' | '6' | '7';
 type Ranges = Array<[string, string]>;
 
 /** Monday–Friday 09:00–17:00; an org's `settings.openingHours` replaces this whole table. */
@@ -24,112 +33,6 @@ export const DEFAULT_OPENING_HOURS: Readonly<Record<IsoWeekday, Ranges>> = {
   '6': [],
   '7': [],
 };
-
-// ---------------------------------------------------------------------------------------------
-// Calendar dates and wall-clock times
-
-/** A calendar date in the org's time zone. */
-export interface LocalDate {
-  year: number;
-  month: number;
-  day: number;
-}
-
-const pad2 = (n: number) => String(n).padStart(2, '0');
-export const formatDate = (d: LocalDate) => `${d.year}-${pad2(d.month)}-${pad2(d.day)}`;
-export const formatTime = (minutes: number) => `${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}`;
-const dateKey = (d: LocalDate) => d.year * 10000 + d.month * 100 + d.day;
-
-/** `YYYY-MM-DD` that names a real calendar day, else null. */
-export function parseDate(s: string): LocalDate | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s.trim());
-  if (!m) return null;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  if (year < 1970 || month < 1 || month > 12 || day < 1) return null;
-  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
-  return { year, month, day };
-}
-
-/** `HH:MM` (24-hour; a one-digit hour is accepted) → minutes after midnight, else null. */
-export function parseTime(s: string): number | null {
-  const m = /^(\d{1,2}):(\d{2})$/.exec(s.trim());
-  if (!m) return null;
-  const h = Number(m[1]);
-  const min = Number(m[2]);
-  if (h > 23 || min > 59) return null;
-  return h * 60 + min;
-}
-
-/** ISO weekday, 1 = Monday … 7 = Sunday. */
-export function isoWeekday(d: LocalDate): IsoWeekday {
-  const js = new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay();
-  return String(js === 0 ? 7 : js) as IsoWeekday;
-}
-
-export function addDays(d: LocalDate, n: number): LocalDate {
-  const t = new Date(Date.UTC(d.year, d.month - 1, d.day + n));
-  return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Time zones (Intl only; no tz database of our own)
-
-/** True when Intl knows the zone. */
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    zonedFormatter(tz);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The wall-clock date and minute of an instant in a zone. */
-export function zonedParts(ms: number, timeZone: string): LocalDate & { minutes: number } {
-  const parts = zonedFormatter(timeZone).formatToParts(new Date(ms));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return { year: get('year'), month: get('month'), day: get('day'), minutes: get('hour') * 60 + get('minute') };
-}
-
-function offsetMs(ms: number, timeZone: string): number {
-  const p = zonedParts(ms, timeZone);
-  const wall = Date.UTC(p.year, p.month - 1, p.day, 0, p.minutes);
-  return wall - Math.floor(ms / 60_000) * 60_000;
-}
-
-/**
- * The instant a wall-clock time in a zone names, or null when that time does not exist there
- * (skipped by a clock change). An ambiguous time (clocks going back) gives the earlier instant.
- * Memoised: Intl's formatToParts is the costliest thing on the tool-call path, and the answer
- * for a (zone, day, minute) never changes while the process runs.
- */
-export function zonedToInstant(d: LocalDate, minutes: number, timeZone: string): number | null {
-  const key = `${timeZone}|${dateKey(d)}|${minutes}`;
-  const hit = instantCache.get(key);
-  if (hit !== undefined) return hit;
-  const value = computeInstant(d, minutes, timeZone);
-  if (instantCache.size >= 50_000) instantCache.clear();
-  instantCache.set(key, value);
-  return value;
-}
-
-const instantCache = new Map<string, number | null>();
-
-function computeInstant(d: LocalDate, minutes: number, timeZone: string): number | null {
-  const guess = Date.UTC(d.year, d.month - 1, d.day, 0, minutes);
-  let t = guess - offsetMs(guess, timeZone);
-  const o2 = offsetMs(t, timeZone);
-  if (guess - o2 !== t) t = guess - o2;
-  // Prefer the earlier of two candidates when the wall time occurs twice.
-  const earlier = t - 3_600_000;
-  const pe = zonedParts(earlier, timeZone);
-  if (dateKey(pe) === dateKey(d) && pe.minutes === minutes) t = earlier;
-  const p = zonedParts(t, timeZone);
-  if (dateKey(p) !== dateKey(d) || p.minutes !== minutes) return null;
-  return t;
-}
 
 /** `zonedParts` of "now", computed once per zone and minute. */
 const todayCache = new Map<string, { minute: number; parts: LocalDate & { minutes: number } }>();
@@ -183,7 +86,7 @@ export function spokenTime(minutes: number): string {
   const m = minutes % 60;
   const suffix = h24 < 12 ? 'AM' : 'PM';
   const h12 = h24 % 12 === 0 ? 12 : h24 % 12;
-  return m === 0 ? `${h12} ${suffix}` : `${h12}:${pad2(m)} ${suffix}`;
+  return m === 0 ? `${h12} ${suffix}` : `${h12}:${String(m).padStart(2, '0')} ${suffix}`;
 }
 
 /** "Tuesday, March 4" (with the year when it is not `currentYear`). */
@@ -419,6 +322,30 @@ function nextOpenDay(org: Org, date: LocalDate, now: Date): string | null {
   for (let i = 1; i <= 14; i++) {
     const d = addDays(date, i);
     if (planDay(org, d, now).slots.length > 0) return spokenDate(d, zonedNow(now, org.timezone).year);
+  }
+  return null;
+}
+
+/**
+ * The first free slot at or after `date` `fromMinutes` (then from opening on each later day),
+ * within `days` days: the same opening hours (`settings.openingHours`), slots, clock-change and
+ * "not in the past" rules the tools apply, against the bookings in `store`. Null when none.
+ */
+export async function nextFreeSlot(
+  org: Org,
+  store: Pick<Store, 'listBookedStarts'>,
+  from: { date: LocalDate; minutes: number },
+  now: Date,
+  days = 14,
+): Promise<{ date: LocalDate; minutes: number } | null> {
+  const start = zonedToInstant(from.date, 0, org.timezone) ?? Date.UTC(from.date.year, from.date.month - 1, from.date.day) - 86_400_000;
+  const end = start + (days + 2) * 86_400_000;
+  const booked = new Set((await store.listBookedStarts(org.id, new Date(start).toISOString(), new Date(end).toISOString())).map((s) => Date.parse(s)));
+  for (let i = 0; i < days; i++) {
+    const date = addDays(from.date, i);
+    const plan = planDay(org, date, now);
+    const slot = plan.slots.find((s) => (i > 0 || s.minutes >= from.minutes) && !booked.has(s.at));
+    if (slot) return { date, minutes: slot.minutes };
   }
   return null;
 }

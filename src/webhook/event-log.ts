@@ -423,9 +423,22 @@ export async function followEvents(
   file: string,
   onEvent: (e: RequestEvent) => void,
   signal: AbortSignal,
-  opts: { intervalMs?: number } = {},
+  opts: { intervalMs?: number; wait?: ((signal: AbortSignal) => Promise<void>) | undefined } = {},
 ): Promise<void> {
   const interval = opts.intervalMs ?? 200;
+  /** Between polls: `interval` ms, or the caller's own trigger (tests drive each poll). */
+  const pause =
+    opts.wait ??
+    ((sig: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          sig.removeEventListener('abort', done);
+          resolve();
+        };
+        const t = setTimeout(done, interval);
+        sig.addEventListener('abort', done);
+      }));
   let ino: number | null = null;
   let offset = 0;
   let rest = '';
@@ -484,14 +497,6 @@ export async function followEvents(
       ino = s.ino;
       offset = await readFrom(file, offset);
     }
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const t = setTimeout(done, interval);
-      signal.addEventListener('abort', done);
-    });
+    await pause(signal);
   }
 }

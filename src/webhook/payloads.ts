@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { templatesDir } from '../config/paths.js';
 import { InternalError, UsageError } from '../errors.js';
-import { nextWeekday, todayIn } from '../util/time.js';
+import { formatDate, nextWeekday, todayIn } from '../util/time.js';
 
 export type Json = Record<string, unknown>;
 
@@ -223,9 +223,9 @@ export function renderPlaceholders<T>(value: T, pctx: Pick<PayloadContext, 'now'
     if (!m) return s;
     switch (m[1]) {
       case 'nextWeekday':
-        return nextWeekday(pctx.now, pctx.timeZone);
+        return formatDate(nextWeekday(pctx.now, pctx.timeZone));
       case 'today':
-        return todayIn(pctx.now, pctx.timeZone);
+        return formatDate(todayIn(pctx.now, pctx.timeZone));
       case 'now':
         return pctx.now.toISOString();
       case 'minutesAgo':

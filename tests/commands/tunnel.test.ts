@@ -301,7 +301,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(r.stderr).toContain('The ngrok session is back');
   });
 
-  it('--sync without an injected runner runs the real `assistants sync` in-process against the new URL', async () => {
+  it('--sync without an injected runner calls the sync domain directly (no CLI re-entry) against the new URL', async () => {
     const fake = new FakeVapi();
     const msw = createMswServer(...vapiHandlers(fake));
     msw.listen();
@@ -444,9 +444,9 @@ describe('tunnel up failures', () => {
   });
 
   it.each([
-    [['--sync'], /--sync: needs --org <id> \(repeatable\) or --all-orgs/],
+    [['--sync'], /Choose the organizations: pass --org <id> \(repeatable\) or --all-orgs/],
     [['--org', ORG_A], /--org: only applies with --sync/],
-    [['--sync', '--all-orgs', '--org', ORG_A], /--all-orgs: cannot be combined with --org/],
+    [['--sync', '--all-orgs', '--org', ORG_A], /Pass either --org <id> or --all-orgs, not both/],
     [['--sync', '--all-orgs', '--no-tunnel'], /--sync: needs the public URL; drop --no-tunnel/],
     [['--port', 'http'], /--port: must be a port number/],
     [['--port', '70000'], /--port: must be a port number/],

@@ -134,17 +134,38 @@ describe('webhook logs', () => {
   it('--follow prints new requests until Ctrl-C, across a rotation', async () => {
     await writeEvents([event(1)]);
     const signals = new EventEmitter();
+    // Each poll is triggered by the test, and the test learns when the follower is back to
+    // waiting (it has read and printed what was there): no wall-clock delays.
+    let release: (() => void) | undefined;
+    let onWaiting: (() => void) | undefined;
+    const logPollWait = (signal: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+        signal.addEventListener('abort', () => resolve(), { once: true });
+        const w = onWaiting;
+        onWaiting = undefined;
+        w?.();
+      });
+    const waiting = () => (release ? Promise.resolve() : new Promise<void>((r) => (onWaiting = r)));
+    const poll = () => {
+      const r = release!;
+      release = undefined;
+      const back = waiting();
+      r();
+      return back;
+    };
     const interrupts = new Interrupts(signals);
-    const running = runCli(['webhook', 'logs', '--follow', '--json'], { cwd, env: {}, storeFactory: testDb.factory, interrupts, services: { logPollMs: 20 } });
-    await interrupts.waiting();
+    const running = runCli(['webhook', 'logs', '--follow', '--json'], { cwd, env: {}, storeFactory: testDb.factory, interrupts, services: { logPollWait } });
+    await waiting();
+    expect(signals.listenerCount('SIGINT')).toBe(1);
     const log = openEventLog({ file: path.join(cwd, '.voxctl', 'events.ndjson'), maxBytes: 700 });
     for (let i = 2; i <= 6; i++) {
       log.append(event(i));
       await log.flush();
-      await new Promise((r) => setTimeout(r, 60));
+      await poll();
     }
     await log.close();
-    await new Promise((r) => setTimeout(r, 100));
+    await poll();
     signals.emit('SIGINT');
     const r = await running;
     // Ctrl-C ends --follow like any other command (only `tunnel up` ends with 0); with --json the

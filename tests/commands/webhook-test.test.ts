@@ -318,6 +318,21 @@ describe('which assistant and URL', () => {
     expect(sent(1).call.assistantId).toBe('asst-tokyo-fu');
   });
 
+  it('against a running receiver, books the next free slot when the default one is taken (no --arg pins it)', async () => {
+    const store = testDb.store;
+    const org = await store.addOrg({ name: 'Busy Clinic', timezone: 'UTC' });
+    await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: 'asst-busy' });
+    // An earlier run took the default slot (next weekday 10:00): Monday 2030-01-07.
+    await store.bookSlot({ orgId: org.id, startsAt: '2030-01-07T10:00:00.000Z', email: 'a@example.com', name: 'A' });
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--org', org.id]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(argsOf(sent())).toMatchObject({ appointmentDate: '2030-01-07', appointmentTime: '10:30' });
+    expect(r.stderr).toContain('using 2030-01-07 10:30 instead');
+    // A pinned time is sent as given.
+    await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--org', org.id, '--arg', 'appointmentTime=10:00']);
+    expect(argsOf(sent(1))).toMatchObject({ appointmentDate: '2030-01-07', appointmentTime: '10:00' });
+  });
+
   it('uses the only org of the store when neither --org nor --assistant-id is given', async () => {
     const store = testDb.store;
     const org = await store.addOrg({ name: 'Solo Clinic' });
@@ -463,6 +478,18 @@ describe('webhook test --local', () => {
     expect(again.stderr).not.toContain('created the demo org');
     expect(await store.listOrgs()).toHaveLength(1);
     expect(await store.listBookedStarts(orgs[0]!.id, '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z')).toHaveLength(2);
+  });
+
+  it("moves to the next free slot by the org's own opening hours (settings.openingHours), not a fixed Mon–Fri 09:00–16:30", async () => {
+    // Open Monday 10:00–10:30 and Thursday 14:00–15:00 only (NOW is Friday 2030-01-04).
+    const org = await testDb.store.addOrg({ name: 'Short Hours', timezone: 'UTC', settings: { openingHours: { '1': [['10:00', '10:30']], '4': [['14:00', '15:00']] } } });
+    const first = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.json<{ result: string }>().result).toBe('Booked: Jordan Test is confirmed for 10 AM on Monday, January 7.');
+    const second = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.json<{ result: string }>().result).toBe('Booked: Jordan Test is confirmed for 2 PM on Thursday, January 10.');
+    expect(await testDb.store.listBookedStarts(org.id, '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z')).toEqual(['2030-01-07T10:00:00.000Z', '2030-01-10T14:00:00.000Z']);
   });
 
   it('authenticates with VAPI_WEBHOOK_SECRET like a real receiver, and never prints it', async () => {

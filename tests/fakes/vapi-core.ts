@@ -63,6 +63,11 @@ export interface FakeVapiOptions {
   startTime?: Date;
   /** Replaces the latency wait (tests with fake timers). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * How many writes share one timestamp before the clock moves on (default 1). Real Vapi stamps
+   * in milliseconds, so a bulk import ties; set this above 1 to make ties happen.
+   */
+  writesPerMs?: number;
 }
 
 export const FAKE_VAPI_KEY = 'sk-fake-vapi-0123456789abcdef';
@@ -74,7 +79,6 @@ export const UNAUTHORIZED_BODY = {
 
 const PATHS: Record<string, FakeKind> = { assistant: 'assistant', tool: 'tool', 'phone-number': 'phoneNumber' };
 const LABEL: Record<FakeKind, string> = { assistant: 'Assistant', tool: 'Tool', phoneNumber: 'Phone Number' };
-const READ_ONLY = ['id', 'orgId', 'createdAt', 'updatedAt'];
 
 /** UpdateAssistantDTO (OAS). */
 const ASSISTANT_UPDATE = new Set([
@@ -111,6 +115,30 @@ const SERVER_KEYS = new Set(['url', 'timeoutSeconds', 'credentialId', 'headers',
 /** What an inline tool in model.tools (a Create<X>ToolDTO) may carry. */
 const INLINE_TOOL_KEYS = new Set(['type', 'async', 'messages', 'function', 'server', 'rejectionPlan', 'variableExtractionPlan', 'destinations', 'parameters', 'url', 'method', 'headers', 'body', 'credentialId', 'timeoutSeconds', 'name', 'description', 'metadata']);
 
+/**
+ * Nested DTOs the real API whitelists too (forbidNonWhitelisted reaches nested objects:
+ * `voice.property enableSsmlParsing should not exist`, vapi-reference §2). The union over the
+ * providers' schemas: a key no provider has is refused.
+ */
+const NESTED_KEYS: Record<'voice' | 'model' | 'transcriber', Set<string>> = {
+  voice: new Set([
+    'provider', 'voiceId', 'model', 'stability', 'similarityBoost', 'style', 'useSpeakerBoost', 'speed', 'optimizeStreamingLatency',
+    'enableSsmlParsing', 'autoMode', 'language', 'chunkPlan', 'fallbackPlan', 'cachingEnabled', 'emotion', 'pronunciationDictionaryLocators',
+    'inputPreprocessingEnabled', 'inputReformattingEnabled', 'inputMinCharacters', 'inputPunctuationBoundaries', 'server', 'temperature',
+  ]),
+  model: new Set([
+    'provider', 'model', 'messages', 'tools', 'toolIds', 'temperature', 'maxTokens', 'emotionRecognitionEnabled', 'numFastTurns',
+    'knowledgeBase', 'knowledgeBaseId', 'fallbackModels', 'toolStrictCompatibilityMode', 'url', 'headers', 'timeoutSeconds',
+    'metadataSendMode', 'thinking', 'reasoningEffort',
+  ]),
+  transcriber: new Set([
+    'provider', 'model', 'language', 'smartFormat', 'keywords', 'keyterm', 'endpointing', 'numerals', 'confidenceThreshold',
+    'fallbackPlan', 'languageDetectionEnabled', 'codeSwitchingEnabled', 'mipOptOut', 'punctuate', 'profanityFilter', 'redaction',
+  ]),
+};
+/** Phone-number providers: `provider` is the discriminator of the create and update DTOs. */
+const PHONE_PROVIDERS = ['byo-phone-number', 'twilio', 'vonage', 'vapi', 'telnyx'];
+
 const clone = <T>(v: T): T => structuredClone(v);
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -143,6 +171,15 @@ function validateName(body: Json, out: string[]): void {
   if (body.name === undefined || body.name === null) return;
   if (typeof body.name !== 'string') out.push('name must be a string');
   else if (body.name.length > 40) out.push('name must be shorter than or equal to 40 characters');
+}
+
+/** Unknown keys inside voice, model and transcriber (`voice.property bogus should not exist`). */
+function validateNested(body: Json, out: string[]): void {
+  for (const [key, allowed] of Object.entries(NESTED_KEYS)) {
+    const v = body[key];
+    if (!isObj(v)) continue;
+    for (const k of Object.keys(v)) if (!allowed.has(k)) out.push(`${key}.property ${k} should not exist`);
+  }
 }
 
 function validateModel(model: unknown, out: string[]): void {
@@ -179,6 +216,8 @@ export class FakeVapi {
   onRequest: ((entry: { method: string; path: string; kind?: FakeKind; id?: string }) => void) | undefined;
   private rules: Array<FailureRule & { left: number }> = [];
   private clock: number;
+  private ticks = 0;
+  writesPerMs: number;
   private inFlight = 0;
   maxInFlight = 0;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -192,11 +231,12 @@ export class FakeVapi {
     this.sortOrder = opts.sortOrder ?? 'desc';
     this.clock = (opts.startTime ?? new Date('2025-01-01T00:00:00.000Z')).getTime();
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.writesPerMs = Math.max(1, opts.writesPerMs ?? 1);
   }
 
-  /** A strictly increasing timestamp (ISO with ms, Z), so list order is deterministic. */
+  /** A non-decreasing timestamp (ISO with ms, Z): `writesPerMs` writes share each millisecond. */
   private tick(): string {
-    this.clock += 1;
+    if (this.ticks++ % this.writesPerMs === 0) this.clock += 1;
     return new Date(this.clock).toISOString();
   }
 
@@ -380,11 +420,17 @@ export class FakeVapi {
   private create(kind: FakeKind, body: unknown): FakeResponse {
     if (!isObj(body)) return badRequest(['body must be an object']);
     const msgs: string[] = [];
-    for (const k of [...READ_ONLY, 'serverUrl', 'serverUrlSecret', 'isServerUrlSecretSet']) if (k in body) msgs.push(`property ${k} should not exist`);
+    // Create<X>DTO: the update fields (plus `type` for tools); anything else is refused.
+    const allowed = kind === 'assistant' ? ASSISTANT_UPDATE : kind === 'tool' ? (TOOL_UPDATE[String(body.type)] ?? TOOL_DEFAULT_UPDATE) : PHONE_UPDATE;
+    for (const k of Object.keys(body)) if (!allowed.has(k)) msgs.push(`property ${k} should not exist`);
     validateName(body, msgs);
     validateServer(body.server, 'server.', msgs);
-    if (kind === 'assistant') validateModel(body.model, msgs);
+    if (kind === 'assistant') {
+      validateModel(body.model, msgs);
+      validateNested(body, msgs);
+    }
     if (kind === 'tool' && typeof body.type !== 'string') msgs.push('type must be a string');
+    if (kind === 'phoneNumber' && !PHONE_PROVIDERS.includes(String(body.provider))) msgs.push(`provider must be one of the following values: ${PHONE_PROVIDERS.join(', ')}`);
     if (msgs.length) return badRequest(msgs);
     return json(201, this.stamp(kind, body));
   }
@@ -398,12 +444,17 @@ export class FakeVapi {
     if (kind === 'tool' && 'type' in body && body.type !== stored.type) {
       msgs.push(`type must be equal to ${String(stored.type)} (the type of a tool cannot change)`);
     }
+    // The update DTO is chosen by `provider` (a oneOf): without it the API cannot tell which.
+    if (kind === 'phoneNumber' && !('provider' in body)) msgs.push(`provider must be one of the following values: ${PHONE_PROVIDERS.join(', ')}`);
     if (kind === 'phoneNumber' && 'provider' in body && body.provider !== stored.provider) {
       msgs.push(`provider must be equal to ${String(stored.provider)} (the provider of a phone number cannot change)`);
     }
     validateName(body, msgs);
     validateServer(body.server, 'server.', msgs);
-    if (kind === 'assistant') validateModel(body.model, msgs);
+    if (kind === 'assistant') {
+      validateModel(body.model, msgs);
+      validateNested(body, msgs);
+    }
     if (body.metadata !== undefined && body.metadata !== null && !isObj(body.metadata)) msgs.push('metadata must be an object');
     if (msgs.length) return badRequest(msgs);
     // Shallow merge of top-level keys; a given nested object replaces the stored one whole.

@@ -64,9 +64,16 @@ describe('lists', () => {
     expect(ids(await call('GET', `/phone-number?createdAtLe=${b.createdAt}`))).toEqual([b.id, a.id]);
     expect(ids(await call('GET', `/phone-number?createdAtGt=${b.createdAt}`))).toEqual([c.id]);
     expect(ids(await call('GET', `/phone-number?createdAtGe=${b.createdAt}`))).toEqual([c.id, b.id]);
-    await call('PATCH', `/phone-number/${a.id}`, { name: 'x' });
+    await call('PATCH', `/phone-number/${a.id}`, { provider: 'twilio', name: 'x' });
     expect(ids(await call('GET', `/phone-number?updatedAtGt=${c.updatedAt}`))).toEqual([a.id]);
     expect((await call('GET', '/phone-number?createdAtLt=yesterday')).status).toBe(400);
+  });
+
+  it('can stamp several writes in one millisecond (ties, as a bulk import has)', async () => {
+    fake = new FakeVapi({ writesPerMs: 3 });
+    const stamps = [0, 1, 2, 3].map(() => String(fake.addTool().createdAt));
+    expect(stamps[0]).toBe(stamps[2]);
+    expect(stamps[3]! > stamps[2]!).toBe(true);
   });
 
   it('can sort ascending instead', async () => {
@@ -92,6 +99,15 @@ describe('create and get', () => {
     const r = await call('POST', '/tool', { id: 'x', type: 'function', function: { name: 'f' } });
     expect(r.status).toBe(400);
     expect(r.body.message).toEqual(['property id should not exist']);
+  });
+
+  it('rejects unknown properties on create, top-level and nested, like the real API (forbidNonWhitelisted)', async () => {
+    const r = await call('POST', '/assistant', { name: 'Sarah', somethingNew: 1, voice: { provider: '11labs', voiceId: 'burt', bogus: true } });
+    expect(r.status).toBe(400);
+    expect(r.body).toEqual({ message: ['property somethingNew should not exist', 'voice.property bogus should not exist'], error: 'Bad Request', statusCode: 400 });
+    expect(fake.all('assistant')).toEqual([]);
+    expect((await call('POST', '/phone-number', { number: '+14155550100' })).body.message).toEqual([expect.stringMatching(/^provider must be one of/)]);
+    expect((await call('POST', '/tool', { type: 'function', function: { name: 'f' }, url: 'https://x' })).body.message).toEqual(['property url should not exist']);
   });
 
   it('answers 404 in NestJS form for an unknown id', async () => {
@@ -163,7 +179,19 @@ describe('PATCH', () => {
     const p = fake.addPhoneNumber();
     expect((await call('PATCH', `/phone-number/${p.id}`, { provider: 'twilio', server: { url: 'https://n' } })).status).toBe(200);
     expect((await call('PATCH', `/phone-number/${p.id}`, { provider: 'vonage' })).status).toBe(400);
-    expect((await call('PATCH', `/phone-number/${p.id}`, { serverUrl: 'https://x' })).body.message).toEqual(['property serverUrl should not exist']);
+    expect((await call('PATCH', `/phone-number/${p.id}`, { provider: 'twilio', serverUrl: 'https://x' })).body.message).toEqual(['property serverUrl should not exist']);
+    // Without `provider` the API cannot pick the update DTO.
+    const bare = await call('PATCH', `/phone-number/${p.id}`, { server: { url: 'https://n' } });
+    expect(bare.status).toBe(400);
+    expect(bare.body.message).toEqual([expect.stringMatching(/^provider must be one of the following values/)]);
+  });
+
+  it('rejects unknown nested keys in voice, model and transcriber', async () => {
+    const a = fake.addAssistant();
+    const r = await call('PATCH', `/assistant/${a.id}`, { voice: { provider: '11labs', voiceId: 'burt', bogus: 1 }, model: { provider: 'openai', model: 'gpt-4o', nope: true } });
+    expect(r.status).toBe(400);
+    expect(r.body.message).toEqual(expect.arrayContaining(['voice.property bogus should not exist', 'model.property nope should not exist']));
+    expect(fake.get('assistant', String(a.id))).toEqual(a);
   });
 
   it('logs every request with method, path, query and body', async () => {

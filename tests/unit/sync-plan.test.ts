@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AdaptiveLimiter } from '../../src/sync/limiter.js';
-import { desiredServer, planSync, toolUrl, verifyWrite } from '../../src/sync/plan.js';
+import { planSync, toolUrl, verifyWrite } from '../../src/sync/plan.js';
+import { pointServer as desiredServer } from '../../src/vapi/server.js';
 import type { VapiAssistant, VapiTool } from '../../src/vapi/types.js';
 
 const URL = 'https://x.ngrok-free.dev/api/vapi/tools';
@@ -100,7 +101,8 @@ describe('AdaptiveLimiter (AIMD)', () => {
           done({ method: 'PATCH', path: '/x', status: 429, latencyMs: 0, attempt: 1, retryAfterMs: 0 });
           continue;
         }
-        await new Promise((r) => setTimeout(r, 2));
+        // Held over one turn of the event loop (not a wall-clock delay), so others pile up.
+        await new Promise((r) => setImmediate(r));
         serverInFlight--;
         done({ method: 'PATCH', path: '/x', status: 200, latencyMs: 2, attempt: 1 });
         return;
@@ -128,17 +130,21 @@ describe('AdaptiveLimiter (AIMD)', () => {
     expect(limiter.stats.maxLimit).toBe(6);
   });
 
-  it('waits out Retry-After when it cannot cut any further', async () => {
-    let t = 0;
-    const limiter = new AdaptiveLimiter({ max: 1, initial: 1, now: () => t });
-    const done = await limiter.acquire();
-    done({ method: 'GET', path: '/', status: 429, latencyMs: 0, attempt: 1, retryAfterMs: 50 });
-    let got = false;
-    const p = limiter.acquire().then(() => (got = true));
-    await new Promise((r) => setTimeout(r, 5));
-    expect(got).toBe(false);
-    t = 60;
-    await p;
-    expect(got).toBe(true);
+  it('waits out Retry-After when it cannot cut any further (fake clock)', async () => {
+    vi.useFakeTimers();
+    try {
+      const limiter = new AdaptiveLimiter({ max: 1, initial: 1, now: () => Date.now() });
+      const done = await limiter.acquire();
+      done({ method: 'GET', path: '/', status: 429, latencyMs: 0, attempt: 1, retryAfterMs: 50 });
+      let got = false;
+      const p = limiter.acquire().then(() => (got = true));
+      await vi.advanceTimersByTimeAsync(49);
+      expect(got).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await p;
+      expect(got).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -36,20 +36,56 @@ function everything(e: unknown): string {
 }
 
 describe('lists', () => {
-  it('pages past 1000 items with limit=1000 then createdAtLt, each item once', async () => {
+  it('pages past 1000 items with limit=1000 then createdAtLe the oldest seen, each item once', async () => {
     for (let i = 0; i < 2345; i++) fake.addTool({ function: { name: `t${i}` } });
     const { c } = client();
     const tools = await c.listTools();
     expect(tools).toHaveLength(2345);
     expect(new Set(tools.map((t) => t.id)).size).toBe(2345);
     const gets = fake.requests('GET');
-    expect(gets.map((r) => r.query.limit)).toEqual(['1000', '1000', '1000', '1000']);
-    expect(gets[0]!.query.createdAtLt).toBeUndefined();
-    expect(gets[1]!.query.createdAtLt).toBe(tools[999]!.createdAt);
-    expect(gets[2]!.query.createdAtLt).toBe(tools[1999]!.createdAt);
+    expect(gets.every((r) => r.query.limit === '1000')).toBe(true);
+    expect(gets[0]!.query.createdAtLe).toBeUndefined();
+    expect(gets[1]!.query.createdAtLe).toBe(tools[999]!.createdAt);
+    expect(gets.some((r) => r.query.createdAtLt !== undefined)).toBe(false);
     // The last page was short; one upward check covers an ascending server order.
-    expect(gets[3]!.query.createdAtGt).toBeDefined();
-    expect(c.stats.requests).toBe(4);
+    expect(gets.at(-1)!.query.createdAtGe).toBeDefined();
+    expect(c.stats.requests).toBeLessThanOrEqual(5);
+  });
+
+  it('keeps items tied with the page boundary (1,001 assistants, three per millisecond → 1,001 listed)', async () => {
+    fake = new FakeVapi({ writesPerMs: 3 });
+    for (let i = 0; i < 1001; i++) fake.addAssistant({ name: `a${i}` });
+    const { c } = client();
+    const list = await c.listAssistants();
+    expect(new Set(list.map((a) => a.id)).size).toBe(1001);
+    expect(list).toHaveLength(1001);
+  });
+
+  it('lists a full page made of one createdAt by splitting it on updatedAt (1,001 tied → 1,001 listed, bounded)', async () => {
+    const at = '2025-02-01T00:00:00.000Z';
+    for (let i = 0; i < 1001; i++) {
+      fake.addAssistant({ name: `a${i}`, createdAt: at, updatedAt: new Date(Date.parse(at) + Math.floor(i / 2)).toISOString() });
+    }
+    fake.addAssistant({ name: 'older', createdAt: '2025-01-15T00:00:00.000Z' });
+    fake.addAssistant({ name: 'newer', createdAt: '2025-03-01T00:00:00.000Z' });
+    const { c } = client();
+    const list = await c.listAssistants();
+    expect(new Set(list.map((a) => a.id)).size).toBe(1003);
+    expect(fake.requests('GET').length).toBeLessThanOrEqual(10);
+  });
+
+  it('ties in the other sort order too (ascending, small pages)', async () => {
+    fake = new FakeVapi({ writesPerMs: 4, sortOrder: 'asc' });
+    for (let i = 0; i < 57; i++) fake.addTool({ function: { name: `t${i}` } });
+    const { c } = client({ pageSize: 10 });
+    expect(new Set((await c.listTools()).map((t) => t.id)).size).toBe(57);
+  });
+
+  it('refuses, naming the fix, when more than a page share both timestamps (no endless loop)', async () => {
+    for (let i = 0; i < 12; i++) fake.addAssistant({ createdAt: '2025-02-01T00:00:00.000Z', updatedAt: '2025-02-01T00:00:00.000Z' });
+    const { c } = client({ pageSize: 10 });
+    await expect(c.listAssistants()).rejects.toThrow(/more than 10 share createdAt/);
+    expect(fake.requests().length).toBeLessThanOrEqual(4);
   });
 
   it('makes one request when everything fits a page, and keeps every field verbatim', async () => {
@@ -67,12 +103,14 @@ describe('lists', () => {
     expect(new Set((await c.listPhoneNumbers()).map((p) => p.id)).size).toBe(2100);
   });
 
-  it('stops on a page that adds no new ids (bounded)', async () => {
-    // Every item shares one createdAt, so createdAtLt finds nothing more: no endless loop.
-    for (let i = 0; i < 1000; i++) fake.addAssistant({ createdAt: '2025-02-01T00:00:00.000Z' });
-    const { c } = client();
-    expect(await c.listAssistants()).toHaveLength(1000);
-    expect(fake.requests().length).toBeLessThanOrEqual(3);
+  it('stops when the server ignores the filters (a full page that adds no new ids)', async () => {
+    for (let i = 0; i < 25; i++) fake.addAssistant();
+    const { c } = client({ pageSize: 10 });
+    // A server that ignores createdAtLe answers the same first page again.
+    const handle = fake.handle.bind(fake);
+    fake.handle = (r) => handle({ ...r, query: new URLSearchParams({ limit: '10' }) });
+    expect(await c.listAssistants()).toHaveLength(10);
+    expect(fake.requests().length).toBeLessThanOrEqual(4);
   });
 });
 

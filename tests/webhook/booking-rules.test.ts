@@ -6,66 +6,11 @@ import {
   checkPhoneArg,
   checkTimeArg,
   daySlots,
-  isoWeekday,
   openingRanges,
-  parseDate,
-  parseTime,
   spokenDate,
   spokenList,
   spokenTime,
-  zonedToInstant,
 } from '../../src/webhook/booking.js';
-
-describe('dates and times', () => {
-  it.each([
-    ['2030-03-05', { year: 2030, month: 3, day: 5 }],
-    ['2028-02-29', { year: 2028, month: 2, day: 29 }],
-    ['2030-02-29', null],
-    ['2030-13-01', null],
-    ['2030-04-31', null],
-    ['2030-3-5', null],
-    ['05/03/2030', null],
-    ['', null],
-  ])('parseDate(%j)', (s, want) => {
-    expect(parseDate(s)).toEqual(want);
-  });
-
-  it.each([
-    ['09:30', 570],
-    ['9:30', 570],
-    ['00:00', 0],
-    ['23:59', 1439],
-    ['24:00', null],
-    ['12:60', null],
-    ['1230', null],
-    ['10:30 AM', null],
-  ])('parseTime(%j)', (s, want) => {
-    expect(parseTime(s)).toBe(want);
-  });
-
-  it('knows ISO weekdays', () => {
-    expect(isoWeekday({ year: 2030, month: 3, day: 4 })).toBe('1');
-    expect(isoWeekday({ year: 2030, month: 3, day: 10 })).toBe('7');
-  });
-
-  it('turns wall-clock times in a zone into instants', () => {
-    const d = { year: 2030, month: 3, day: 5 };
-    expect(new Date(zonedToInstant(d, 630, 'Europe/Berlin')!).toISOString()).toBe('2030-03-05T09:30:00.000Z');
-    expect(new Date(zonedToInstant(d, 630, 'UTC')!).toISOString()).toBe('2030-03-05T10:30:00.000Z');
-    expect(new Date(zonedToInstant(d, 630, 'America/New_York')!).toISOString()).toBe('2030-03-05T15:30:00.000Z');
-    expect(new Date(zonedToInstant(d, 630, 'Asia/Kolkata')!).toISOString()).toBe('2030-03-05T05:00:00.000Z');
-    // Summer time in Berlin.
-    expect(new Date(zonedToInstant({ year: 2030, month: 7, day: 1 }, 630, 'Europe/Berlin')!).toISOString()).toBe('2030-07-01T08:30:00.000Z');
-  });
-
-  it('reports a time skipped by the clocks going forward, and picks the earlier of a doubled time', () => {
-    // Berlin skips 02:00-03:00 on 2030-03-31.
-    expect(zonedToInstant({ year: 2030, month: 3, day: 31 }, 150, 'Europe/Berlin')).toBeNull();
-    expect(zonedToInstant({ year: 2030, month: 3, day: 31 }, 180, 'Europe/Berlin')).not.toBeNull();
-    // New York repeats 01:00-02:00 on 2030-11-03; 01:30 EDT comes first.
-    expect(new Date(zonedToInstant({ year: 2030, month: 11, day: 3 }, 90, 'America/New_York')!).toISOString()).toBe('2030-11-03T05:30:00.000Z');
-  });
-});
 
 describe('opening hours and slots', () => {
   it('defaults to Monday-Friday 09:00-17:00', () => {
