@@ -119,7 +119,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(tunnel.opened).toEqual([{ addr: expect.stringMatching(/^127\.0\.0\.1:\d+$/), authtoken: TOKEN, domain: undefined, onStatus: expect.any(Function) }]);
     // .env: only the two keys changed; every other line, comment and order kept.
     expect(readFileSync(path.join(cwd, '.env'), 'utf8')).toBe(
-      `# my project\nFOO=bar\n\n# where Vapi calls us\nBACKEND_URL=${PUBLIC}\nWEBHOOK_URL=${PUBLIC}/api/vapi/tools\nZED="quoted value"\n`,
+      `# my project\nFOO=bar\n\n# where Vapi calls us\nBACKEND_URL=${PUBLIC}\nWEBHOOK_URL=${PUBLIC}/api/vapi/tools # old\nZED="quoted value"\n`,
     );
     expect(existsSync(path.join(cwd, '.env.local'))).toBe(false);
     expect(syncCalls).toEqual([{ orgIds: [ORG_A, ORG_B], allOrgs: false, url: `${PUBLIC}/api/vapi/tools`, json: true }]);

@@ -485,10 +485,10 @@ describe('webhook test --local', () => {
     const org = await testDb.store.addOrg({ name: 'Short Hours', timezone: 'UTC', settings: { openingHours: { '1': [['10:00', '10:30']], '4': [['14:00', '15:00']] } } });
     const first = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
     expect(first.exitCode, first.stderr).toBe(0);
-    expect(first.json<{ result: string }>().result).toBe('Booked: Jordan Test is confirmed for 10 AM on Monday, January 7.');
+    expect(first.json<{ answer: { result: string } }>().answer.result).toBe('Booked: Jordan Test is confirmed for 10 AM on Monday, January 7.');
     const second = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
     expect(second.exitCode, second.stderr).toBe(0);
-    expect(second.json<{ result: string }>().result).toBe('Booked: Jordan Test is confirmed for 2 PM on Thursday, January 10.');
+    expect(second.json<{ answer: { result: string } }>().answer.result).toBe('Booked: Jordan Test is confirmed for 2 PM on Thursday, January 10.');
     expect(await testDb.store.listBookedStarts(org.id, '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z')).toEqual(['2030-01-07T10:00:00.000Z', '2030-01-10T14:00:00.000Z']);
   });
 

@@ -56,7 +56,11 @@ describe('fileError', () => {
 
 describe('commands on a data dir they cannot use', () => {
   it.skipIf(!existsSync('/proc/self'))('VOXCTL_DATA_DIR=/proc/nope: exit 1 naming the path, not a bug report', async () => {
-    const r = await runCli(['orgs', 'list', '--json'], { cwd: dir, env: { VOXCTL_DATA_DIR: '/proc/nope' } });
+    // A read-only command reads no store there and creates nothing (issue 9): an empty answer.
+    const list = await runCli(['orgs', 'list', '--json'], { cwd: dir, env: { VOXCTL_DATA_DIR: '/proc/nope' } });
+    expect([list.exitCode, list.json()]).toEqual([0, { ok: true, orgs: [] }]);
+    // The first write must create it: it fails fast, naming the path.
+    const r = await runCli(['orgs', 'add', '--name', 'X', '--json'], { cwd: dir, env: { VOXCTL_DATA_DIR: '/proc/nope' } });
     expect(r.exitCode).toBe(1);
     expect(r.json()).toEqual({
       ok: false,
