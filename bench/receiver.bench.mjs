@@ -46,8 +46,8 @@ function toolCallBody(id, name, args, assistantId) {
 // Child: the two servers over one embedded store file (as `tunnel up` opens it).
 async function serve() {
   const { openEmbeddedStore } = await import(dist('store/sqlite.js'));
-  const { startWebhookReceiver } = await import(dist('webhook/receiver.js'));
-  const { openEventLog } = await import(dist('webhook/event-log.js'));
+  const { startWebhookReceiver } = await import(dist('receiver/server.js'));
+  const { openEventLog } = await import(dist('receiver/event-log.js'));
   const { Redactor } = await import(dist('util/mask.js'));
 
   const tmp = path.join(root, '.bench-tmp', `receiver-${process.pid}`);

@@ -10,14 +10,14 @@ import type { Context } from '../context.js';
 import { errorDocument, InternalError, UsageError, VoxError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
-import { openProjectEventLog, withoutBody, type RequestEvent } from '../webhook/event-log.js';
-import { formatRequestLine } from '../webhook/format.js';
-import { parseForwardTarget } from '../webhook/forward.js';
+import { openProjectEventLog, withoutBody, type RequestEvent } from '../receiver/event-log.js';
+import { formatRequestLine } from '../receiver/format.js';
+import { parseForwardTarget } from '../receiver/forward.js';
 import { TOOLS_PATH } from '../config/spec.js';
-import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../webhook/receiver.js';
+import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../receiver/server.js';
 import { parseOptions, uuidFlag } from './options.js';
 import { orgSelection } from '../sync/orgs.js';
-import { writeReceiverState } from '../webhook/state.js';
+import { writeReceiverState } from '../receiver/state.js';
 
 import type { RunSync } from '../services.js';
 /** Runs the sync for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
 import { CancelledError } from '../errors.js';
-import { EVENT_LOG_NAME, followEvents, readEvents, type RequestEvent } from '../webhook/event-log.js';
-import { formatRequestLine } from '../webhook/format.js';
+import { EVENT_LOG_NAME, followEvents, readEvents, type RequestEvent } from '../receiver/event-log.js';
+import { formatRequestLine } from '../receiver/format.js';
 import { parseOptions, uuidFlag } from './options.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)$/i;

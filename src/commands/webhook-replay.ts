@@ -8,10 +8,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
 import { ExitCode, NotFoundError, UsageError, VoxError } from '../errors.js';
-import { ASSISTANT_REQUEST_TIMEOUT_MS, answerVerdict, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
-import { EVENT_LOG_NAME, readEvents, type RequestEvent } from '../webhook/event-log.js';
-import { extractToolCalls, parseEnvelope } from '../webhook/messages.js';
-import { sendServerMessage } from '../webhook/send.js';
+import { ASSISTANT_REQUEST_TIMEOUT_MS, answerVerdict, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../probe/check.js';
+import { EVENT_LOG_NAME, readEvents, type RequestEvent } from '../receiver/event-log.js';
+import { extractToolCalls, parseEnvelope } from '../receiver/messages.js';
+import { sendServerMessage } from '../probe/send.js';
 import { parseOptions } from './options.js';
 import { startLocalReceiver } from './webhook.js';
 import { isHttpUrl } from '../util/url.js';
@@ -57,7 +57,7 @@ export async function webhookReplayAction(raw: Record<string, unknown>, args: st
     url = opts.url;
   } else {
     // The running receiver on loopback first (no tunnel round trip), else the public one.
-    const { readReceiverState } = await import('../webhook/state.js');
+    const { readReceiverState } = await import('../receiver/state.js');
     const base =
       readReceiverState(ctx.dataDir())?.localUrl ?? settings.BACKEND_URL ?? (settings.WEBHOOK_URL ? new URL(settings.WEBHOOK_URL).origin : undefined);
     if (!base) {

@@ -8,8 +8,8 @@ import type { Context } from '../context.js';
 import { ExitCode, NotFoundError, UsageError } from '../errors.js';
 import type { Agent, Org, Store } from '../store/types.js';
 import { AGENT_TYPE, DEMO_ASSISTANT_PREFIX } from '../store/validate.js';
-import { formatDate, formatTime, parseDate, parseTime } from '../util/time.js';
-import { answerOf, answerVerdict, ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../webhook/check.js';
+import { formatDate, formatTime, parseDate, parseTime } from '../clinic/calendar.js';
+import { answerOf, answerVerdict, ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../probe/check.js';
 import {
   applyToolOverrides,
   buildEventMessage,
@@ -25,8 +25,8 @@ import {
   type Json,
   type PayloadContext,
   type ToolTemplate,
-} from '../webhook/payloads.js';
-import { sendServerMessage, type SendOutcome } from '../webhook/send.js';
+} from '../probe/payloads.js';
+import { sendServerMessage, type SendOutcome } from '../probe/send.js';
 import { parseOptions, uuidFlag } from './options.js';
 import { isHttpUrl } from '../util/url.js';
 import { TOOLS_PATH } from '../config/spec.js';
@@ -99,7 +99,7 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
     // No WEBHOOK_URL (e.g. `tunnel up --no-tunnel`): the running receiver, if there is one.
     let fallback: string | undefined;
     if (!opts.url && !settings.WEBHOOK_URL) {
-      const { readReceiverState } = await import('../webhook/state.js');
+      const { readReceiverState } = await import('../receiver/state.js');
       const state = readReceiverState(ctx.dataDir());
       if (state) fallback = `${state.localUrl}${TOOLS_PATH}`;
     }
@@ -243,7 +243,7 @@ async function avoidTakenSlot(ctx: Context, store: Store, org: Org, args: Json, 
   const date = typeof args.appointmentDate === 'string' ? parseDate(args.appointmentDate) : null;
   const minutes = typeof args.appointmentTime === 'string' ? parseTime(args.appointmentTime) : null;
   if (!date || minutes === null) return args;
-  const { nextFreeSlot } = await import('../webhook/booking.js');
+  const { nextFreeSlot } = await import('../clinic/booking.js');
   const free = await nextFreeSlot(org, store, { date, minutes }, ctx.now());
   if (!free) return args;
   const d = formatDate(free.date);
@@ -264,7 +264,7 @@ export async function startLocalReceiver(ctx: Context, opts: { demo: boolean }):
   const store = await ctx.embeddedStore();
   const demo = opts.demo ? await ensureDemoOrg(ctx, store) : null;
   const settings = ctx.settings();
-  const [{ startWebhookReceiver }, { openProjectEventLog }] = await Promise.all([import('../webhook/receiver.js'), import('../webhook/event-log.js')]);
+  const [{ startWebhookReceiver }, { openProjectEventLog }] = await Promise.all([import('../receiver/server.js'), import('../receiver/event-log.js')]);
   const eventLog = openProjectEventLog(ctx.dataDir(), ctx.redactor, (m) => ctx.ui.warn(m));
   ctx.onDispose(() => eventLog.close());
   const receiver = await startWebhookReceiver({

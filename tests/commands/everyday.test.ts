@@ -223,7 +223,7 @@ describe('webhook test --dry-run, tunnel up --forward-to', () => {
   });
 
   it('--forward-to takes URLs and host:port, not bare words', async () => {
-    const { parseForwardTarget } = await import('../../src/webhook/forward.js');
+    const { parseForwardTarget } = await import('../../src/receiver/forward.js');
     const ok = (raw: string) => {
       const t = parseForwardTarget(raw);
       return 'error' in t ? t.error : t.url.href;

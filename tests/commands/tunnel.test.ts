@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSync } from '../../src/commands/tunnel.js';
 import { ngrokError } from '../../src/tunnel/ngrok.js';
-import { parseEventLines } from '../../src/webhook/event-log.js';
+import { parseEventLines } from '../../src/receiver/event-log.js';
 import type { TunnelFactory, TunnelOpenOptions, TunnelStatus } from '../../src/tunnel/types.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
 import { request } from '../helpers/http.js';

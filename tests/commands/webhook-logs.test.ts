@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEventLog, type RequestEvent } from '../../src/webhook/event-log.js';
+import { openEventLog, type RequestEvent } from '../../src/receiver/event-log.js';
 import { Redactor } from '../../src/util/mask.js';
 import { runCli } from '../helpers/run-cli.js';
 import { useTestDb } from '../helpers/store.js';

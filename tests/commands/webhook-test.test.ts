@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openEventLog } from '../../src/webhook/event-log.js';
+import { openEventLog } from '../../src/receiver/event-log.js';
 import { runCli } from '../helpers/run-cli.js';
 import { useTestDb } from '../helpers/store.js';
 import { echoResult, startWebhookServer, type RecordedRequest } from '../helpers/webhook-server.js';

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { parseEventLines } from '../../src/webhook/event-log.js';
+import { parseEventLines } from '../../src/receiver/event-log.js';
 import { request } from '../helpers/http.js';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'voxctl.js');

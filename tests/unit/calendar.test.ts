@@ -11,7 +11,7 @@ import {
   zonedToInstant,
   zonedToUtc,
   type LocalDate,
-} from '../../src/util/time.js';
+} from '../../src/clinic/calendar.js';
 
 describe('dates and times', () => {
   it.each([

@@ -10,7 +10,7 @@ import {
   spokenDate,
   spokenList,
   spokenTime,
-} from '../../src/webhook/booking.js';
+} from '../../src/clinic/booking.js';
 
 describe('opening hours and slots', () => {
   it('defaults to Monday-Friday 09:00-17:00', () => {

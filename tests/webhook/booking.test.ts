@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Org, Store } from '../../src/store/types.js';
-import { AvailabilityCache, bookClinicAppointment, cancelAppointment, checkAvailability, type ToolOutcome } from '../../src/webhook/booking.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhook/receiver.js';
+import { AvailabilityCache, bookClinicAppointment, cancelAppointment, checkAvailability, type ToolOutcome } from '../../src/clinic/booking.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../src/receiver/server.js';
 import { request } from '../helpers/http.js';
 import { useTestDb } from '../helpers/store.js';
 import { toolCallsMessage } from '../helpers/vapi-messages.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openEventLog, readEvents, type RequestEvent } from '../../src/webhook/event-log.js';
+import { openEventLog, readEvents, type RequestEvent } from '../../src/receiver/event-log.js';
 import { Redactor } from '../../src/util/mask.js';
 
 let dir: string;

@@ -7,8 +7,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Store } from '../../src/store/types.js';
-import type { RequestEvent } from '../../src/webhook/event-log.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhook/receiver.js';
+import type { RequestEvent } from '../../src/receiver/event-log.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../src/receiver/server.js';
 import { request } from '../helpers/http.js';
 import { createTestDb, sharedStore, type TestDatabase } from '../helpers/store.js';
 

@@ -8,7 +8,7 @@ import {
   own,
   parseArguments,
   parseEnvelope,
-} from '../../src/webhook/messages.js';
+} from '../../src/receiver/messages.js';
 
 describe('parseEnvelope', () => {
   it('accepts {"message":{"type":…}} and nothing else', () => {

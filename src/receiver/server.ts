@@ -4,10 +4,11 @@
  *   POST /api/vapi/tools[/<toolName>]   Vapi server messages ({"message":{…}})
  *   GET  /healthz                        200 {"ok":true}
  *
- * This file wires the parts and owns the server's life; each part has its own file:
- * receiver-auth (the secret), receiver-body (the streamed body), receiver-routing (org routing
- * and its caches), tool-runner (tools and their watchdog), receiver-handlers (the answers),
- * forward (--forward-to), receiver-http (HttpError, JSON answers, the clock type).
+ * This file wires the parts and owns the server's life; each part has its own file in
+ * src/receiver/: auth (the secret), body (the streamed body), routing (org routing and its
+ * caches), tool-runner (tools and their watchdog), handlers (the answers), forward
+ * (--forward-to), http (HttpError, JSON answers, the clock type), event-log, messages (reading
+ * Vapi's envelope). The clinic tools it runs by default live in src/clinic/.
  *
  * Order of checks, cheapest and safest first: route → secret (constant time, before any body
  * byte is read) → Content-Type → Content-Length → body read with a running limit → JSON →
@@ -19,15 +20,15 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../store/types.js';
-import { AvailabilityCache, BUILTIN_TOOLS, type ToolHandler } from './booking.js';
+import { AvailabilityCache, BUILTIN_TOOLS, type ToolHandler } from '../clinic/booking.js';
 import { recordBody, type EventLog, type RequestEvent } from './event-log.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, ForwardError, forwardRequest, parseForwardTarget, type ForwardTarget } from './forward.js';
 import { assistantIdOf, extractToolCalls, MAX_TOOL_CALLS, messageKind, parseEnvelope, TOOL_NAME } from './messages.js';
-import { createAuthenticator } from './receiver-auth.js';
-import { createBodyReader } from './receiver-body.js';
-import { handleAssistantRequest, handleFunctionCall, handleToolCalls } from './receiver-handlers.js';
-import { clip, HttpError, JSON_TYPE, monotonic, sendJson as send, type Clock } from './receiver-http.js';
-import { createRouter, type Route } from './receiver-routing.js';
+import { createAuthenticator } from './auth.js';
+import { createBodyReader } from './body.js';
+import { handleAssistantRequest, handleFunctionCall, handleToolCalls } from './handlers.js';
+import { clip, HttpError, JSON_TYPE, monotonic, sendJson as send, type Clock } from './http.js';
+import { createRouter, type Route } from './routing.js';
 import { createToolRunner } from './tool-runner.js';
 import { TOOLS_PATH } from '../config/spec.js';
 

@@ -4,9 +4,9 @@
  * watchdog, on an injectable clock, checks every running call (no timer per call).
  */
 import type { Org, Store } from '../store/types.js';
-import type { AvailabilityCache, ToolHandler, ToolOutcome } from './booking.js';
+import type { AvailabilityCache, ToolHandler, ToolOutcome } from '../clinic/booking.js';
 import type { ToolCall } from './messages.js';
-import { clip, monotonic, type Clock } from './receiver-http.js';
+import { clip, monotonic, type Clock } from './http.js';
 
 export const SORRY = 'Sorry, something went wrong on our side. Please try again in a moment.';
 

@@ -16,8 +16,8 @@ import {
   zonedToInstant,
   type IsoWeekday,
   type LocalDate,
-} from '../util/time.js';
-import { isRecord, own, type JsonRecord } from './messages.js';
+} from './calendar.js';
+import { isRecord, own, type JsonRecord } from '../receiver/messages.js';
 
 export const SLOT_MINUTES = 30;
 

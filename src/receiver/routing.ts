@@ -5,7 +5,7 @@
 import type { Agent, Org, Store } from '../store/types.js';
 import { isUuid } from '../store/validate.js';
 import { assistantIdOf, claimedOrgs, type JsonRecord, type MessageKind } from './messages.js';
-import { clip, HttpError, monotonic, type Clock } from './receiver-http.js';
+import { clip, HttpError, monotonic, type Clock } from './http.js';
 
 export type Route = { org: Org | null; agent: Agent | null };
 

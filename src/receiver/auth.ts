@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { maskSecret } from '../util/mask.js';
-import { HttpError } from './receiver-http.js';
+import { HttpError } from './http.js';
 
 /** A check that throws 401 (HttpError) unless the request carries the secret. */
 export function createAuthenticator(secret: string | undefined): (req: IncomingMessage) => void {

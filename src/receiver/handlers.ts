@@ -3,11 +3,11 @@
  * and assistant-request. Each also fills in its request's event.
  */
 import type { Org } from '../store/types.js';
-import type { ToolOutcome } from './booking.js';
+import type { ToolOutcome } from '../clinic/booking.js';
 import type { RequestEvent } from './event-log.js';
 import { extractFunctionCall, extractToolCalls, MAX_TOOL_CALLS, type JsonRecord } from './messages.js';
-import { clip } from './receiver-http.js';
-import type { Router } from './receiver-routing.js';
+import { clip } from './http.js';
+import type { Router } from './routing.js';
 import type { ToolRunner } from './tool-runner.js';
 
 export async function handleToolCalls(runner: ToolRunner, message: JsonRecord, org: Org, pathTool: string | undefined, ev: RequestEvent, at: Date) {

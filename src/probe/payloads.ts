@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { templatesDir } from '../config/paths.js';
 import { InternalError, UsageError } from '../errors.js';
-import { formatDate, nextWeekday, todayIn } from '../util/time.js';
+import { formatDate, nextWeekday, todayIn } from '../clinic/calendar.js';
 
 export type Json = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
  * out) or 400 (the caller hung up).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError } from './receiver-http.js';
+import { HttpError } from './http.js';
 
 export interface BodyReader {
   read(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<Buffer>;
