@@ -1,12 +1,11 @@
 /**
- * Postgres errors → voxctl errors, shared by both stores so a constraint violation reads the same
- * whether it came from PGlite directly or from Supabase through PostgREST (which forwards
- * Postgres's code, message, details and hint unchanged).
+ * Postgres errors → voxctl errors for the Supabase store: PostgREST forwards Postgres's code,
+ * message, details and hint unchanged. (The embedded store's SQLite errors: sqlite-errors.ts.)
  */
 import { ConflictError, NotFoundError, UsageError, type VoxError } from '../errors.js';
 import { unknownOrg } from './validate.js';
 
-/** The fields Postgres reports (PGlite: `detail`; PostgREST: `details`). */
+/** The fields Postgres reports (drivers: `detail`; PostgREST: `details`). */
 export interface DbError {
   code: string;
   message: string;
@@ -20,7 +19,7 @@ export interface DbErrorContext {
   assistantId?: string | undefined;
 }
 
-/** A PGlite (or any driver's) error carrying a SQLSTATE, normalised; undefined for other errors. */
+/** A PostgREST (or Postgres driver's) error carrying a SQLSTATE, normalised; undefined for other errors. */
 export function asDbError(e: unknown): DbError | undefined {
   if (!e || typeof e !== 'object') return undefined;
   const x = e as { code?: unknown; message?: unknown; detail?: unknown; details?: unknown; hint?: unknown };

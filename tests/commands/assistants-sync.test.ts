@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Vapi resources are free-form JSON */
 /**
- * `voxctl assistants sync | status | restore` end to end in-process: real PGlite store, the msw
+ * `voxctl assistants sync | status | restore` end to end in-process: real embedded (SQLite) store, the msw
  * fake of Vapi (tests/fakes/vapi.ts), the real Vapi client with instant backoff.
  */
 import { EventEmitter } from 'node:events';

@@ -6,12 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { LeaseOptions, ProjectInfo, StackInfo } from './stack.js';
 
+/** The API roles a Supabase project has (the stack creates them in every database). */
+export type SupabaseRole = 'anon' | 'authenticated' | 'service_role';
+
 export const TABLES = 'appointments, contacts, agent_claims, agents, organizations';
 
 export interface TestProject extends ProjectInfo {
   keys: StackInfo['keys'];
-  /** SQL as the superuser, through the Postgres socket; rows as objects. */
-  query<T = Record<string, unknown>>(sql: string): T[];
+  /** SQL through the Postgres socket, as the superuser or (`as`) after `set role`; rows as objects. */
+  query<T = Record<string, unknown>>(sql: string, opts?: { as?: SupabaseRole }): T[];
   /** Runs SQL statements as the superuser (no result). */
   exec(sql: string): void;
   /** Empties voxctl's tables. */
@@ -39,8 +42,10 @@ export async function leaseProject(opts: LeaseOptions = {}): Promise<TestProject
   const res = await fetch(`${info.control}/lease`, { method: 'POST', body: JSON.stringify(opts) });
   const body = (await res.json()) as ProjectInfo & { error?: string };
   if (!res.ok) throw new Error(`Could not lease a Supabase test project: ${body.error}`);
-  const query = <T>(sql: string): T[] =>
-    JSON.parse(psql(info, body.database, `select coalesce(json_agg(t), '[]'::json) from (${sql.replace(/;\s*$/, '')}) t;`).trim() || '[]') as T[];
+  const query = <T>(sql: string, opts: { as?: SupabaseRole } = {}): T[] => {
+    const role = opts.as ? `set role ${opts.as};\n` : '';
+    return JSON.parse(psql(info, body.database, `${role}select coalesce(json_agg(t), '[]'::json) from (${sql.replace(/;\s*$/, '')}) t;`).trim() || '[]') as T[];
+  };
   return {
     ...body,
     keys: info.keys,

@@ -30,7 +30,7 @@ const postgrestBin = (root: string) => path.join(root, 'node_modules', 'postgres
 /** What a test (or the bench) needs to talk to one project. Plain data: it crosses `provide`. */
 export interface ProjectInfo {
   id: string;
-  /** The gateway: what SUPABASE_URL is set to (supabase-js adds /rest/v1). */
+  /** The gateway: what SUPABASE_URL is set to (supabase-js adds /rest/v1); empty when leased with `rest: false`. */
   url: string;
   /** PostgREST itself (no gateway), for checks of what the gateway hides. */
   postgrestUrl: string;
@@ -70,6 +70,9 @@ export interface LeaseOptions {
   apply?: string[];
   /** Serve an existing project's database (another PostgREST on it, e.g. with other max-rows). */
   database?: string;
+  /** false: the database alone, no PostgREST or gateway (`url` and `postgrestUrl` are empty), for
+   * tests of SQL only; it leases faster. */
+  rest?: boolean;
 }
 
 const START_DEADLINE_MS = 30_000;
@@ -306,7 +309,7 @@ export async function startStack(opts: { root?: string } = {}): Promise<Stack> {
     [keys.secretMissingRole, keys.missingRole],
   ]);
 
-  const projects = new Map<string, { info: ProjectInfo; rest: Proc; gateway: { close(): Promise<void> } }>();
+  const projects = new Map<string, { info: ProjectInfo; rest?: Proc; gateway?: { close(): Promise<void> } }>();
   let pgPort = 0;
   let pgStarted = false;
   let control: http.Server | undefined;
@@ -362,6 +365,12 @@ export async function startStack(opts: { root?: string } = {}): Promise<Stack> {
     if (!/^voxctl_p\d+$/.test(database)) throw new StackError(`Not a leased database: ${database}`);
     if (!opts.database) psql('postgres', `create database ${database} template ${schema === 'voxctl' ? 'tpl_voxctl' : 'tpl_bare'};`);
     for (const sql of opts.apply ?? []) psql(database, `begin;\n${sql}\ncommit;`);
+    if (opts.rest === false) {
+      if (schema === 'stale') throw new StackError('A stale schema cache needs PostgREST: lease without `rest: false`.');
+      const info: ProjectInfo = { id, url: '', postgrestUrl: '', database, maxRows };
+      projects.set(id, { info });
+      return info;
+    }
     const { rest, port } = await startPostgrest(database, maxRows);
     let gateway;
     try {
@@ -381,8 +390,8 @@ export async function startStack(opts: { root?: string } = {}): Promise<Stack> {
     const p = projects.get(id);
     if (!p) return;
     projects.delete(id);
-    await p.gateway.close();
-    await stopProc(p.rest);
+    await p.gateway?.close();
+    if (p.rest) await stopProc(p.rest);
   };
 
   /** postmaster.pid's first line: the postmaster's pid (we may have started it through runuser). */
@@ -395,7 +404,7 @@ export async function startStack(opts: { root?: string } = {}): Promise<Stack> {
   };
   /** If this process exits without stop() (an uncaught error), nothing it started may outlive it. */
   const onExit = () => {
-    for (const p of projects.values()) p.rest.child.kill('SIGKILL');
+    for (const p of projects.values()) p.rest?.child.kill('SIGKILL');
     const pid = pgStarted ? postmasterPid() : undefined;
     if (pid) {
       try {
