@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError } from '../errors.js';
 import { fileError } from '../util/fs-errors.js';
+import { processAlive as alive } from '../util/process.js';
 
 export const ENV_LOCK_NAME = '.voxctl-env.lock';
 
@@ -17,15 +18,6 @@ export interface EnvLockOptions {
   waitMs?: number;
   /** Pause between attempts (default 25 ms). */
   pollMs?: number;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Lock files held by runs in this process (a lock naming our pid but not in here is stale: containers reuse pids). */

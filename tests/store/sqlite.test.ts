@@ -9,6 +9,7 @@ import { migrateEmbeddedStore, openEmbeddedStore, SQLITE_SCHEMA_VERSION, STORE_F
 import { mapSqliteError } from '../../src/store/sqlite-errors.js';
 import { createTestDb, resetDb, sharedStore } from '../helpers/store.js';
 import { describeStoreContract } from './store-contract.js';
+import { thrown } from '../helpers/thrown.js';
 
 describeStoreContract('embedded (SQLite)', async () => {
   const db = createTestDb();
@@ -20,15 +21,6 @@ describeStoreContract('embedded (SQLite)', async () => {
   };
 });
 
-/** Runs `fn` and returns what it threw (fails when it does not throw). */
-async function thrown(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe('embedded store on disk', () => {
   let dir: string;

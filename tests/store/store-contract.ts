@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
 import type { ImportRow, Store } from '../../src/store/types.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
+import { thrown } from '../helpers/thrown.js';
 
 export interface StoreHarness {
   /** The store under test. */
@@ -28,15 +29,6 @@ const ORG_B = '0b000000-0000-4000-8000-00000000000b';
 const ORG_C = '0c000000-0000-4000-8000-00000000000c';
 const MISSING = '0f000000-0000-4000-8000-00000000000f';
 
-/** Runs `fn` and returns what it threw (fails when it does not throw). */
-async function thrown(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 const isoRe = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -15,6 +15,7 @@ import { createMswServer } from '../msw/server.js';
 import { signJwt } from '../supabase/stack.js';
 import { useProject, type TestProject } from '../supabase/project.js';
 import { describeStoreContract } from './store-contract.js';
+import { thrown } from '../helpers/thrown.js';
 
 const URL_ECHO = 'https://voxctl-echo.supabase.co';
 const ORG = '0a000000-0000-4000-8000-00000000000a';
@@ -46,14 +47,7 @@ const open = (p: TestProject | string, key?: string, extra: { retry?: boolean; f
     ...extra,
   });
 
-async function failure(fn: () => Promise<unknown>): Promise<VoxError> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as VoxError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (fn: () => Promise<unknown>) => thrown<VoxError>(fn);
 
 describeStoreContract('Supabase (supabase-js → gateway → PostgREST 12 → Postgres)', async () => {
   const p = main.current;
