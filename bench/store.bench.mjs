@@ -78,7 +78,7 @@ try {
     const dir = mkdtempSync(path.join(tmp, 'fresh-'));
     const r = spawnMeasured([bin, 'webhook', 'test', 'bookClinicAppointment', '--local', '--json'], { cwd: dir, e: baseEnv });
     const doc = JSON.parse(r.stdout);
-    if (!doc.ok || !/^Booked/.test(doc.result ?? '')) throw new Error(`webhook test --local printed ${r.stdout}`);
+    if (!doc.ok || !/^Booked/.test(doc.answer?.result ?? '')) throw new Error(`webhook test --local printed ${r.stdout}`);
     fresh.push(r);
   }
 
