@@ -45,6 +45,8 @@ export interface UpsertDeps {
   /** How long to wait for another run's claim before giving up (default 90 s). */
   waitMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Monotonic ms for the --wait bound (default performance.now; tests pair it with `sleep`). */
+  now?: () => number;
   /** Who we are, shown to runs that wait (default `voxctl@<host>:<pid>`). */
   holder?: string;
   /** Whether a claim's holder is known to be dead (default: a dead pid on this host). */
@@ -128,6 +130,7 @@ export async function upsertAssistant(req: UpsertRequest, deps: UpsertDeps): Pro
   const ttl = deps.claimTtlSeconds ?? 60;
   const waitMs = deps.waitMs ?? 90_000;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = deps.now ?? (() => performance.now());
   const holder = deps.holder ?? defaultHolder();
   const isDead = deps.isHolderDead ?? isDeadLocalHolder;
 
@@ -135,7 +138,7 @@ export async function upsertAssistant(req: UpsertRequest, deps: UpsertDeps): Pro
   if (!org) throw unknownOrg(req.orgId);
   const claimId = randomUUID();
   const slot = { orgId: req.orgId, type: req.type, claimId };
-  const started = performance.now();
+  const started = now();
   let waited = false;
   let replace: string | undefined;
   let takeOver: string | undefined;
@@ -181,7 +184,7 @@ export async function upsertAssistant(req: UpsertRequest, deps: UpsertDeps): Pro
       takeOver = claim.claimId;
       continue;
     }
-    if (performance.now() - started > waitMs) {
+    if (now() - started > waitMs) {
       throw new ConflictError(
         `Another run (${claim.holder}) has been creating the ${req.type} assistant of ${org.name} since ${claim.claimedAt}; gave up waiting after ${Math.round(waitMs / 1000)} s.`,
         { hint: `Its claim expires at ${claim.expiresAt}; run the command again then (nothing is duplicated), or raise --wait.` },

@@ -186,10 +186,11 @@ describe('assistants upsert', () => {
     testDb.db
       .prepare(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values (?, 'inbound', ?, ?, ?)`)
       .run(orgId, randomUUID(), `voxctl@${os.hostname()}:${deadPid}`, new Date(Date.now() + 600_000).toISOString());
-    const started = Date.now();
-    const r = await upsert(['--json', '--wait', '5']);
+    // At once: it never waits (no sleep) for the dead holder's claim to expire.
+    const slept: number[] = [];
+    const r = await upsert(['--json', '--wait', '5'], {}, { upsertDeps: { sleep: async (ms: number) => void slept.push(ms) } });
     expect(r.exitCode).toBe(0);
-    expect(Date.now() - started).toBeLessThan(4000);
+    expect(slept).toEqual([]);
     expect(r.json()).toMatchObject({ action: 'created' });
     expect(r.stderr).toContain('is gone; taking over');
   });
@@ -219,8 +220,22 @@ describe('assistants upsert', () => {
     testDb.db
       .prepare(`insert into agent_claims (org_id, type, claim_id, holder, expires_at) values (?, 'inbound', ?, 'voxctl@build-7:1234', ?)`)
       .run(orgId, randomUUID(), new Date(Date.now() + 600_000).toISOString());
-    const r = await upsert(['--wait', '0.3', '--json']);
+    // A fake clock: each wait between looks advances it by what was asked, and takes no time.
+    let clock = 0;
+    const slept: number[] = [];
+    const upsertDeps = {
+      now: () => clock,
+      sleep: async (ms: number) => {
+        slept.push(ms);
+        clock += ms;
+      },
+    };
+    const r = await upsert(['--wait', '0.3', '--json'], {}, { upsertDeps });
     expect(r.exitCode).toBe(1);
+    // It kept looking until --wait had passed on its clock, then gave up.
+    expect(slept.length).toBeGreaterThan(1);
+    expect(clock).toBeGreaterThan(300);
+    expect(clock - slept.at(-1)!).toBeLessThanOrEqual(300);
     const { error } = r.json<{ error: { code: string; message: string; hint: string } }>();
     expect(error.code).toBe('conflict');
     expect(error.message).toContain('voxctl@build-7:1234');

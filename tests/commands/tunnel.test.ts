@@ -11,6 +11,7 @@ import { ngrokError } from '../../src/tunnel/ngrok.js';
 import { parseEventLines } from '../../src/receiver/event-log.js';
 import type { TunnelFactory, TunnelOpenOptions, TunnelStatus } from '../../src/tunnel/types.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
+import { untilFile } from '../helpers/events.js';
 import { request } from '../helpers/http.js';
 import { createMswServer } from '../msw/server.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
@@ -257,14 +258,17 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(doc.answer.result).toMatch(/free/);
 
     // The receiver logged it (as asst-a of Sunrise Dental); replay finds the running receiver.
-    let logged: Array<{ id: string; orgId: string; assistantId: string }> = [];
-    for (let i = 0; i < 100 && logged.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      // The log is written in batches: until the first one lands the file may be absent or empty.
-      logged = existsSync(path.join(cwd, '.voxctl', 'events.ndjson'))
-        ? (parseEventLines(readFileSync(path.join(cwd, '.voxctl', 'events.ndjson'), 'utf8')) as unknown as typeof logged)
-        : [];
-    }
+    // The log is written in batches: awaited on the file's change events until the first one lands.
+    const logFile = path.join(cwd, '.voxctl', 'events.ndjson');
+    const logged = await untilFile(
+      logFile,
+      () => {
+        const events = existsSync(logFile) ? (parseEventLines(readFileSync(logFile, 'utf8')) as unknown as Array<{ id: string; orgId: string; assistantId: string }>) : [];
+        return events.length ? events : undefined;
+      },
+      20_000,
+      'the request in the event log',
+    );
     expect(logged[0]).toMatchObject({ orgId: ORG_A, assistantId: 'asst-a' });
     const replay = await runCli(['webhook', 'replay', logged[0]!.id, '--json'], { cwd, env: {}, storeFactory: testDb.factory });
     expect(replay.exitCode, replay.stderr).toBe(0);
@@ -419,11 +423,11 @@ describe('tunnel up failures', () => {
 
   it('wraps the real ngrok SDK offline failure (which never names ngrok) in a message that does, exit 1', async () => {
     writeFileSync(path.join(cwd, '.env'), ENV_BEFORE);
-    const started = Date.now();
     const r = await runCli(['tunnel', 'up', '--port', '0'], { cwd, env: { NGROK_AUTHTOKEN: TOKEN }, storeFactory: testDb.factory });
-    expect(Date.now() - started).toBeLessThan(20_000);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/Error: Could not reach ngrok to open the tunnel \(failed to connect session/);
+    // The SDK's own failure, not voxctl's open timeout.
+    expect(r.stderr).not.toContain('no answer from ngrok');
     expect(r.stderr).toMatch(/Hint: Check your internet connection.*--no-tunnel/);
     expect(r.stderr).not.toContain(TOKEN);
     expect(readFileSync(path.join(cwd, '.env'), 'utf8')).toBe(ENV_BEFORE);

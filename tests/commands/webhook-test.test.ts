@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openEventLog } from '../../src/receiver/event-log.js';
+import { deferred } from '../helpers/events.js';
 import { runCli } from '../helpers/run-cli.js';
 import { useTestDb } from '../helpers/store.js';
 import { echoResult, startWebhookServer, type RecordedRequest } from '../helpers/webhook-server.js';
@@ -215,10 +216,14 @@ describe('webhook test <tool> --url', () => {
   });
 
   it('reports an answer slower than the timeout as a problem', async () => {
-    hook.respond((req) => ({ ...echoResult('late')(req), delayMs: 400 }));
+    // The backend answers only after the command has given up (its own 0.1 s timeout).
+    const gaveUp = deferred();
+    hook.respond((req) => ({ ...echoResult('late')(req), until: gaveUp.promise }));
     const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--timeout', '0.1', '--json']);
+    gaveUp.resolve();
     expect(r.exitCode).toBe(1);
     expect(r.json<{ problems: string[] }>().problems[0]).toMatch(/no answer within 0.1 s/);
+    expect(hook.requests).toHaveLength(1);
   });
 
   it('sends arguments as a JSON string with --string-args', async () => {

@@ -1,17 +1,21 @@
 /**
- * kill -9 of a running `tunnel up` under sustained bursts: every request answered more than
- * 200 ms before the kill is in events.ndjson (the log's bound is 50 ms plus the next request).
+ * kill -9 of a running `tunnel up` under sustained bursts: what the log has written stays, and
+ * its batches reach the disk without further traffic. No wall-clock bound: each burst's requests
+ * are awaited in events.ndjson (file change events), then the process is killed as the next
+ * burst starts being answered. (The 50 ms time bound itself is tested on an injected clock in
+ * tests/webhook/event-log.test.ts.)
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { parseEventLines } from '../../src/receiver/event-log.js';
+import { parseEventLines, rotatedName } from '../../src/receiver/event-log.js';
+import { untilFile, within } from '../helpers/events.js';
 import { request } from '../helpers/http.js';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'voxctl.js');
-const BOUND_MS = 200;
 const BURST = 48;
 
 let dir: string | undefined;
@@ -20,7 +24,7 @@ afterEach(async () => {
   dir = undefined;
 });
 
-it('kill -9 during bursts loses no request answered more than 200 ms before it', async () => {
+it('kill -9 during bursts keeps every request the log had written, and batches reach the disk without more traffic', async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'voxctl-e2e-kill-'));
   const child = spawn(process.execPath, [BIN, 'tunnel', 'up', '--no-tunnel', '--port', '0', '--json'], {
     cwd: dir,
@@ -45,33 +49,43 @@ it('kill -9 during bursts loses no request answered more than 200 ms before it',
     void exited.then(() => reject(new Error(`tunnel up ended before it was ready: ${stderr}`)));
   });
 
-  const answeredAt = new Map<string, number>();
+  // Every marker in the log and its rotations (each file read whole; a torn last line is skipped).
+  const file = path.join(dir, '.voxctl', 'events.ndjson');
+  const logged = () =>
+    new Set(
+      [rotatedName(file, 3), rotatedName(file, 2), rotatedName(file, 1), file]
+        .filter((f) => existsSync(f))
+        .flatMap((f) => parseEventLines(readFileSync(f, 'utf8')).map((e) => e.path.split('/').pop())),
+    );
   // Large bodies (900 KB, parsed and checked by the receiver) keep its event loop busy, as a busy
   // machine does; the marker travels in the path, which the log keeps for every request.
   const padding = 'x'.repeat(900 * 1024);
+  const answered: string[] = [];
   const send = async (marker: string) => {
     const res = await request(`${ready.localUrl}/api/vapi/tools/${marker}`, { body: { message: { type: 'status-update', status: 'in-progress', padding } } });
-    if (res.status === 200) answeredAt.set(marker, performance.now());
+    if (res.status === 200) answered.push(marker);
   };
-  // Bursts of 48 at once, back to back; once three bursts' answers are past the bound, the
-  // process is killed as the next burst starts being answered.
-  let killedAt = 0;
-  let n = 0;
-  for (let burst = 0; burst < 400 && !killedAt; burst++) {
-    const inFlight = Array.from({ length: BURST }, () => send(`m-${n++}`).catch(() => {}));
-    const t = performance.now();
-    if ([...answeredAt.values()].filter((at) => t - at > BOUND_MS).length >= 3 * BURST) {
-      await Promise.race(inFlight);
-      killedAt = performance.now();
-      child.kill('SIGKILL');
-    }
-    await Promise.all(inFlight);
-  }
-  expect(killedAt).toBeGreaterThan(0);
-  expect(await exited).toBe('SIGKILL');
+  const burst = (b: number) => Array.from({ length: BURST }, (_, i) => send(`m-${b}-${i}`).catch(() => {}));
 
-  const logged = new Set(parseEventLines(await readFile(path.join(dir, '.voxctl', 'events.ndjson'), 'utf8')).map((e) => e.path.split('/').pop()));
-  const due = [...answeredAt].filter(([, at]) => at < killedAt - BOUND_MS).map(([m]) => m);
-  expect(due.length).toBeGreaterThanOrEqual(3 * BURST);
-  expect(due.filter((m) => !logged.has(m))).toEqual([]);
+  // Three bursts, each answered in full and then awaited in the log: no request follows to push
+  // the batch out, so the log's own timer writes it.
+  for (let b = 0; b < 3; b++) {
+    await Promise.all(burst(b));
+    const markers = answered.filter((m) => m.startsWith(`m-${b}-`));
+    expect(markers).toHaveLength(BURST);
+    await untilFile(file, () => (markers.every((m) => logged().has(m)) ? true : undefined), 30_000, `burst ${b} in the event log`);
+  }
+  // The fourth burst: killed as its first answer arrives, with the rest in flight.
+  const last = burst(3);
+  await Promise.race(last);
+  child.kill('SIGKILL');
+  await Promise.all(last);
+  expect(await within(exited, 30_000, 'exit after SIGKILL')).toBe('SIGKILL');
+
+  // What was written before the kill is all still there; nothing logged that was not sent.
+  const after = logged();
+  const written = answered.filter((m) => !m.startsWith('m-3-'));
+  expect(written).toHaveLength(3 * BURST);
+  expect(written.filter((m) => !after.has(m))).toEqual([]);
+  expect([...after].filter((m) => !/^m-[0-3]-\d+$/.test(m ?? ''))).toEqual([]);
 }, 90_000);

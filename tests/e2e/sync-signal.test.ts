@@ -1,7 +1,8 @@
 /**
  * Ctrl-C on the real process: `voxctl assistants sync` (the built bin) against the fake Vapi on
- * a loopback HTTP server; SIGINT after the first PATCH arrives. The writes in flight finish, no
- * new one starts, the JSON document reports both, and the exit code is 130.
+ * a loopback HTTP server. The fake holds its PATCH answers; once the four concurrent writes are
+ * on the wire, SIGINT, then the answers go out. The writes in flight finish, no new one starts,
+ * the JSON document reports both, and the exit code is 130.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -9,11 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeVapiServer, type FakeVapiServer } from '../fakes/vapi.js';
+import { deferred } from '../helpers/events.js';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'voxctl.js');
 let srv: FakeVapiServer;
+/** While set, every answer waits for it (the fake's latency is this gate, not a timer). */
+let hold: Promise<void> | undefined;
 beforeAll(async () => {
-  srv = await startFakeVapiServer({ latencyMs: 100 });
+  srv = await startFakeVapiServer({ latencyMs: 1, sleep: () => hold ?? Promise.resolve() });
 });
 afterAll(() => srv.close());
 
@@ -42,17 +46,28 @@ it('SIGINT stops new writes, waits for those in flight, prints the document and 
   expect((await voxctl(['agents', 'import', 'agents.json'], dir)).code).toBe(0);
 
   let interrupt: () => void = () => {};
+  const answers = deferred();
+  let patching = 0;
   srv.fake.onRequest = ({ method }) => {
-    if (method === 'PATCH') {
+    if (method !== 'PATCH') return;
+    // From the first PATCH on (the plan's reads are answered), answers are held.
+    hold = answers.promise;
+    // --concurrency 4: the fourth PATCH means four writes are on the wire, all held.
+    if (++patching === 4) {
       srv.fake.onRequest = undefined;
-      setTimeout(() => interrupt(), 30); // while the first writes are on the wire
+      interrupt();
+      hold = undefined;
+      // After the signal (queued to the child before any answer reaches it), the held answers go out.
+      setImmediate(() => answers.resolve());
     }
   };
   const r = await voxctl(['assistants', 'sync', '--all-orgs', '--url', 'https://new.example/api/vapi/tools', '--concurrency', '4', '--json'], dir, (kill) => (interrupt = kill));
   expect(r.code).toBe(130);
   const doc = JSON.parse(r.stdout) as { summary: { updated: number; failed: number }; results: Array<{ action: string; error?: string }> };
   const patches = srv.fake.requests('PATCH');
-  expect(patches.length).toBeGreaterThan(0);
+  // The four in flight, plus at most the writes the child started while it had not yet run its
+  // signal handler; never the remaining fifty-odd.
+  expect(patches.length).toBeGreaterThanOrEqual(4);
   expect(patches.length).toBeLessThan(60);
   expect(patches.every((p) => p.status === 200)).toBe(true);
   expect(doc.summary.updated).toBe(patches.length);

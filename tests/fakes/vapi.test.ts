@@ -4,6 +4,7 @@
  * prove nothing. Exercised through the msw adapter with fetch, and once over real loopback HTTP.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deferred } from '../helpers/events.js';
 import { createMswServer } from '../msw/server.js';
 import { FAKE_VAPI_URL, FakeVapi, startFakeVapiServer, UNAUTHORIZED_BODY, vapiHandlers } from './vapi.js';
 
@@ -219,7 +220,11 @@ describe('injection', () => {
   });
 
   it('answers 429 with Retry-After beyond the concurrency cap', async () => {
-    fake.latencyMs = 30;
+    // The answers within the cap are held until all four requests have arrived.
+    const allIn = deferred();
+    fake = new FakeVapi({ latencyMs: 30, sleep: () => allIn.promise });
+    let arrived = 0;
+    fake.onRequest = () => void (++arrived === 4 && allIn.resolve());
     fake.concurrencyCap = 2;
     fake.retryAfterSeconds = 3;
     fake.addAssistant();
@@ -239,13 +244,30 @@ describe('injection', () => {
 
 describe('over real loopback HTTP', () => {
   it('serves the same API on 127.0.0.1 port 0 with latency', async () => {
-    const srv = await startFakeVapiServer({ latencyMs: 20 });
+    // The latency is a wait the test controls: the answer is held until it is released.
+    const waits: number[] = [];
+    const asleep = deferred();
+    const wake = deferred();
+    const srv = await startFakeVapiServer({
+      latencyMs: 20,
+      sleep: (ms) => {
+        waits.push(ms);
+        asleep.resolve();
+        return wake.promise;
+      },
+    });
     try {
       const t = srv.fake.addTool();
-      const started = Date.now();
-      const res = await fetch(`${srv.url}/tool/${t.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${srv.fake.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ server: { url: 'https://x/y' } }) });
+      let answered = false;
+      const pending = fetch(`${srv.url}/tool/${t.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${srv.fake.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ server: { url: 'https://x/y' } }) }).then(
+        (r) => ((answered = true), r),
+      );
+      await asleep.promise;
+      expect(waits).toEqual([20]);
+      expect(answered).toBe(false);
+      wake.resolve();
+      const res = await pending;
       expect(res.status).toBe(200);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(19);
       expect(((await res.json()) as any).server).toEqual({ url: 'https://x/y' });
       srv.fake.fail({ status: 'network-error', times: 1 });
       await expect(fetch(`${srv.url}/tool`, { headers: { authorization: `Bearer ${srv.fake.apiKey}` } })).rejects.toThrow();

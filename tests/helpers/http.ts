@@ -38,12 +38,15 @@ export function request(
         res.on('error', reject);
       },
     );
-    // The server may answer (413) and close before the whole body is sent; the answer still counts.
+    // The server may answer (413) and close before the whole body is sent; the answer still
+    // counts. A broken pipe fails the request only once it has closed without an answer.
     let answered = false;
     req.on('response', () => (answered = true));
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') reject(e);
-      else setTimeout(() => answered || reject(e), 1000).unref();
+      else if (req.closed) {
+        if (!answered) reject(e);
+      } else req.once('close', () => answered || reject(e));
     });
     if (opts.chunks) {
       let i = 0;

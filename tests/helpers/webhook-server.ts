@@ -9,7 +9,8 @@ export interface RecordedRequest {
   json: { message: Record<string, unknown> };
 }
 
-export type Responder = (req: RecordedRequest) => { status?: number; body?: unknown; raw?: string; contentType?: string; delayMs?: number };
+/** `until`: the answer is held until this promise settles (the server's close drops it). */
+export type Responder = (req: RecordedRequest) => { status?: number; body?: unknown; raw?: string; contentType?: string; until?: Promise<unknown> };
 
 /**
  * A stand-in webhook backend on 127.0.0.1, port 0: records every request and answers with
@@ -36,7 +37,7 @@ export async function startWebhookServer(respond: Responder = echoResult('ok')) 
         res.writeHead(out.status ?? 200, { 'content-type': out.contentType ?? 'application/json' });
         res.end(out.raw ?? JSON.stringify(out.body ?? {}));
       };
-      if (out.delayMs) setTimeout(send, out.delayMs);
+      if (out.until) void out.until.finally(() => res.destroyed || send());
       else send();
     });
   });

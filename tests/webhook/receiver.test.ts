@@ -458,12 +458,29 @@ describe('message types', () => {
     expect(events[0]).toMatchObject({ type: 'function-call', tools: ['bookClinicAppointment'], orgId: ORG_A });
   });
 
-  it("answers assistant-request with the org's inbound assistant", async () => {
-    const r = await start();
+  it("answers assistant-request with the org's inbound assistant; its latency is read on the receiver's clock", async () => {
+    // The store's first answer "takes" 1.25 s on the injected clock; the event's latency says so.
+    let t = 5_000;
+    let slowed = false;
+    const slowStore = new Proxy(store, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (!slowed) {
+            slowed = true;
+            t += 1250;
+          }
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const r = await start({ store: slowStore, clock: () => t });
     const res = await request(`${r.url}/api/vapi/tools`, { body: assistantRequestMessage({ assistantId: null, variableValuesOrg: ORG_A }) });
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ assistantId: ASSISTANT_A });
-    expect(events[0]!.latencyMs).toBeLessThan(7500);
+    expect(slowed).toBe(true);
+    expect(events[0]!.latencyMs).toBe(1250);
     expect(events[0]!.summary).toContain(ASSISTANT_A);
   });
 
