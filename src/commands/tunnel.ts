@@ -95,7 +95,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     if (!factory) {
       const { createNgrokTunnelFactory, missingTokenError } = await import('../tunnel/ngrok.js');
       if (!settings.NGROK_AUTHTOKEN) throw missingTokenError();
-      factory = createNgrokTunnelFactory();
+      factory = createNgrokTunnelFactory({ serverAddr: ctx.env.VOXCTL_NGROK_SERVER_ADDR || undefined });
     }
   }
 

@@ -21,6 +21,12 @@ export interface NgrokFactoryOptions {
   loadSdk?: () => Promise<NgrokSdk>;
   /** The SDK can hang for a long time before failing (ngrok-javascript#159). Default 30 s. */
   openTimeoutMs?: number;
+  /**
+   * Where the agent connects (ngrok's `server_addr`; default ngrok's own service). Set from
+   * VOXCTL_NGROK_SERVER_ADDR: a private ngrok server, or a closed loopback port in tests, which
+   * gives the real SDK's offline failure without reaching the internet.
+   */
+  serverAddr?: string | undefined;
 }
 
 const TOKEN_URL = 'https://dashboard.ngrok.com/get-started/your-authtoken';
@@ -147,6 +153,7 @@ export function createNgrokTunnelFactory(options: NgrokFactoryOptions = {}): Tun
         },
       };
       if (opts.domain) config.domain = opts.domain;
+      if (options.serverAddr) config.server_addr = options.serverAddr;
 
       let timer: NodeJS.Timeout | undefined;
       const forwarding = sdk.forward(config);

@@ -423,7 +423,8 @@ describe('tunnel up failures', () => {
 
   it('wraps the real ngrok SDK offline failure (which never names ngrok) in a message that does, exit 1', async () => {
     writeFileSync(path.join(cwd, '.env'), ENV_BEFORE);
-    const r = await runCli(['tunnel', 'up', '--port', '0'], { cwd, env: { NGROK_AUTHTOKEN: TOKEN }, storeFactory: testDb.factory });
+    // The real SDK, pointed at a closed loopback port: its offline failure, no traffic leaves the machine.
+    const r = await runCli(['tunnel', 'up', '--port', '0'], { cwd, env: { NGROK_AUTHTOKEN: TOKEN, VOXCTL_NGROK_SERVER_ADDR: '127.0.0.1:1' }, storeFactory: testDb.factory });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/Error: Could not reach ngrok to open the tunnel \(failed to connect session/);
     // The SDK's own failure, not voxctl's open timeout.

@@ -63,7 +63,7 @@ describe('tunnel up as a real process', () => {
 
   it('exits 1 with a fix when ngrok cannot be reached, writing no env file', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'voxctl-e2e-tunnel-'));
-    const p = start(['tunnel', 'up', '--port', '0'], dir, { NGROK_AUTHTOKEN: 'offline-token-0123456789' });
+    const p = start(['tunnel', 'up', '--port', '0'], dir, { NGROK_AUTHTOKEN: 'offline-token-0123456789', VOXCTL_NGROK_SERVER_ADDR: '127.0.0.1:1' });
     expect(await p.exited).toBe(1);
     expect(p.stderr()).toMatch(/Could not reach ngrok/);
     expect(p.stderr()).not.toContain('offline-token-0123456789');

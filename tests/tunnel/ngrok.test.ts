@@ -144,11 +144,16 @@ describe('ngrokError', () => {
   });
 });
 
+/** A loopback port nothing listens on (port 1 needs root to bind; nobody does here). */
+const CLOSED_LOOPBACK = '127.0.0.1:1';
+
 describe('the real @ngrok/ngrok SDK, offline', () => {
   it('fails by itself without network (not by our open timeout), and the error names ngrok and the fix', async () => {
     const statuses: TunnelStatus[] = [];
     // Our own bound is out of reach (beyond the test's timeout): only the SDK's failure can end this.
-    const err = (await createNgrokTunnelFactory({ openTimeoutMs: 600_000 })
+    // The agent is pointed at a closed loopback port (server_addr): the SDK's own offline failure,
+    // with no traffic leaving this machine.
+    const err = (await createNgrokTunnelFactory({ openTimeoutMs: 600_000, serverAddr: CLOSED_LOOPBACK })
       .open({ addr: '127.0.0.1:9', authtoken: TOKEN, onStatus: (s) => statuses.push(s) })
       .catch((e: unknown) => e)) as Error & { exitCode: number; hint: string };
     expect(err.message).toMatch(/^Could not reach ngrok to open the tunnel \(failed to connect session/);
