@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, UsageError, type VoxError } from '../erro
 import type { Agent, ImportRow } from '../store/types.js';
 import { AGENT_TYPE, assertAgentType, assistantTaken, isUuid, unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { fileError } from '../util/fs-errors.js';
 
 const typeFlag = z.string().trim().regex(AGENT_TYPE, 'use 1-40 lower-case letters, digits, "-" or "_" (e.g. inbound)');
 const assistantIdFlag = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
@@ -168,10 +169,8 @@ async function readInput(ctx: Context, file: string): Promise<{ text: string; so
   try {
     return { text: await readFile(full, 'utf8'), source: file };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`, {
-      hint: 'Pass the path of a JSON file (relative to the project dir), or - to read stdin.',
-    });
+    // A file voxctl cannot read is exit 1 naming it (contract: "Exit codes"), not a usage error.
+    throw fileError(e, file, 'read', 'Pass the path of a JSON file (relative to the project dir), or - to read stdin.');
   }
 }
 

@@ -136,10 +136,8 @@ export async function loadSnapshot(file: string, env: Secrets = {}): Promise<Sna
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`Cannot read snapshot ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`, {
-      hint: 'Pass a file from the snapshots/ folder of your data dir (VOXCTL_DATA_DIR, default .voxctl/).',
-    });
+    // A file voxctl cannot read is exit 1 naming it (contract: "Exit codes"), not a usage error.
+    throw fileError(e, file, 'read the snapshot', 'Pass a file from the snapshots/ folder of your data dir (VOXCTL_DATA_DIR, default .voxctl/).');
   }
   let data: unknown;
   try {

@@ -259,10 +259,16 @@ describe('agents import', () => {
     expect(await counts()).toEqual({ orgs: 1, agents: 0 });
   });
 
-  it('says when the file is missing', async () => {
+  it('says when the file is missing or not a file: exit 1 naming it, as every file voxctl cannot read', async () => {
     const r = await cli(['agents', 'import', 'nope.json']);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('Cannot read nope.json: no such file.');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('Cannot read nope.json: no such file or folder (ENOENT).');
+    const j = await cli(['agents', 'import', 'nope.json', '--json']);
+    expect(j.exitCode).toBe(1);
+    expect(j.json()).toMatchObject({ ok: false, error: { code: 'file_access', message: expect.stringContaining('nope.json'), hint: expect.any(String) } });
+    const folder = await cli(['agents', 'import', '.', '--json']);
+    expect(folder.exitCode).toBe(1);
+    expect(folder.json()).toMatchObject({ ok: false, error: { code: 'file_access', message: 'Cannot read .: it is a folder, not a file (EISDIR).' } });
   });
 
   it('loads 5,000 rows for 50 new orgs in one command', async () => {
