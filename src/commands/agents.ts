@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Context } from '../context.js';
 import { ConflictError, NotFoundError, UsageError, type VoxError } from '../errors.js';
 import type { Agent, ImportRow } from '../store/types.js';
-import { AGENT_TYPE, assertAgentType, assistantTaken, isUuid, unknownOrg } from '../store/validate.js';
+import { AGENT_TYPE, assertAgentType, assistantTaken, CONTROL_CHARS_MESSAGE, hasControlChars, isUuid, unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
 import { fileError } from '../util/fs-errors.js';
 
@@ -77,7 +77,13 @@ export async function agentsListAction(raw: Record<string, unknown>, _args: stri
 
 const importRowSchema = z.object({
   org_id: z.string().refine(isUuid, 'org_id must be a uuid'),
-  org_name: z.string().trim().min(1, 'org_name must not be empty').max(200, 'org_name must be at most 200 characters').optional(),
+  org_name: z
+    .string()
+    .trim()
+    .min(1, 'org_name must not be empty')
+    .max(200, 'org_name must be at most 200 characters')
+    .refine((s) => !hasControlChars(s), `org_name ${CONTROL_CHARS_MESSAGE}`)
+    .optional(),
   type: z.string().regex(AGENT_TYPE, 'type must be 1-40 lower-case letters, digits, "-" or "_"'),
   vapi_assistant_id: assistantIdFlag,
 });

@@ -1,11 +1,16 @@
 import { z } from 'zod';
 import type { Context } from '../context.js';
 import { CancelledError, UsageError } from '../errors.js';
-import { canonicalTimezone, orgHasAgents, unknownOrg } from '../store/validate.js';
+import { canonicalTimezone, CONTROL_CHARS_MESSAGE, hasControlChars, orgHasAgents, unknownOrg } from '../store/validate.js';
 import type { Org } from '../store/types.js';
 import { FLAG_HINT, issueMessage, parseOptions, uuidFlag } from './options.js';
 
-const nameFlag = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const nameFlag = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine((s) => !hasControlChars(s), CONTROL_CHARS_MESSAGE);
 
 const addSchema = z.object({
   name: nameFlag,

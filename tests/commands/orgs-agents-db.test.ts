@@ -104,6 +104,26 @@ describe('orgs add / list', () => {
     expect(r.stderr).toContain('Hint: Use another --id');
     expect(await rows('select name from organizations')).toEqual([{ name: 'First' }]);
   });
+
+  it('refuses control characters in a name (escape codes would rewrite the terminal; tabs and line breaks break the lines)', async () => {
+    for (const name of ['Bad\u001b[31mRed', 'Two\nLines', 'Tab\tbed']) {
+      const r = await cli(['orgs', 'add', '--name', name, '--json']);
+      expect(r.exitCode).toBe(2);
+      expect(r.json()).toMatchObject({ ok: false, error: { code: 'usage', message: '--name: must not contain control characters (line breaks, tabs or escape codes)' } });
+    }
+    expect((await counts()).orgs).toBe(0);
+    const ok = await cli(['orgs', 'add', '--name', 'Zahnarztpraxis Müller & Söhne', '--json']);
+    expect(ok.exitCode).toBe(0);
+    const { id } = ok.json<{ org: { id: string } }>().org;
+    const rename = await cli(['orgs', 'rename', id, '--name', 'x\u001b]0;pwned\u0007', '--json']);
+    expect(rename.exitCode).toBe(2);
+    expect(await rows('select name from organizations')).toEqual([{ name: 'Zahnarztpraxis Müller & Söhne' }]);
+    const file = writeJson('agents.json', [{ org_id: ORG_A, org_name: 'Esc\u001b[2J', type: 'inbound', vapi_assistant_id: 'asst-x' }]);
+    const imp = await cli(['agents', 'import', file, '--json']);
+    expect(imp.exitCode).toBe(2);
+    expect(imp.json()).toMatchObject({ error: { problems: [{ row: 1, message: 'org_name must not contain control characters (line breaks, tabs or escape codes)' }] } });
+    expect(await counts()).toEqual({ orgs: 1, agents: 0 });
+  });
 });
 
 describe('agents link / list', () => {
