@@ -46,7 +46,7 @@ export async function run(argv: string[], options: ContextOptions = {}): Promise
         // Rendering must not fail: fall back to no colour.
       }
     }
-    return renderError(ctx, e, program ? helpCommand(program, argv) : 'voxctl');
+    return renderError(ctx, e, program ? helpCommand(program, argv) : 'voxctl', program ? subcommandNames(program, argv) : []);
   } finally {
     interrupts.stop();
     unwatch?.();
@@ -91,6 +91,18 @@ function helpCommand(program: Command, argv: string[]): string {
   return names.join(' ');
 }
 
+/** The subcommands of the deepest command argv names (for "voxctl orgs needs a command"). */
+function subcommandNames(program: Command, argv: string[]): string[] {
+  let cmd = program;
+  for (const word of argv) {
+    if (word.startsWith('-')) continue;
+    const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    cmd = sub;
+  }
+  return cmd.commands.map((c) => c.name()).filter((n) => n !== 'help');
+}
+
 /** Commander's "error: unknown option '--x'\n(Did you mean --y?)" as a voxctl message and hint. */
 function commanderMessage(e: CommanderError, command: string): { message: string; hint: string } {
   const lines = e.message.replace(/^error:\s*/i, '').split('\n').map((l) => l.trim()).filter(Boolean);
@@ -100,9 +112,18 @@ function commanderMessage(e: CommanderError, command: string): { message: string
   return { message, hint: `${suggestion ? `${suggestion} ` : ''}Run \`${command} --help\` to see the usage.` };
 }
 
-function renderError(ctx: Context, e: unknown, command = 'voxctl'): number {
+function renderError(ctx: Context, e: unknown, command = 'voxctl', subcommands: string[] = []): number {
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return ExitCode.ok;
+    if (e.code === 'commander.help') {
+      // `voxctl help`: asked for. A group without its subcommand (`voxctl orgs`): help on stderr
+      // (silent with --json, which gets a document instead) and a usage error, as bare `voxctl`.
+      if (e.exitCode === 0) return ExitCode.ok;
+      const hint = `Run \`${command} --help\` to see its commands.`;
+      const which = subcommands.length ? `: ${subcommands.slice(0, -1).join(', ')}${subcommands.length > 1 ? ' or ' : ''}${subcommands.at(-1)}` : '';
+      if (ctx.flags.json) ctx.ui.jsonDoc({ ok: false, error: { code: 'usage', message: `\`${command}\` needs a command${which}.`, hint } });
+      return ExitCode.usage;
+    }
     // Rendered here, like every other error (the program's outputError prints nothing).
     const { message, hint } = commanderMessage(e, command);
     if (ctx.flags.json) {

@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { templatesDir } from '../config/paths.js';
 import { UsageError } from '../errors.js';
+import { fileError } from '../util/fs-errors.js';
 
 export type Json = Record<string, unknown>;
 
@@ -50,10 +51,8 @@ export async function loadDefinition(opts: { file?: string | undefined; type: st
     try {
       text = await readFile(path.resolve(opts.cwd, opts.file), 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UsageError(`--file ${opts.file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`, {
-        hint: 'Pass the path of an assistant JSON file (relative to the project dir).',
-      });
+      // A file voxctl cannot read is exit 1 naming it (contract: "Exit codes"), not a usage error.
+      throw fileError(e, opts.file, 'read --file', 'Pass the path of an assistant JSON file (relative to the project dir).');
     }
   } else {
     const names = await listAssistantTemplates();

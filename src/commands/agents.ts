@@ -4,8 +4,9 @@ import { z } from 'zod';
 import type { Context } from '../context.js';
 import { ConflictError, NotFoundError, UsageError, type VoxError } from '../errors.js';
 import type { Agent, ImportRow } from '../store/types.js';
-import { AGENT_TYPE, assertAgentType, assistantTaken, isUuid, unknownOrg } from '../store/validate.js';
+import { AGENT_TYPE, assertAgentType, assistantTaken, CONTROL_CHARS_MESSAGE, hasControlChars, isUuid, unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { fileError } from '../util/fs-errors.js';
 
 const typeFlag = z.string().trim().regex(AGENT_TYPE, 'use 1-40 lower-case letters, digits, "-" or "_" (e.g. inbound)');
 const assistantIdFlag = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
@@ -76,7 +77,13 @@ export async function agentsListAction(raw: Record<string, unknown>, _args: stri
 
 const importRowSchema = z.object({
   org_id: z.string().refine(isUuid, 'org_id must be a uuid'),
-  org_name: z.string().trim().min(1, 'org_name must not be empty').max(200, 'org_name must be at most 200 characters').optional(),
+  org_name: z
+    .string()
+    .trim()
+    .min(1, 'org_name must not be empty')
+    .max(200, 'org_name must be at most 200 characters')
+    .refine((s) => !hasControlChars(s), `org_name ${CONTROL_CHARS_MESSAGE}`)
+    .optional(),
   type: z.string().regex(AGENT_TYPE, 'type must be 1-40 lower-case letters, digits, "-" or "_"'),
   vapi_assistant_id: assistantIdFlag,
 });
@@ -168,10 +175,8 @@ async function readInput(ctx: Context, file: string): Promise<{ text: string; so
   try {
     return { text: await readFile(full, 'utf8'), source: file };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`, {
-      hint: 'Pass the path of a JSON file (relative to the project dir), or - to read stdin.',
-    });
+    // A file voxctl cannot read is exit 1 naming it (contract: "Exit codes"), not a usage error.
+    throw fileError(e, file, 'read', 'Pass the path of a JSON file (relative to the project dir), or - to read stdin.');
   }
 }
 

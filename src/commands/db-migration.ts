@@ -7,9 +7,10 @@
  * version in place, so the whole schema is the migration. Nothing is written when the dir is up
  * to date, and an existing file is never overwritten.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, UsageError } from '../errors.js';
+import { ensureWritableDir, fileError } from '../util/fs-errors.js';
 
 export const DEFAULT_MIGRATIONS_DIR = path.join('supabase', 'migrations');
 
@@ -44,7 +45,7 @@ export async function planMigration(dir: string, version: number, now: Date): Pr
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR') throw new UsageError(`${dir} is not a directory.`, { hint: 'Pass the migrations directory, e.g. supabase/migrations.' });
-    if (code !== 'ENOENT') throw e;
+    if (code !== 'ENOENT') throw fileError(e, dir, 'read the folder');
   }
   // The newest voxctl file (by migration version) tells which schema version the project has.
   let existing: MigrationPlan['existing'] = null;
@@ -79,7 +80,8 @@ export function migrationSql(sql: string, version: number, existing: MigrationPl
 
 /** Writes the file; refuses (ConflictError, nothing written) when it exists. */
 export async function writeMigration(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  // Not mkdir({recursive}): it spins forever where a parent answers ENOENT (`/proc/nope`).
+  ensureWritableDir(path.dirname(file));
   try {
     await writeFile(file, text, { flag: 'wx' });
   } catch (e) {
@@ -88,6 +90,6 @@ export async function writeMigration(file: string, text: string): Promise<void> 
         hint: 'Run the command again in a second (the file name carries the time), or move that file away.',
       });
     }
-    throw e;
+    throw fileError(e, file, 'write the migration');
   }
 }

@@ -1,11 +1,16 @@
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { CancelledError } from '../errors.js';
-import { canonicalTimezone, orgHasAgents, unknownOrg } from '../store/validate.js';
+import { CancelledError, UsageError } from '../errors.js';
+import { canonicalTimezone, CONTROL_CHARS_MESSAGE, hasControlChars, orgHasAgents, unknownOrg } from '../store/validate.js';
 import type { Org } from '../store/types.js';
-import { parseOptions, uuidFlag } from './options.js';
+import { FLAG_HINT, issueMessage, parseOptions, uuidFlag } from './options.js';
 
-const nameFlag = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const nameFlag = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine((s) => !hasControlChars(s), CONTROL_CHARS_MESSAGE);
 
 const addSchema = z.object({
   name: nameFlag,
@@ -56,8 +61,15 @@ export async function orgsListAction(_raw: Record<string, unknown>, _args: strin
 
 const orgArg = uuidFlag('the org id');
 
+/** The `<org-id>` argument of rename/remove: its errors name the argument, not a flag it does not have. */
+function orgIdArg(value: string | undefined): string {
+  const res = orgArg.safeParse(value);
+  if (res.success) return res.data;
+  throw new UsageError(`<org-id> ${JSON.stringify(value ?? '')}: ${issueMessage(res.error.issues[0]!)}`, { hint: FLAG_HINT });
+}
+
 export async function orgsRenameAction(raw: Record<string, unknown>, args: string[], ctx: Context): Promise<void> {
-  const opts = parseOptions(z.object({ id: orgArg, name: nameFlag }), { ...raw, id: args[0] });
+  const opts = { id: orgIdArg(args[0]), ...parseOptions(z.object({ name: nameFlag }), raw) };
   const store = await ctx.store();
   const before = await store.getOrg(opts.id);
   if (!before) throw unknownOrg(opts.id);
@@ -73,7 +85,7 @@ export async function orgsRenameAction(raw: Record<string, unknown>, args: strin
 }
 
 export async function orgsRemoveAction(raw: Record<string, unknown>, args: string[], ctx: Context): Promise<void> {
-  const opts = parseOptions(z.object({ id: orgArg, force: z.boolean().default(false) }), { ...raw, id: args[0] });
+  const opts = { id: orgIdArg(args[0]), ...parseOptions(z.object({ force: z.boolean().default(false) }), raw) };
   const store = await ctx.store();
   const org = await store.getOrg(opts.id);
   if (!org) throw unknownOrg(opts.id);

@@ -17,7 +17,7 @@ import { TOOLS_PATH } from '../config/spec.js';
 import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../receiver/server.js';
 import { parseOptions, uuidFlag } from './options.js';
 import { orgSelection } from '../sync/orgs.js';
-import { writeReceiverState } from '../receiver/state.js';
+import { readReceiverState, writeReceiverState } from '../receiver/state.js';
 
 import type { RunSync } from '../services.js';
 /** Runs the sync for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */
@@ -112,9 +112,21 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   let ready = false;
   const early: Array<() => void> = [];
   const whenReady = (fn: () => void) => (ready ? fn() : early.push(fn));
+  // Terminal lines keep their order; an org added after the start (in another terminal) is looked
+  // up once, so its lines show its name like `webhook logs` does.
+  let printed: Promise<void> = Promise.resolve();
   const printRequest = (ev: RequestEvent) => {
-    if (json) ui.jsonDoc({ event: 'request', ...withoutBody(ev) });
-    else ui.line(formatRequestLine(ev, { theme: ctx.theme, orgName: (id) => orgNames.get(id) }));
+    if (json) {
+      ui.jsonDoc({ event: 'request', ...withoutBody(ev) });
+      return;
+    }
+    printed = printed.then(async () => {
+      if (ev.orgId && !orgNames.has(ev.orgId)) {
+        const org = await store.getOrg(ev.orgId).catch(() => null);
+        if (org) orgNames.set(org.id, org.name);
+      }
+      ui.line(formatRequestLine(ev, { theme: ctx.theme, orgName: (id) => orgNames.get(id) }));
+    });
   };
 
   let receiver: WebhookReceiver;
@@ -227,6 +239,10 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
 
   // Tell other commands where the receiver is (`webhook test` without WEBHOOK_URL, `webhook replay`).
   try {
+    const other = readReceiverState(ctx.dataDir());
+    if (other && other.pid !== process.pid) {
+      ui.warn(`Another voxctl receiver (pid ${other.pid}, ${other.localUrl}) already serves this folder; until this one stops, \`webhook test\` and \`webhook replay\` use this one.`);
+    }
     const removeState = writeReceiverState(ctx.dataDir(), {
       pid: process.pid,
       since: ctx.now().toISOString(),
@@ -279,6 +295,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   await receiver.close();
   await tunnel?.close();
   await eventLog.close();
+  await printed;
   if (json) ui.jsonDoc({ event: 'stopped', signal });
   else ui.info('Stopped.');
   return 0;

@@ -8,6 +8,7 @@ import type { Context } from '../context.js';
 import { CancelledError } from '../errors.js';
 import { EVENT_LOG_NAME, followEvents, readEvents, type RequestEvent } from '../receiver/event-log.js';
 import { formatRequestLine } from '../receiver/format.js';
+import { unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)$/i;
@@ -71,11 +72,23 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
   const opts = parseOptions(schema, raw);
   const file = path.join(ctx.dataDir(), EVENT_LOG_NAME);
   const shown = path.relative(ctx.cwd, file) || file;
+  const ui = ctx.ui;
   const filter: EventFilter = { org: opts.org, tool: opts.tool, status: opts.status, since: sinceMs(opts.since, ctx.now()) };
   // Filters first, then the last -n of what is left.
-  const matching = (await readEvents(file)).filter((e) => matchesFilter(e, filter));
+  const all = await readEvents(file);
+  const matching = all.filter((e) => matchesFilter(e, filter));
+  // An org that neither the log nor the store knows is a typo, not an org without requests:
+  // not_found (exit 1) as everywhere. (A removed org's requests are still in the log.)
+  if (opts.org && !all.some((e) => e.orgId === opts.org)) {
+    let known = true;
+    try {
+      known = (await (await ctx.store()).getOrg(opts.org)) !== null;
+    } catch (e) {
+      ui.debug(`cannot check --org in the store: ${(e as Error).message}`);
+    }
+    if (!known) throw unknownOrg(opts.org);
+  }
   const events = opts.lines === 0 ? matching : matching.slice(Math.max(0, matching.length - opts.lines));
-  const ui = ctx.ui;
   // Org names make lines readable; the store is opened only when there is something to show.
   let orgNames = new Map<string, string>();
   if (!ctx.flags.json && events.some((e) => e.orgId)) {

@@ -320,7 +320,10 @@ export async function checkVapiKey(input: DoctorInput): Promise<{ result: CheckR
   } catch (e) {
     const err = e as VoxError;
     if (isVoxError(e) && e.code === 'credentials') {
-      return done(fail(id, `Vapi rejected the key (401): ${err.message}`, err.hint ?? 'Use the private API key from the Vapi dashboard, not the public one.'));
+      // The client's message already says "Vapi rejected the API key (401: …)"; its hint ends by
+      // sending the user to `voxctl doctor`, which is where they are.
+      const hint = (err.hint ?? '').replace(/\s*Run `voxctl doctor`[^.]*\.$/, '');
+      return done(fail(id, err.message, hint || 'Use the private API key from the Vapi dashboard, not the public one.'));
     }
     if (offline(e)) return done(skip(id, `Vapi is unreachable (offline?): ${err.message}`));
     return done(fail(id, `Vapi failed: ${err.message}`, err.hint ?? 'Re-run with --debug.'));

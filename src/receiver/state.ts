@@ -23,15 +23,24 @@ export interface ReceiverState {
 /** State files this process wrote (one naming our pid that we did not write is stale: containers reuse pids). */
 const ours = new Set<string>();
 
+/**
+ * Writes our state. A second `tunnel up` on the same folder takes the file over while it runs;
+ * when it stops, the file goes back to the receiver that had it before, if that one still runs
+ * (else other commands would no longer find a receiver that is still serving).
+ */
 export function writeReceiverState(dataDir: string, state: ReceiverState): () => void {
   const file = path.resolve(dataDir, RECEIVER_STATE_NAME);
+  const before = readReceiverState(dataDir);
+  const previous = before && before.pid !== state.pid ? before : null;
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   ours.add(file);
   return () => {
     ours.delete(file);
     // Only our own file: a newer receiver may have replaced it.
     try {
-      if ((JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid === state.pid) rmSync(file, { force: true });
+      if ((JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid !== state.pid) return;
+      if (previous && alive(previous.pid)) writeFileSync(file, `${JSON.stringify(previous, null, 2)}\n`, { mode: 0o600 });
+      else rmSync(file, { force: true });
     } catch {
       // already gone
     }

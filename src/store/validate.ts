@@ -30,6 +30,14 @@ const ZONE_HINTS: Record<string, string> = {
 };
 
 /**
+ * Control characters (line breaks, tabs, escape codes) in an org name: they would break the
+ * tab-separated output and could rewrite the user's terminal when the name is printed.
+ */
+// eslint-disable-next-line no-control-regex
+export const hasControlChars = (s: string): boolean => /[\u0000-\u001f\u007f-\u009f]/.test(s);
+export const CONTROL_CHARS_MESSAGE = 'must not contain control characters (line breaks, tabs or escape codes)';
+
+/**
  * The canonical IANA name of a time zone (`europe/berlin` → `Europe/Berlin`, `utc` → `UTC`).
  * Abbreviations and legacy names without a region (`EST`, `CET`, `EST5EDT`) are refused: they do
  * not say which daylight-saving rules apply (Node even maps `EST` to America/Panama).

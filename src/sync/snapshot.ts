@@ -5,11 +5,11 @@
  * reference `{"$env":"VAPI_WEBHOOK_SECRET"}` that restore resolves from the environment. Other
  * header values (an old, rotated secret) remain, so the file is still written 0600, atomically.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { fileError } from '../util/fs-errors.js';
+import { ensureWritableDir, fileError } from '../util/fs-errors.js';
 import type { WriteResource } from './plan.js';
 
 export interface SnapshotEntry {
@@ -90,11 +90,8 @@ export function resolveSecrets<T>(value: T, env: Secrets, file: string): T {
  */
 export async function saveSnapshot(dataDir: string, snapshot: Snapshot, secrets: Secrets = {}): Promise<string> {
   const dir = snapshotsDir(dataDir);
-  try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw fileError(e, dir, 'create the folder');
-  }
+  // Not mkdir({recursive}): it spins forever where a parent answers ENOENT (`/proc/nope`).
+  ensureWritableDir(dir, 0o700);
   const stamp = snapshot.createdAt.replace(/[:.]/g, '-');
   let file = path.join(dir, `sync-${stamp}.json`);
   for (let n = 2; await exists(file); n++) file = path.join(dir, `sync-${stamp}-${n}.json`);
@@ -136,10 +133,8 @@ export async function loadSnapshot(file: string, env: Secrets = {}): Promise<Sna
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`Cannot read snapshot ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`, {
-      hint: 'Pass a file from the snapshots/ folder of your data dir (VOXCTL_DATA_DIR, default .voxctl/).',
-    });
+    // A file voxctl cannot read is exit 1 naming it (contract: "Exit codes"), not a usage error.
+    throw fileError(e, file, 'read the snapshot', 'Pass a file from the snapshots/ folder of your data dir (VOXCTL_DATA_DIR, default .voxctl/).');
   }
   let data: unknown;
   try {

@@ -83,7 +83,7 @@ export async function withFileErrorsAsync<T>(file: string, doing: string, fn: ()
  * FileAccessError. Walks up by itself: Node's recursive mkdir spins forever where the kernel
  * answers ENOENT for a parent that exists (`/proc/nope`).
  */
-export function ensureWritableDir(dir: string): string {
+export function ensureWritableDir(dir: string, mode?: number): string {
   const full = path.resolve(dir);
   const missing: string[] = [];
   let cur = full;
@@ -107,7 +107,7 @@ export function ensureWritableDir(dir: string): string {
   }
   for (const d of missing) {
     try {
-      mkdirSync(d);
+      mkdirSync(d, mode === undefined ? undefined : { mode });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(e, d, 'create the folder');
     }

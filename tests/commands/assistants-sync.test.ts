@@ -527,6 +527,13 @@ describe('assistants restore', () => {
     expect(fake.requests('PATCH')).toHaveLength(0);
   });
 
+  it('a --snapshot that cannot be read is exit 1 naming it', async () => {
+    const file = path.join(dir, 'no-such-snapshot.json');
+    const r = await cli(['assistants', 'restore', '--snapshot', file, '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'file_access', message: `Cannot read the snapshot ${file}: no such file or folder (ENOENT).` } });
+  });
+
   it('skips a resource someone changed since the sync, and takes --snapshot', async () => {
     const a = fake.addAssistant({ server: { url: URL_OLD } });
     await link(ORG_A, 'inbound', a);

@@ -256,7 +256,7 @@ describe('assistants upsert', () => {
     [['--url', 'http://localhost:3001/api/vapi/tools'], {}, 2, 'must be an https:// URL'],
     [[], { WEBHOOK_URL: '' }, 2, 'No webhook URL'],
     [['--type', 'billing'], {}, 2, 'no assistant template for type "billing"'],
-    [['--file', 'missing.json'], {}, 2, 'no such file'],
+    [['--file', 'missing.json'], {}, 1, 'Cannot read --file missing.json: no such file or folder'],
     [[], { VAPI_PRIVATE_KEY: '' }, 4, 'No Vapi API key'],
     [[], { VAPI_PRIVATE_KEY: 'sk-wrong-key-0000000000' }, 4, 'rejected the API key'],
   ])('fails clearly: %j %j → exit %i', async (args, extra, code, message) => {

@@ -18,6 +18,22 @@ describe('CLI core', () => {
     expect(none.stderr).toContain('Usage: voxctl');
   });
 
+  it('a group without its command is a usage error like bare voxctl; with --json, one document', async () => {
+    const plain = await runCli(['orgs']);
+    expect(plain.exitCode).toBe(2);
+    expect(plain.stderr).toContain('Usage: voxctl orgs');
+    for (const argv of [['--json'], ['orgs', '--json']]) {
+      const r = await runCli(argv);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toBe('');
+      expect(r.json()).toEqual({ ok: false, error: { code: 'usage', message: expect.any(String), hint: expect.stringContaining('--help') } });
+    }
+    expect((await runCli(['orgs', '--json'])).json<{ error: { message: string } }>().error.message).toBe('`voxctl orgs` needs a command: add, list, rename or remove.');
+    const asked = await runCli(['help', 'orgs']);
+    expect(asked.exitCode).toBe(0);
+    expect(asked.stdout).toContain('Usage: voxctl orgs');
+  });
+
   it('reports an unknown command as a usage error, as JSON with --json', async () => {
     const r = await runCli(['orgs', 'lst', '--json']);
     expect(r.exitCode).toBe(2);

@@ -183,7 +183,11 @@ describe('doctor', () => {
     await healthyProject();
     const r = await doctor({ VAPI_PRIVATE_KEY: 'sk-wrong-key-000000000000' });
     expect(r.exitCode).toBe(1);
-    expect(r.by('vapi-key')).toMatchObject({ ok: false, message: expect.stringContaining('401') });
+    expect(r.by('vapi-key')).toMatchObject({ ok: false, message: expect.stringMatching(/^Vapi rejected the API key \(401/) });
+    // Said once, and no hint that sends the user to the command they are running.
+    expect(r.by('vapi-key')!.message).not.toMatch(/rejected.*rejected/);
+    expect(r.by('vapi-key')!.hint).toMatch(/VAPI_PRIVATE_KEY/);
+    expect(r.by('vapi-key')!.hint).not.toContain('voxctl doctor');
     for (const id of ['assistants-webhook-url', 'assistants-org-metadata', 'duplicate-assistants', 'unlinked-assistants']) {
       expect(r.by(id)).toMatchObject({ ok: true, skipped: true });
     }

@@ -127,6 +127,17 @@ describe('orgs rename / remove, agents unlink', () => {
     expect(missing.json()).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 
+  it('a malformed <org-id> of rename/remove is a usage error naming the argument, not a flag it lacks', async () => {
+    for (const argv of [['orgs', 'rename', 'not-a-uuid', '--name', 'X'], ['orgs', 'remove', 'not-a-uuid', '--yes']]) {
+      const r = await cli([...argv, '--json']);
+      expect(r.exitCode).toBe(2);
+      const { message } = r.json<{ error: { message: string } }>().error;
+      expect(message).toMatch(/^<org-id> "not-a-uuid": the org id must be a uuid/);
+      expect(message).not.toContain('--id');
+    }
+    expect((await cli(['orgs', 'rename', ORG_B, '--name', '', '--json'])).json<{ error: { message: string } }>().error.message).toBe('--name: must not be empty');
+  });
+
   it('refuses to remove an org with linked agents (exit 1, nothing removed) unless --force', async () => {
     const r = await cli(['orgs', 'remove', ORG_A, '--yes', '--json']);
     expect(r.exitCode).toBe(1);

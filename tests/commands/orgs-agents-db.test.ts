@@ -104,6 +104,26 @@ describe('orgs add / list', () => {
     expect(r.stderr).toContain('Hint: Use another --id');
     expect(await rows('select name from organizations')).toEqual([{ name: 'First' }]);
   });
+
+  it('refuses control characters in a name (escape codes would rewrite the terminal; tabs and line breaks break the lines)', async () => {
+    for (const name of ['Bad\u001b[31mRed', 'Two\nLines', 'Tab\tbed']) {
+      const r = await cli(['orgs', 'add', '--name', name, '--json']);
+      expect(r.exitCode).toBe(2);
+      expect(r.json()).toMatchObject({ ok: false, error: { code: 'usage', message: '--name: must not contain control characters (line breaks, tabs or escape codes)' } });
+    }
+    expect((await counts()).orgs).toBe(0);
+    const ok = await cli(['orgs', 'add', '--name', 'Zahnarztpraxis Müller & Söhne', '--json']);
+    expect(ok.exitCode).toBe(0);
+    const { id } = ok.json<{ org: { id: string } }>().org;
+    const rename = await cli(['orgs', 'rename', id, '--name', 'x\u001b]0;pwned\u0007', '--json']);
+    expect(rename.exitCode).toBe(2);
+    expect(await rows('select name from organizations')).toEqual([{ name: 'Zahnarztpraxis Müller & Söhne' }]);
+    const file = writeJson('agents.json', [{ org_id: ORG_A, org_name: 'Esc\u001b[2J', type: 'inbound', vapi_assistant_id: 'asst-x' }]);
+    const imp = await cli(['agents', 'import', file, '--json']);
+    expect(imp.exitCode).toBe(2);
+    expect(imp.json()).toMatchObject({ error: { problems: [{ row: 1, message: 'org_name must not contain control characters (line breaks, tabs or escape codes)' }] } });
+    expect(await counts()).toEqual({ orgs: 1, agents: 0 });
+  });
 });
 
 describe('agents link / list', () => {
@@ -259,10 +279,16 @@ describe('agents import', () => {
     expect(await counts()).toEqual({ orgs: 1, agents: 0 });
   });
 
-  it('says when the file is missing', async () => {
+  it('says when the file is missing or not a file: exit 1 naming it, as every file voxctl cannot read', async () => {
     const r = await cli(['agents', 'import', 'nope.json']);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('Cannot read nope.json: no such file.');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('Cannot read nope.json: no such file or folder (ENOENT).');
+    const j = await cli(['agents', 'import', 'nope.json', '--json']);
+    expect(j.exitCode).toBe(1);
+    expect(j.json()).toMatchObject({ ok: false, error: { code: 'file_access', message: expect.stringContaining('nope.json'), hint: expect.any(String) } });
+    const folder = await cli(['agents', 'import', '.', '--json']);
+    expect(folder.exitCode).toBe(1);
+    expect(folder.json()).toMatchObject({ ok: false, error: { code: 'file_access', message: 'Cannot read .: it is a folder, not a file (EISDIR).' } });
   });
 
   it('loads 5,000 rows for 50 new orgs in one command', async () => {

@@ -196,6 +196,30 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(readFileSync(path.join(cwd, '.env'), 'utf8')).toBe(`BACKEND_URL=${PUBLIC}\nWEBHOOK_URL=${PUBLIC}/api/vapi/tools\n`);
   });
 
+  it('names an org linked after it started (in another terminal) in its request lines', async () => {
+    const signals = fakeSignals();
+    const running = runCli(['tunnel', 'up', '--no-tunnel', '--port', '0'], {
+      cwd,
+      env: {},
+      storeFactory: testDb.factory,
+      interrupts: signals.interrupts,
+      services: {},
+    });
+    await signals.listening();
+    const ORG_C = '0c000000-0000-4000-8000-00000000000c';
+    await testDb.store.addOrg({ id: ORG_C, name: 'Late Clinic' });
+    await testDb.store.linkAgent({ orgId: ORG_C, type: 'inbound', vapiAssistantId: 'asst-c' });
+    const state = JSON.parse(readFileSync(path.join(cwd, '.voxctl', 'receiver.json'), 'utf8')) as { localUrl: string };
+    const res = await request(`${state.localUrl}/api/vapi/tools/checkAvailability`, {
+      body: toolCallsMessage([{ id: 'c1', name: 'checkAvailability', args: { appointmentDate: '2030-01-07' } }], { assistantId: 'asst-c' }),
+    });
+    expect(res.status).toBe(200);
+    signals.fire('SIGINT');
+    const r = await running;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}[0-9a-f]{8} {2}200 {2}tool-calls {2}checkAvailability {2}Late Clinic {2}/m);
+  });
+
   it('warns when .env.local or the environment shadows the URLs it wrote', async () => {
     writeFileSync(path.join(cwd, '.env.local'), 'WEBHOOK_URL=https://stale.example.com/api/vapi/tools\n');
     const tunnel = fakeTunnel();

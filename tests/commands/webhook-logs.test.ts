@@ -108,6 +108,25 @@ describe('webhook logs', () => {
     expect(none.stderr).toContain('matches the filters');
   });
 
+  it('--org that neither the log nor the store knows is not_found (exit 1), as everywhere; a removed org\'s requests still show', async () => {
+    const REMOVED = '0b000000-0000-4000-8000-00000000000b';
+    const TYPO = '0c000000-0000-4000-8000-00000000000c';
+    await writeEvents([event(1), event(2, { orgId: REMOVED })]);
+    const cli = (...flags: string[]) => runCli(['webhook', 'logs', '--json', ...flags], { cwd, env: {}, storeFactory: testDb.factory });
+    const typo = await cli('--org', TYPO);
+    expect(typo.exitCode).toBe(1);
+    expect(typo.json()).toMatchObject({ ok: false, error: { code: 'not_found', message: `Organization ${TYPO} does not exist.` } });
+    const removed = await cli('--org', REMOVED);
+    expect(removed.exitCode).toBe(0);
+    expect(removed.json<{ events: RequestEvent[] }>().events.map((e) => e.id)).toEqual(['ev-2']);
+    // Known to the store, nothing logged yet: an empty answer.
+    const quiet = '0d000000-0000-4000-8000-00000000000d';
+    await testDb.store.addOrg({ id: quiet, name: 'Quiet Clinic' });
+    const none = await cli('--org', quiet);
+    expect(none.exitCode).toBe(0);
+    expect(none.json()).toMatchObject({ ok: true, events: [] });
+  });
+
   it('never shows a secret that reached the log', async () => {
     await writeEvents([event(1, { results: [{ toolCallId: 'c', name: 'x', error: `bad ${SECRET}` }] })]);
     const r = await runCli(['webhook', 'logs', '--json'], { cwd, env: {}, storeFactory: testDb.factory });

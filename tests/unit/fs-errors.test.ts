@@ -2,10 +2,11 @@
  * A folder voxctl cannot use is exit 1 naming the path and the reason, fast: never "Unexpected
  * error … bug", never a usage error, never a 20 s spin (`VOXCTL_DATA_DIR=/proc/nope`).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { saveSnapshot } from '../../src/sync/snapshot.js';
 import { ensureWritableDir, fileError, FileAccessError } from '../../src/util/fs-errors.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -38,6 +39,26 @@ describe('ensureWritableDir', () => {
     expect(err).toBeInstanceOf(FileAccessError);
     expect((err as FileAccessError).message).toMatch(/^Cannot create the folder \/proc\/nope: no such file or folder \(ENOENT\)\.$/);
     expect((err as FileAccessError).exitCode).toBe(1);
+  });
+});
+
+describe('the other folders voxctl creates fail fast under /proc too', () => {
+  it.skipIf(!existsSync('/proc/self'))('db schema --migration /proc/nope: exit 1 naming the folder, no spin', async () => {
+    const r = await runCli(['db', 'schema', '--migration', '/proc/nope/migrations', '--json'], { cwd: dir, env: {} });
+    expect(r.exitCode).toBe(1);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'file_access', message: 'Cannot create the folder /proc/nope: no such file or folder (ENOENT).' } });
+  });
+
+  it.skipIf(!existsSync('/proc/self'))('a sync snapshot under /proc/nope (e.g. VOXCTL_DATA_DIR with the Supabase store): FileAccessError, no spin', async () => {
+    const snapshot = { version: 1 as const, createdAt: new Date(0).toISOString(), webhookUrl: 'https://x.example/api/vapi/tools', entries: [] };
+    await expect(saveSnapshot('/proc/nope/data', snapshot)).rejects.toThrow(FileAccessError);
+  });
+
+  it('snapshots are still written, in a 0700 folder', async () => {
+    const snapshot = { version: 1 as const, createdAt: new Date(0).toISOString(), webhookUrl: 'https://x.example/api/vapi/tools', entries: [] };
+    const file = await saveSnapshot(path.join(dir, 'data'), snapshot);
+    expect(existsSync(file)).toBe(true);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
   });
 });
 
