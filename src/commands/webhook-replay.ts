@@ -135,7 +135,7 @@ export async function webhookReplayAction(raw: Record<string, unknown>, args: st
         problems,
         warnings,
         ...(failed ? { error: failed.error! } : {}),
-      });
+      }, status);
     }
     ctx.ui.jsonDoc(doc);
     return ok ? ExitCode.ok : ExitCode.failure;

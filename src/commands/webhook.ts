@@ -350,7 +350,7 @@ function report(ctx: Context, r: Report): void {
     if (r.event && r.check.response !== undefined) doc.response = r.check.response;
     doc.problems = r.check.problems;
     if (r.demo) doc.demoOrg = r.demo;
-    if (!r.passed) doc.error = answerVerdict(r.what, r.outcome.kind === 'network-error', r.check);
+    if (!r.passed) doc.error = answerVerdict(r.what, r.outcome.kind === 'network-error', r.check, status);
     ctx.ui.jsonDoc(doc);
     return;
   }

@@ -207,9 +207,24 @@ export function answerOf(check: AnswerCheck): { result: string } | { error: stri
 }
 
 /** The `{code,message,hint}` that sums up a failed check (contract: top-level `error`). */
-export function answerVerdict(what: string, unreachable: boolean, check: AnswerCheck): { code: string; message: string; hint: string } {
+export function answerVerdict(what: string, unreachable: boolean, check: AnswerCheck, status: number | null = null): { code: string; message: string; hint: string } {
   if (unreachable) {
     return { code: 'unreachable', message: check.problems[0] ?? `${what}: no answer`, hint: 'Is the receiver running (`voxctl tunnel up`) and the URL right?' };
+  }
+  // The receiver refused the call before any tool ran: say why, not "malformed".
+  if (status === 401) {
+    return {
+      code: 'unauthorized',
+      message: `${what}: the receiver refused the webhook secret (HTTP 401).`,
+      hint: 'Use the same VAPI_WEBHOOK_SECRET here as the receiver (it reads it when it starts: restart `voxctl tunnel up` after changing .env.local).',
+    };
+  }
+  if (status === 403) {
+    return {
+      code: 'forbidden',
+      message: `${what}: the receiver could not route the call to an org (HTTP 403).`,
+      hint: 'Link the assistant to the org (`voxctl agents link`), or pass --org / --assistant-id of a linked one (`voxctl agents list`).',
+    };
   }
   if (check.problems.length) {
     const n = check.problems.length;

@@ -165,6 +165,18 @@ describe('webhook test <tool> --url', () => {
     expected.forEach((re, i) => expect(doc.problems[i]).toMatch(re));
   });
 
+  it.each([
+    [401, 'unauthorized', /VAPI_WEBHOOK_SECRET/],
+    [403, 'forbidden', /agents link/],
+  ])('says why the receiver refused (HTTP %i → %s), not "malformed"', async (status, code, hint) => {
+    hook.respond(() => ({ status, body: { error: 'refused' } }));
+    const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--json']);
+    expect(r.exitCode).toBe(1);
+    const doc = r.json<{ ok: boolean; status: number; error: { code: string; hint: string } }>();
+    expect([doc.ok, doc.status, doc.error.code]).toEqual([false, status, code]);
+    expect(doc.error.hint).toMatch(hint);
+  });
+
   it('lists every problem of a malformed answer at once', async () => {
     hook.respond((req) => {
       const c = msgOf(req).toolCallList[0]!;
