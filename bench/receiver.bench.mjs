@@ -23,6 +23,7 @@ const ORGS = 50;
 const NOW = '2030-03-04T08:00:00.000Z';
 const CONNECTIONS = 10;
 const BOOKING_CONNECTIONS = 8;
+const WIDE_CONNECTIONS = 32;
 const DURATION = 6; // seconds per measured run
 const orgId = (i) => `0a000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
@@ -172,6 +173,19 @@ async function main() {
     runs.recv.push(await measured('recv', `${urls.receiver}/api/vapi/tools/checkAvailability`));
   }
 
+  // Issue 12's profile at 32 connections: checkAvailability (auth, routing, a store read) and the
+  // non-writing path (an informational status-update: auth, routing, logged, answered {}), each
+  // beside raw node:http in the same run, interleaved.
+  const statusBody = JSON.stringify({
+    message: { type: 'status-update', status: 'in-progress', timestamp: 1735689600000, call: { id: 'call-bench', orgId: 'vapi-org', type: 'webCall', assistantId: 'asst-bench-7' } },
+  });
+  const wide = { raw: [], check: [], status: [] };
+  for (let i = 0; i < 2; i++) {
+    wide.raw.push(summary(await load(`${urls.raw}/api/vapi/tools/checkAvailability`, { connections: WIDE_CONNECTIONS })));
+    wide.check.push(summary(await load(`${urls.receiver}/api/vapi/tools/checkAvailability`, { connections: WIDE_CONNECTIONS })));
+    wide.status.push(summary(await load(`${urls.receiver}/api/vapi/tools`, { connections: WIDE_CONNECTIONS, body: statusBody })));
+  }
+
   // Booking: every request books a different slot (50 orgs × 16 slots a weekday), so each one
   // is a real write: contact upsert + appointment insert in one transaction.
   let n = 0;
@@ -229,7 +243,20 @@ async function main() {
   console.log(
     `  bookings written: ${booked} for ${booking.total} completed requests (each a distinct slot; requests still in flight when the run ended also booked); non-2xx/errors: ${bad + booking.non2xx + booking.errors}`,
   );
-  if (bad > 0 || booking.non2xx + booking.errors > 0) process.exitCode = 1;
+  const wRaw = mean(wide.raw, 'rps');
+  const wRawP99 = Math.max(...wide.raw.map((r) => r.p99));
+  for (const [label, rows, goal] of [
+    ['checkAvailability', wide.check, 0.6],
+    ['status-update (no write)', wide.status, 0.7],
+  ]) {
+    const rps = mean(rows, 'rps');
+    const p99 = Math.max(...rows.map((r) => r.p99));
+    console.log(
+      `  at ${WIDE_CONNECTIONS} connections: ${label.padEnd(25)} ${rps.toFixed(0).padStart(6)} req/s = ${(rps / wRaw).toFixed(2)}× raw's ${wRaw.toFixed(0)} (goal ≥ ${goal}×) ${ok(rps / wRaw >= goal)}; p99 ${p99.toFixed(1)} ms vs raw ${wRawP99.toFixed(1)} ms (goal ≤ 1.5×) ${ok(p99 <= 1.5 * Math.max(wRawP99, 1))}`,
+    );
+  }
+  const wideBad = [...wide.raw, ...wide.check, ...wide.status].reduce((s, r) => s + r.non2xx + r.errors, 0);
+  if (bad > 0 || wideBad > 0 || booking.non2xx + booking.errors > 0) process.exitCode = 1;
 }
 
 /**
