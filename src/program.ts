@@ -89,7 +89,6 @@ export function createProgram(ctx: Context): Command {
       debug: Boolean(g.debug),
       cwd: typeof g.cwd === 'string' ? g.cwd : undefined,
     });
-    ctx.services.commandName = commandPath(action);
     await ctx.prepare();
     // Reads the env files (no validation yet) so their secrets are masked in all output.
     ctx.projectEnv();
@@ -540,12 +539,6 @@ Examples:
   );
 
   return program;
-}
-
-function commandPath(cmd: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
-  return names.join(' ');
 }
 
 /** The package version, from package.json (one level above src/ and dist/). */

@@ -5,16 +5,11 @@
 import type { UpsertDeps } from './assistants/upsert.js';
 import type { GitRunner } from './doctor/checks.js';
 import type { TunnelFactory } from './tunnel/types.js';
-import type { SignalSource } from './util/signals.js';
 
 /** `tunnel up --sync`: runs the sync against the new URL (default: the sync domain, directly). */
 export type RunSync = (req: { orgIds: string[]; allOrgs: boolean; url: string; json: boolean }) => Promise<{ exitCode: number; document?: unknown }>;
 
 export interface Services {
-  /** The running command's path (e.g. "assistants sync"), for the embedded store's lock holder. */
-  commandName?: string;
-  /** SIGINT/SIGTERM source for long-running commands (`tunnel up`, `webhook logs --follow`). */
-  signals?: SignalSource;
   /** `webhook logs --follow` poll interval in ms (default 200). */
   logPollMs?: number;
   /** Replaces the wait between `webhook logs --follow` polls (a test triggers each poll). */
