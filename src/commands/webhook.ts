@@ -184,7 +184,6 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     return { assistantId: opts.assistantId, org, orgId: opts.org ?? null };
   }
   const store = localStore ?? (await ctx.store());
-  const opened: Store = store;
   let org: Org;
   if (opts.org) {
     const found = await store.getOrg(opts.org);
@@ -227,9 +226,9 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
     ctx.ui.warn(
       `${org.name} has no linked assistant: sending as a transient assistant that claims the org in assistant.metadata.org_id.`,
     );
-    return { assistantId: null, org, orgId: org.id, ...(opened ? { store: opened } : {}) };
+    return { assistantId: null, org, orgId: org.id, store };
   }
-  return { assistantId: agent.vapiAssistantId, org, orgId: org.id, ...(opened ? { store: opened } : {}) };
+  return { assistantId: agent.vapiAssistantId, org, orgId: org.id, store };
 }
 
 /**
