@@ -95,7 +95,7 @@ export class InternalError extends VoxError {
 
 /** The `--json` document of a failed command (contract: `{ok:false, error:{code, message, hint}}`). */
 export function errorDocument(err: VoxError): { ok: false; error: Record<string, unknown> } {
-  return { ok: false, error: { code: err.code, message: err.message, hint: err.hint ?? null, ...(err.details ?? {}) } };
+  return { ok: false, error: { ...(err.details ?? {}), code: err.code, message: err.message, hint: err.hint ?? null } };
 }
 
 export function isVoxError(e: unknown): e is VoxError {

@@ -5,7 +5,7 @@
 import { CommanderError } from 'commander';
 import { createContext, type Context, type ContextOptions } from './context.js';
 import { errorDocument, ExitCode, InternalError, isVoxError, UsageError, type VoxError } from './errors.js';
-import { FLAG_HINT, issueMessage } from './commands/options.js';
+import { FLAG_HINT, issueMessage } from './commands/issue-message.js';
 import { createProgram } from './program.js';
 import { Interrupts } from './util/signals.js';
 import type { Command } from 'commander';

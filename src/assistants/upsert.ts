@@ -17,6 +17,7 @@ import type { VapiAssistant, VapiClient } from '../vapi/types.js';
 import { jsonEqual } from '../util/json.js';
 import { pointServer } from '../vapi/server.js';
 import { unknownOrg } from '../store/validate.js';
+import { processAlive } from '../util/process.js';
 
 export type Json = Record<string, unknown>;
 
@@ -76,12 +77,7 @@ export function isDeadLocalHolder(holder: string): boolean {
   if (!m || m[1] !== os.hostname()) return false;
   const pid = Number(m[2]);
   if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processAlive(pid);
 }
 
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -98,9 +98,9 @@ export interface RowProblem {
 
 const IMPORT_HINT = 'The file must be a JSON array of {"org_id","org_name"?,"type","vapi_assistant_id"} objects.';
 
-/** One error for every bad row: the first MAX_LISTED_PROBLEMS listed (message and `problems`), then how many more. */
 /**
- * Every problem of an import as one error. `kind` keeps the contract's codes: malformed rows are a
+ * One error for every bad row: the first MAX_LISTED_PROBLEMS listed (message and `problems`), then
+ * how many more. Every problem of an import as one error. `kind` keeps the contract's codes: malformed rows are a
  * usage error (2); rows naming an org that does not exist are not_found and rows whose assistant
  * is linked elsewhere a conflict (1), as in `agents link`.
  */

@@ -37,16 +37,16 @@ const selectionSchema = z.object({
   concurrency: concurrencyFlag.optional(),
 });
 
-/**
- * The sync domain's inputs from a Context: its store (or `store`, e.g. the one `tunnel up`
- * already holds), the Vapi client, the settings it reads, and progress drawn on stderr.
- */
 /** The secrets voxctl knows (name → value): snapshots store references to them, not the values. */
 function configuredSecrets(ctx: Context): Record<string, string | undefined> {
   const values = ctx.projectEnv().values;
   return Object.fromEntries(SECRET_SETTING_NAMES.map((k) => [k, values[k]]));
 }
 
+/**
+ * The sync domain's inputs from a Context: its store (or `store`, e.g. the one `tunnel up`
+ * already holds), the Vapi client, the settings it reads, and progress drawn on stderr.
+ */
 export function syncDeps(ctx: Context, store?: Store): SyncDeps {
   const settings = ctx.settings();
   return {

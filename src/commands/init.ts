@@ -313,10 +313,3 @@ export async function planGitIgnore(cwd: string, entries: string[], git: GitRunn
   });
   return { added, plan };
 }
-
-/** Appends the entries git does not ignore yet to `<cwd>/.gitignore`, keeping what is there. */
-export async function ensureGitIgnored(cwd: string, entries: string[], git: GitRunner): Promise<{ added: string[] }> {
-  const { added, plan } = await planGitIgnore(cwd, entries, git);
-  if (plan) await commitFiles([plan]);
-  return { added };
-}

@@ -1,31 +1,8 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
-export const FLAG_HINT = 'Run with --help to see the flags.';
-
-/**
- * zod's own wording ("Invalid input: expected number, received NaN") is for programmers; a flag
- * gets plain words. Messages a schema gave itself are kept as they are.
- */
-export function issueMessage(issue: z.core.$ZodIssue): string {
-  const own = !/^(Invalid|Too (small|big)|Expected|Unrecognized)/.test(issue.message);
-  if (own) return issue.message;
-  const i = issue as z.core.$ZodIssue & { expected?: string; minimum?: number | bigint; maximum?: number | bigint; values?: unknown[]; origin?: string };
-  switch (issue.code) {
-    case 'invalid_type':
-      return i.expected === 'number' || i.expected === 'int' ? 'must be a number' : `must be a ${i.expected ?? 'valid value'}`;
-    case 'too_small':
-      return i.origin === 'string' ? 'must not be empty' : `must be at least ${String(i.minimum)}`;
-    case 'too_big':
-      return i.origin === 'string' ? `must be at most ${String(i.maximum)} characters` : `must be at most ${String(i.maximum)}`;
-    case 'invalid_value':
-      return `must be one of: ${(i.values ?? []).map(String).join(', ')}`;
-    case 'unrecognized_keys':
-      return 'is not a known flag here';
-    default:
-      return 'is not valid';
-  }
-}
+export { FLAG_HINT, issueMessage } from './issue-message.js';
+import { FLAG_HINT, issueMessage } from './issue-message.js';
 
 /** Parses commander's options with a zod schema; the first problem becomes a UsageError naming the flag (once). */
 export function parseOptions<T extends z.ZodType>(schema: T, raw: Record<string, unknown>): z.infer<T> {

@@ -5,6 +5,7 @@
  * headers, secret included) is passed on but its code and a clean message.
  */
 import type { HttpAnswer } from './check.js';
+import { SECRET_HEADER } from '../vapi/server.js';
 
 export interface SendOptions {
   url: string;
@@ -38,7 +39,7 @@ export async function sendServerMessage(opts: SendOptions): Promise<SendOutcome>
     Accept: 'application/json',
     'User-Agent': 'voxctl-webhook-test/1',
   };
-  if (opts.secret) headers['X-Vapi-Secret'] = opts.secret;
+  if (opts.secret) headers[SECRET_HEADER] = opts.secret;
   const started = performance.now();
   try {
     const res = await axios.request<string>({

@@ -25,7 +25,7 @@
  * of the log's retention. `onEvent` listeners (tunnel up's terminal and NDJSON output) still see
  * each one.
  */
-import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { ensureWritableDir } from '../util/fs-errors.js';
@@ -186,7 +186,7 @@ export function openEventLog(opts: EventLogOptions): EventLog {
   const maxBatch = Math.max(1, opts.maxBatch ?? DEFAULT_MAX_BATCH);
   const now = opts.now ?? (() => performance.now());
   const setTimer = opts.setTimer ?? realTimer;
-  mkdirSync(path.dirname(file), { recursive: true });
+  ensureWritableDir(path.dirname(file));
   let size = 0;
   try {
     size = statSync(file).size;

@@ -50,7 +50,8 @@ export function parseForwardTarget(raw: string): ForwardTarget | { error: string
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { error: `"${raw}" must be an http:// or https:// URL` };
   if (url.search || url.hash) return { error: `"${raw}" must not have a query or fragment` };
-  if (url.username || url.password) return { error: `"${raw}" must not carry credentials` };
+  // Never echo the input here: it holds a password.
+  if (url.username || url.password) return { error: 'must not carry credentials (user:password@); put them in your backend instead' };
   return { url, prefix: url.pathname.replace(/\/+$/, '') };
 }
 

@@ -19,15 +19,6 @@ export interface DbErrorContext {
   assistantId?: string | undefined;
 }
 
-/** A PostgREST (or Postgres driver's) error carrying a SQLSTATE, normalised; undefined for other errors. */
-export function asDbError(e: unknown): DbError | undefined {
-  if (!e || typeof e !== 'object') return undefined;
-  const x = e as { code?: unknown; message?: unknown; detail?: unknown; details?: unknown; hint?: unknown };
-  if (typeof x.code !== 'string' || !/^[0-9A-Z]{5}$/.test(x.code)) return undefined;
-  const details = typeof x.detail === 'string' ? x.detail : typeof x.details === 'string' ? x.details : null;
-  return { code: x.code, message: String(x.message ?? ''), details, hint: typeof x.hint === 'string' ? x.hint : null };
-}
-
 /** `Key (col)=(value) …` → value. */
 function keyValue(details: string | null | undefined, column: string): string | undefined {
   if (!details) return undefined;
@@ -97,17 +88,5 @@ export function mapDbError(e: DbError, ctx: DbErrorContext = {}): VoxError | und
         });
       }
       return undefined;
-  }
-}
-
-/** Runs `fn`, turning Postgres errors a user can cause into voxctl errors. */
-export async function withDbErrors<T>(ctx: DbErrorContext, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const db = asDbError(e);
-    const mapped = db && mapDbError(db, ctx);
-    if (mapped) throw mapped;
-    throw e;
   }
 }

@@ -25,7 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { NotFoundError, UsageError, VoxError } from '../errors.js';
+import { InternalError, NotFoundError, UsageError, VoxError } from '../errors.js';
 import { mapSqliteError, withSqliteErrors, type SqliteErrorContext } from './sqlite-errors.js';
 import type {
   Agent,
@@ -338,11 +338,18 @@ export class SqliteStore implements Store {
 
   /** The database for a read, or null when no store exists yet (reads then answer empty). */
   private reader(): Db | null {
+    this.assertOpen();
     return this.source.db(false);
   }
 
   private writer(): Db {
+    this.assertOpen();
     return this.source.db(true)!;
+  }
+
+  /** A closed store stays closed: a late call (a tool still running at shutdown) must not reopen the file. */
+  private assertOpen(): void {
+    if (this.closed) throw new InternalError('The embedded store was used after it was closed.');
   }
 
   /** Creates (and migrates) the store now if it does not exist yet (`init`). */

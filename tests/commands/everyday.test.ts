@@ -209,7 +209,10 @@ describe('agents import reports every bad row', () => {
     const rows = [MISSING, ORG_B].map((id, i) => ({ org_id: id, type: 'inbound', vapi_assistant_id: `asst-${i}` }));
     writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify(rows));
     const r = await cli(['agents', 'import', 'agents.json', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.json<{ error: { code: string; problems: Array<{ row: number }> } }>().error).toMatchObject({ code: 'not_found' });
     expect(r.json<{ error: { problems: Array<{ row: number }> } }>().error.problems.map((p) => p.row)).toEqual([1, 2]);
+    expect(await testDb.store.listAgents()).toEqual([]);
   });
 });
 
@@ -246,6 +249,9 @@ describe('webhook test --dry-run, tunnel up --forward-to', () => {
     expect(ok('notaurl')).toMatch(/is not a URL/);
     expect(ok('example.com')).toMatch(/is not a URL/);
     expect(ok('ftp://x:1')).toMatch(/must be an http/);
+    // Credentials are refused without echoing them (the message reaches the terminal and CI logs).
+    expect(ok('http://admin:hunter2-secret@backend.internal:3001')).toMatch(/must not carry credentials/);
+    expect(ok('http://admin:hunter2-secret@backend.internal:3001')).not.toContain('hunter2-secret');
   });
 });
 
@@ -279,6 +285,8 @@ describe('messages and help', () => {
     await testDb.store.addOrg({ id: ORG_A, name: 'Alpha' });
     await testDb.store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: 'asst-a' });
     const conflict = await cli(['orgs', 'remove', ORG_A, '--yes']);
+    expect(conflict.exitCode).toBe(1);
+    expect(conflict.stderr).toMatch(/Hint: .*--force/);
     expect(conflict.stderr).not.toMatch(/--help/);
   });
 
