@@ -65,10 +65,10 @@ it('SIGINT stops new writes, waits for those in flight, prints the document and 
   expect(r.code).toBe(130);
   const doc = JSON.parse(r.stdout) as { summary: { updated: number; failed: number }; results: Array<{ action: string; error?: string }> };
   const patches = srv.fake.requests('PATCH');
-  // The four in flight, plus at most the writes the child started while it had not yet run its
-  // signal handler; never the remaining fifty-odd.
+  // The four in flight, plus at most one more round of four that the child may start while its
+  // signal handler waits behind the answers in the same loop turn; never the remaining fifty-odd.
   expect(patches.length).toBeGreaterThanOrEqual(4);
-  expect(patches.length).toBeLessThan(60);
+  expect(patches.length).toBeLessThanOrEqual(8);
   expect(patches.every((p) => p.status === 200)).toBe(true);
   expect(doc.summary.updated).toBe(patches.length);
   expect(doc.summary.failed).toBe(60 - patches.length);

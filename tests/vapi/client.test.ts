@@ -59,6 +59,8 @@ describe('lists', () => {
     const list = await c.listAssistants();
     expect(new Set(list.map((a) => a.id)).size).toBe(1001);
     expect(list).toHaveLength(1001);
+    // Two pages and the upward check: the tie is handled without re-reading pages.
+    expect(fake.requests('GET').length).toBeLessThanOrEqual(4);
   });
 
   it('lists a full page made of one createdAt by splitting it on updatedAt (1,001 tied → 1,001 listed, bounded)', async () => {
