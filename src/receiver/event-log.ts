@@ -318,7 +318,9 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     pending.push(summaryEvent);
   };
 
-  const countRefusal = (ev: RequestEvent, t: number) => {
+  /** Counts a refusal; true when it opened a new window (its due time is new). */
+  const countRefusal = (ev: RequestEvent, t: number): boolean => {
+    const opened = !win;
     if (!win) {
       win = { start: t, first: ev, last: ev, paths: 0, summary: { count: 0, from: ev.time, to: ev.time, byStatus: {}, byPath: {} } };
     }
@@ -332,6 +334,7 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       if (s.byPath[p] === undefined) win.paths++;
       inc(s.byPath, p);
     } else inc(s.byPath, '(other)');
+    return opened;
   };
 
   /** Writes what is due at time t; with `all`, everything (flush, close). */
@@ -360,14 +363,22 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       if (closed) return;
       const t = now();
       closeWindow(t, false);
-      if (isRefusal(event)) countRefusal(event, t);
+      let dueChanged = false;
+      if (isRefusal(event)) dueChanged = countRefusal(event, t);
       else {
-        if (pending.length === 0) oldestAt = t;
+        if (pending.length === 0) {
+          oldestAt = t;
+          dueChanged = true;
+        }
         pending.push(event);
       }
-      if (pending.length >= maxBatch || (pending.length > 0 && t - oldestAt >= maxDelayMs)) writePending();
-      // Re-armed only when the due time changed: the first pending event or a new window.
-      if (cancelTimer === null || pending.length <= 1) arm();
+      if (pending.length >= maxBatch || (pending.length > 0 && t - oldestAt >= maxDelayMs)) {
+        writePending();
+        dueChanged = true;
+      }
+      // Re-armed only when the due time changed (the first pending event, a new refusal window, a
+      // write), so a flood of refusals costs no timer per request.
+      if (cancelTimer === null || dueChanged) arm();
     },
     async flush() {
       tick(now(), true);
