@@ -134,6 +134,8 @@ const NESTED_KEYS: Record<'voice' | 'model' | 'transcriber', Set<string>> = {
   transcriber: new Set([
     'provider', 'model', 'language', 'smartFormat', 'keywords', 'keyterm', 'endpointing', 'numerals', 'confidenceThreshold',
     'fallbackPlan', 'languageDetectionEnabled', 'codeSwitchingEnabled', 'mipOptOut', 'punctuate', 'profanityFilter', 'redaction',
+    // Custom transcribers carry a Server (vapi-reference §4).
+    'server',
   ]),
 };
 /** Phone-number providers: `provider` is the discriminator of the create and update DTOs. */
@@ -179,6 +181,8 @@ function validateNested(body: Json, out: string[]): void {
     const v = body[key];
     if (!isObj(v)) continue;
     for (const k of Object.keys(v)) if (!allowed.has(k)) out.push(`${key}.property ${k} should not exist`);
+    // A nested Server (custom voice or transcriber) is validated like any other Server.
+    if (v.server !== undefined) validateServer(v.server, `${key}.server.`, out);
   }
 }
 

@@ -102,6 +102,14 @@ describe('create and get', () => {
     expect(r.body.message).toEqual(['property id should not exist']);
   });
 
+  it('takes a custom transcriber Server and validates nested Servers like the top-level one', async () => {
+    const ok = await call('POST', '/assistant', { name: 'Sarah', transcriber: { provider: 'custom-transcriber', server: { url: 'https://stt.example.com' } } });
+    expect(ok.status).toBe(201);
+    const bad = await call('POST', '/assistant', { name: 'Sarah', voice: { provider: 'custom-voice', server: { url: 'https://tts.example.com', secret: 's' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toEqual(['voice.server.property secret should not exist']);
+  });
+
   it('rejects unknown properties on create, top-level and nested, like the real API (forbidNonWhitelisted)', async () => {
     const r = await call('POST', '/assistant', { name: 'Sarah', somethingNew: 1, voice: { provider: '11labs', voiceId: 'burt', bogus: true } });
     expect(r.status).toBe(400);
