@@ -43,14 +43,14 @@ export async function planMigration(dir: string, version: number, now: Date): Pr
   try {
     names = await readdir(dir);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new UsageError(`${dir} is not a directory.`, { hint: 'Pass the migrations directory, e.g. supabase/migrations.' });
-    if (code !== 'ENOENT') throw fileError(e, dir, 'read the folder');
+    // A folder voxctl cannot read (a file in its place included) is exit 1 naming the path (contract).
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, dir, 'read the folder', 'Pass the migrations folder, e.g. supabase/migrations.');
   }
   // The newest voxctl file (by migration version) tells which schema version the project has.
   let existing: MigrationPlan['existing'] = null;
   for (const name of names.filter((n) => VOXCTL_FILE.test(n)).sort()) {
-    const first = (await readFile(path.join(dir, name), 'utf8')).split('\n', 1)[0] ?? '';
+    const file = path.join(dir, name);
+    const first = (await readFile(file, 'utf8').catch((e: unknown) => Promise.reject(fileError(e, file, 'read')))).split('\n', 1)[0] ?? '';
     const v = HEADER.exec(first);
     if (!v) {
       throw new UsageError(`${path.join(dir, name)} does not start with "-- voxctl schema version N"; cannot tell which schema version it holds.`, {

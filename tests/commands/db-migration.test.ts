@@ -80,11 +80,11 @@ describe('db schema --migration', () => {
     expect(readFileSync(taken, 'utf8')).toBe('mine\n');
   });
 
-  it('refuses a --migration path that is a file (exit 2)', async () => {
+  it('refuses a --migration path that is a file (exit 1 naming the path, as any folder it cannot use)', async () => {
     writeFileSync(path.join(tmp, 'plain'), 'x');
-    const r = await cli(['db', 'schema', '--migration', 'plain']);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('is not a directory');
+    const r = await cli(['db', 'schema', '--migration', 'plain', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'file_access', message: expect.stringContaining('plain') } });
   });
 
   it('the files apply with PostgREST on top: on an empty database, and as an upgrade of version 1', async () => {
