@@ -5,6 +5,7 @@
  * what the call was about comes from the caller's context, so no stored value reaches a message.
  */
 import { ConflictError, NotFoundError, UsageError, VoxError } from '../errors.js';
+import { FileAccessError } from '../util/fs-errors.js';
 import { unknownOrg } from './validate.js';
 
 export interface SqliteErrorContext {
@@ -58,8 +59,9 @@ export function mapSqliteError(e: unknown, ctx: SqliteErrorContext = {}): VoxErr
     });
   }
   if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY_') || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_CANTOPEN_')) {
-    return new VoxError('file_access', 1, `Cannot open the embedded store${where} for writing.`, {
-      hint: 'Check that the folder and its files are writable by you (ls -l), or point VOXCTL_DATA_DIR at another folder.',
+    const reason = code.startsWith('SQLITE_READONLY') ? 'for writing' : '';
+    return new FileAccessError(`Cannot open the embedded store${where}${reason ? ` ${reason}` : ''}.`, ctx.file ?? 'the data folder', {
+      hint: 'Check that the folder and its files are readable and writable by you (ls -l), or point VOXCTL_DATA_DIR at another folder.',
       cause: e,
     });
   }
