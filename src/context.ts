@@ -20,7 +20,6 @@ import { Ui } from './ui/output.js';
 import { createPrompter, type Prompter } from './ui/prompt.js';
 import { createSpinner, type Spinner } from './ui/spinner.js';
 import { colorLevel, loadTheme, plainTheme, type Theme } from './ui/theme.js';
-import { withFileErrorsAsync } from './util/fs-errors.js';
 import { Redactor } from './util/mask.js';
 import { Interrupts } from './util/signals.js';
 import type { VapiClientOptions } from './vapi/client.js';
@@ -233,9 +232,8 @@ export class Context {
     return this._embedded;
   }
 
-  /** The Vapi client (AuthError with a hint when no key is configured). */
   /**
-   * The Vapi client of this run (created once). `tuning` applies to its creation: `doctor` asks
+   * The Vapi client of this run (created once; AuthError with a hint when no key is configured). `tuning` applies to its creation: `doctor` asks
    * for few retries and a short timeout, so a quick check does not spend seconds when offline.
    */
   vapi(tuning: Pick<VapiClientOptions, 'retry' | 'timeoutMs'> = {}): Promise<VapiClient> {
@@ -298,9 +296,8 @@ async function openDefaultStore(ctx: Context): Promise<Store> {
  * path and the permission, see util/fs-errors) and the SQLite file.
  */
 async function openEmbedded(ctx: Context): Promise<Store> {
-  const dir = ctx.dataDir();
   const { openEmbeddedStore } = await import('./store/sqlite.js');
-  return withFileErrorsAsync(dir, 'open the embedded store in', () => openEmbeddedStore(dir));
+  return openEmbeddedStore(ctx.dataDir());
 }
 
 export function createContext(options: ContextOptions = {}): Context {

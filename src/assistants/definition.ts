@@ -8,6 +8,7 @@ import path from 'node:path';
 import { templatesDir } from '../config/paths.js';
 import { UsageError } from '../errors.js';
 import { fileError } from '../util/fs-errors.js';
+import { isJsonObject as isObj } from '../util/json.js';
 
 export type Json = Record<string, unknown>;
 
@@ -16,7 +17,6 @@ export const READ_ONLY_FIELDS = ['id', 'orgId', 'createdAt', 'updatedAt', 'analy
 
 export const ASSISTANT_NAME_MAX = 40;
 
-const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export function assistantTemplatesDir(): string {
   return path.join(templatesDir(), 'assistants');

@@ -18,6 +18,7 @@ import { jsonEqual } from '../util/json.js';
 import { pointServer } from '../vapi/server.js';
 import { unknownOrg } from '../store/validate.js';
 import { processAlive } from '../util/process.js';
+import { isJsonObject as isObj } from '../util/json.js';
 
 export type Json = Record<string, unknown>;
 
@@ -80,7 +81,6 @@ export function isDeadLocalHolder(holder: string): boolean {
   return !processAlive(pid);
 }
 
-const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * What the assistant should look like: the definition, with `metadata.org_id` and the agent

@@ -17,6 +17,7 @@ import { isDemoAssistant } from '../store/validate.js';
 import { AGENT_TYPE_METADATA_KEY } from '../assistants/upsert.js';
 import type { VapiAssistant, VapiClient, VapiTool } from '../vapi/types.js';
 import { TOOLS_PATH, WEBHOOK_SECRET_MIN_LENGTH } from '../config/spec.js';
+import { isJsonObject as isObj } from '../util/json.js';
 
 export interface CheckResult {
   id: string;
@@ -53,7 +54,6 @@ const pass = (id: string, message: string): CheckResult => ({ id, ok: true, mess
 const fail = (id: string, message: string, hint: string): CheckResult => ({ id, ok: false, message, hint });
 const skip = (id: string, message: string, hint: string | null = null): CheckResult => ({ id, ok: true, skipped: true, message: `skipped: ${message}`, hint });
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = (items: string[], max = 5) => `${items.slice(0, max).join('; ')}${items.length > max ? `; and ${items.length - max} more` : ''}`;
 const isLocalFile = (f: string) => /\.local$/.test(path.basename(f));
 

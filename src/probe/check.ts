@@ -5,6 +5,7 @@
  * assistant (or a transfer, or a spoken error) within 7.5 s; for informational messages, any 2xx.
  * Pure: the sender passes in what came back.
  */
+import { isJsonObject as isObj } from '../util/json.js';
 
 export interface HttpAnswer {
   status: number;
@@ -38,7 +39,6 @@ const clip = (s: string, n = 160) => {
 };
 
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function parseBody(answer: HttpAnswer): { ok: true; value: unknown } | { ok: false } {
   if (answer.body.trim() === '') return { ok: false };

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { templatesDir } from '../config/paths.js';
 import { InternalError, UsageError } from '../errors.js';
 import { formatDate, nextWeekday, todayIn } from '../clinic/calendar.js';
+import { isJsonObject as isObj } from '../util/json.js';
 
 export type Json = Record<string, unknown>;
 
@@ -40,7 +41,6 @@ export interface EventTemplate {
 
 export type PayloadTemplate = ToolTemplate | EventTemplate;
 
-const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export function payloadsDir(): string {
   return path.join(templatesDir(), 'payloads');

@@ -60,24 +60,6 @@ export function fileError(e: unknown, file: string, doing: string, hint?: string
   return new FileAccessError(`Cannot ${doing} ${target}: ${reason} (${code}).`, target, { hint: fix, cause: e });
 }
 
-/** Runs `fn`, turning a filesystem error into a FileAccessError for `file`. */
-export function withFileErrors<T>(file: string, doing: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw fileError(e, file, doing);
-  }
-}
-
-/** Async `withFileErrors`. */
-export async function withFileErrorsAsync<T>(file: string, doing: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw fileError(e, file, doing);
-  }
-}
-
 /**
  * Creates `dir` (and missing parents) and checks that it is a writable folder, failing fast with a
  * FileAccessError. Walks up by itself: Node's recursive mkdir spins forever where the kernel
