@@ -76,6 +76,17 @@ export class ConflictError extends VoxError {
   }
 }
 
+/**
+ * The embedded store stayed locked by another process's write for longer than this process may
+ * wait (5 s for commands, ~100 ms for the receiver, which answers 503 `store_busy` with
+ * Retry-After instead of freezing). Exit 1.
+ */
+export class StoreBusyError extends VoxError {
+  constructor(message: string, options: VoxErrorOptions = {}) {
+    super('store_busy', ExitCode.failure, message, options);
+  }
+}
+
 /** Ctrl-C or a cancelled prompt. Exit 130. */
 export class CancelledError extends VoxError {
   constructor(message = 'Interrupted.', options: VoxErrorOptions = {}) {

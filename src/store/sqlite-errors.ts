@@ -1,11 +1,12 @@
 /**
- * SQLite (better-sqlite3) errors → the voxctl errors the Postgres stores raise for the same
+ * SQLite errors (node:sqlite's or better-sqlite3's, named alike by sqliteErrorCode) → the voxctl errors the Postgres stores raise for the same
  * condition (db-errors.ts maps Postgres's). SQLite's constraint messages name the table, column
  * or constraint (`UNIQUE constraint failed: agents.vapi_assistant_id`), never a row's values, and
  * what the call was about comes from the caller's context, so no stored value reaches a message.
  */
-import { ConflictError, NotFoundError, UsageError, VoxError } from '../errors.js';
+import { ConflictError, NotFoundError, StoreBusyError, UsageError, VoxError } from '../errors.js';
 import { FileAccessError } from '../util/fs-errors.js';
+import { sqliteErrorCode } from './sqlite-driver.js';
 import { unknownOrg } from './validate.js';
 
 export interface SqliteErrorContext {
@@ -15,16 +16,9 @@ export interface SqliteErrorContext {
   file?: string | undefined;
 }
 
-/** A better-sqlite3 SqliteError (`code` is SQLITE_…); undefined for anything else. */
-function sqliteCode(e: unknown): string | undefined {
-  if (!e || typeof e !== 'object') return undefined;
-  const x = e as { code?: unknown; name?: unknown };
-  return typeof x.code === 'string' && x.code.startsWith('SQLITE_') ? x.code : undefined;
-}
-
 /** The voxctl error for a SQLite error, or undefined when it is not one a user can cause. */
 export function mapSqliteError(e: unknown, ctx: SqliteErrorContext = {}): VoxError | undefined {
-  const code = sqliteCode(e);
+  const code = sqliteErrorCode(e);
   if (!code) return undefined;
   const message = (e as Error).message;
   const where = ctx.file ? ` at ${ctx.file}` : '';
@@ -53,7 +47,7 @@ export function mapSqliteError(e: unknown, ctx: SqliteErrorContext = {}): VoxErr
     });
   }
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED') {
-    return new VoxError('store_busy', 1, `The embedded store${where} stayed locked by another voxctl process for too long.`, {
+    return new StoreBusyError(`The embedded store${where} stayed locked by another voxctl process for too long.`, {
       hint: 'Another command is writing a large change (an import?); run this one again when it has finished.',
       cause: e,
     });

@@ -1,5 +1,6 @@
 /**
- * The embedded store: one SQLite file (`<dataDir>/store.db`) through better-sqlite3, shared by
+ * The embedded store: one SQLite file (`<dataDir>/store.db`) through the runtime's own SQLite
+ * (node:sqlite; better-sqlite3 on Node 20, see sqlite-driver.ts), shared by
  * every voxctl process on that data dir at once (`tunnel up` in one terminal, anything else in
  * another). Same tables, rules, answers and errors as the Postgres schema in templates/schema.sql
  * (tests/store/store-contract.ts proves it).
@@ -7,7 +8,9 @@
  * Sharing: WAL journal (readers never block the writer and vice versa), every write is one
  * `BEGIN IMMEDIATE` transaction (it takes the write lock up front, so two writers never both read
  * and then fail to upgrade), and a busy timeout makes a writer wait for another process's
- * transaction instead of failing. Transactions here last microseconds to milliseconds.
+ * transaction instead of failing. Transactions here last microseconds to milliseconds. Commands
+ * wait up to BUSY_TIMEOUT_MS; the receiver bounds its wait far shorter (`boundLockWait`) and
+ * answers 503 past it, so another process's long write never freezes its event loop.
  *
  * Durability: `synchronous = NORMAL` in WAL mode. A COMMIT returns once its frames are written
  * into the WAL file with write(2), i.e. they sit in the kernel's page cache, which survives the
@@ -24,8 +27,8 @@ import { ensureWritableDir, fileError } from '../util/fs-errors.js';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import { InternalError, NotFoundError, UsageError, VoxError } from '../errors.js';
+import { sqliteDriver, type SqliteDatabase, type SqliteDriver, type SqliteStatement } from './sqlite-driver.js';
 import { mapSqliteError, withSqliteErrors, type SqliteErrorContext } from './sqlite-errors.js';
 import type {
   Agent,
@@ -43,7 +46,7 @@ import type {
 } from './types.js';
 import { assertUuid, assistantTaken, isUuid, orgHasAgents, unknownOrg } from './validate.js';
 
-type Db = BetterSqlite3.Database;
+type Db = SqliteDatabase;
 type Row = Record<string, unknown>;
 
 /** The database file inside a data dir. */
@@ -146,49 +149,41 @@ function newerStore(from: number): UsageError {
  * openers: one migrates, the others wait for the lock, then find nothing to do).
  */
 export function migrateSqlite(db: Db): MigrateResult {
-  const read = () => db.pragma('user_version', { simple: true }) as number;
+  const read = () => Number(db.pragma('user_version'));
   const seen = read();
   if (seen > SQLITE_SCHEMA_VERSION) throw newerStore(seen);
   if (seen === SQLITE_SCHEMA_VERSION) return { applied: false, version: seen, from: seen };
-  return db
-    .transaction((): MigrateResult => {
-      const from = read();
-      if (from > SQLITE_SCHEMA_VERSION) throw newerStore(from);
-      if (from === SQLITE_SCHEMA_VERSION) return { applied: false, version: from, from };
-      for (const m of MIGRATIONS) if (m.version > from) db.exec(m.sql);
-      db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
-      return { applied: true, version: SQLITE_SCHEMA_VERSION, from };
-    })
-    .immediate();
+  return db.immediate((): MigrateResult => {
+    const from = read();
+    if (from > SQLITE_SCHEMA_VERSION) throw newerStore(from);
+    if (from === SQLITE_SCHEMA_VERSION) return { applied: false, version: from, from };
+    for (const m of MIGRATIONS) if (m.version > from) db.exec(m.sql);
+    db.exec(`pragma user_version = ${SQLITE_SCHEMA_VERSION}`);
+    return { applied: true, version: SQLITE_SCHEMA_VERSION, from };
+  });
 }
 
-let Driver: typeof BetterSqlite3 | undefined;
-async function driver(): Promise<typeof BetterSqlite3> {
-  Driver ??= (await import('better-sqlite3')).default;
-  return Driver;
-}
-
-/** Opens a database with voxctl's connection settings (see the file comment). */
+/**
+ * Opens a database with voxctl's connection settings (see the file comment). An in-memory
+ * database keeps its own journal mode; the WAL settings then change nothing.
+ */
 export function configure(db: Db): Db {
-  if (db.name !== ':memory:' && db.memory === false) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    // A checkpoint (copying the WAL into the file, with an fsync) runs inside whichever commit
-    // crosses the threshold and blocks that process's event loop; every 1,000 pages (SQLite's
-    // default) it landed on the receiver's booking path every few hundred bookings. At 10,000
-    // pages (~40 MB of WAL) it is ten times rarer; the last connection to close checkpoints
-    // anyway, and journal_size_limit trims the WAL file back afterwards.
-    db.pragma('wal_autocheckpoint = 10000');
-    db.pragma('journal_size_limit = 8388608');
-  }
-  db.pragma('foreign_keys = ON');
+  db.pragma('journal_mode = WAL');
+  db.exec('pragma synchronous = NORMAL');
+  // A checkpoint (copying the WAL into the file, with an fsync) runs inside whichever commit
+  // crosses the threshold and blocks that process's event loop; every 1,000 pages (SQLite's
+  // default) it landed on the receiver's booking path every few hundred bookings. At 10,000
+  // pages (~40 MB of WAL) it is ten times rarer; the last connection to close checkpoints
+  // anyway, and journal_size_limit trims the WAL file back afterwards.
+  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma('journal_size_limit = 8388608');
+  db.exec('pragma foreign_keys = ON');
   return db;
 }
 
-/** A fresh in-memory database at the current schema (tests, benchmarks). */
-export async function openMemoryDb(): Promise<Db> {
-  const D = await driver();
-  const db = configure(new D(':memory:'));
+/** A fresh in-memory database at the current schema on this runtime's driver (tests, benchmarks). */
+export async function openMemoryDb(driver?: SqliteDriver): Promise<Db> {
+  const db = configure((driver ?? (await sqliteDriver())).open(':memory:'));
   migrateSqlite(db);
   return db;
 }
@@ -244,15 +239,22 @@ export interface DbSource {
   db(create: boolean): Db | null;
   /** Names the database in messages. */
   readonly file?: string | undefined;
+  /** How long a statement may wait for another process's lock from now on (ms). */
+  setBusyTimeout?(ms: number): void;
   close(): void;
 }
 
 /** The data dir's store file, opened on first need (and created on first write). */
-export function fileSource(dataDir: string, D: typeof BetterSqlite3): DbSource {
+export function fileSource(dataDir: string, driver: SqliteDriver): DbSource {
   const file = path.join(dataDir, STORE_FILE);
   let db: Db | null = null;
+  let busyTimeoutMs = BUSY_TIMEOUT_MS;
   return {
     file,
+    setBusyTimeout(ms) {
+      busyTimeoutMs = ms;
+      db?.exec(`pragma busy_timeout = ${Math.max(0, Math.round(ms))}`);
+    },
     db(create) {
       if (db) return db;
       if (!existsSync(file)) {
@@ -262,7 +264,7 @@ export function fileSource(dataDir: string, D: typeof BetterSqlite3): DbSource {
         ensureDir(dataDir);
         createPrivate(file);
       }
-      const opened = withSqliteErrors({ file }, () => new D(file, { timeout: BUSY_TIMEOUT_MS }));
+      const opened = withSqliteErrors({ file }, () => driver.open(file, { timeoutMs: busyTimeoutMs }));
       try {
         withSqliteErrors({ file }, () => migrateSqlite(configure(opened)));
       } catch (e) {
@@ -328,7 +330,7 @@ const normEmail = (email: string) => email.replace(/^ +| +$/g, '').toLowerCase()
 export class SqliteStore implements Store {
   readonly kind = 'embedded' as const;
   private closed = false;
-  private readonly stmts = new Map<string, BetterSqlite3.Statement>();
+  private readonly stmts = new Map<string, SqliteStatement>();
   private cachedFor: Db | null = null;
 
   constructor(
@@ -357,8 +359,16 @@ export class SqliteStore implements Store {
     withSqliteErrors({ file: this.source.file }, () => this.writer());
   }
 
+  /**
+   * Bounds how long a write waits for another process's write transaction (the receiver: about
+   * 100 ms); past it the write fails with StoreBusyError instead of blocking the event loop.
+   */
+  boundLockWait(ms: number): void {
+    this.source.setBusyTimeout?.(ms);
+  }
+
   /** A prepared statement (prepared once per database). */
-  private st(db: Db, sql: string): BetterSqlite3.Statement {
+  private st(db: Db, sql: string): SqliteStatement {
     if (this.cachedFor !== db) {
       this.stmts.clear();
       this.cachedFor = db;
@@ -384,7 +394,7 @@ export class SqliteStore implements Store {
   /** Runs `fn` in one BEGIN IMMEDIATE transaction, mapping SQLite errors with `ctx`. */
   private write<T>(ctx: SqliteErrorContext, fn: (db: Db) => T): T {
     const db = withSqliteErrors({ file: this.source.file }, () => this.writer());
-    return withSqliteErrors({ file: this.source.file, ...ctx }, () => db.transaction(() => fn(db)).immediate());
+    return withSqliteErrors({ file: this.source.file, ...ctx }, () => db.immediate(() => fn(db)));
   }
 
   async addOrg(org: NewOrg): Promise<Org> {
@@ -676,7 +686,7 @@ export class SqliteStore implements Store {
   async schemaVersion(): Promise<number | null> {
     const db = this.reader();
     if (!db) return null;
-    const v = db.pragma('user_version', { simple: true }) as number;
+    const v = Number(db.pragma('user_version'));
     return v > 0 ? v : null;
   }
 
@@ -692,20 +702,20 @@ export class SqliteStore implements Store {
  * The embedded store of a data dir. Nothing is created or opened until a command reads (an
  * existing file) or writes (creating the folder and file).
  */
-export async function openEmbeddedStore(dataDir: string): Promise<SqliteStore> {
-  const D = await driver();
-  return new SqliteStore(fileSource(dataDir, D), `embedded store at ${path.join(dataDir, STORE_FILE)}`);
+export async function openEmbeddedStore(dataDir: string, driver?: SqliteDriver): Promise<SqliteStore> {
+  const d = driver ?? (await sqliteDriver());
+  return new SqliteStore(fileSource(dataDir, d), `embedded store at ${path.join(dataDir, STORE_FILE)}`);
 }
 
 /** Opens (creating and migrating) the data dir's store now, for `db migrate`. */
-export async function migrateEmbeddedStore(dataDir: string): Promise<MigrateResult & { file: string }> {
-  const D = await driver();
+export async function migrateEmbeddedStore(dataDir: string, driver?: SqliteDriver): Promise<MigrateResult & { file: string }> {
+  const d = driver ?? (await sqliteDriver());
   const file = path.join(dataDir, STORE_FILE);
   const old = !existsSync(file) && pgliteLeftover(dataDir);
   if (old) throw leftoverError(dataDir, old);
   ensureDir(dataDir);
   createPrivate(file);
-  const db = withSqliteErrors({ file }, () => new D(file, { timeout: BUSY_TIMEOUT_MS }));
+  const db = withSqliteErrors({ file }, () => d.open(file, { timeoutMs: BUSY_TIMEOUT_MS }));
   try {
     return { ...withSqliteErrors({ file }, () => migrateSqlite(configure(db))), file };
   } finally {

@@ -1,17 +1,20 @@
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { configure, dbSource, migrateSqlite, SqliteStore } from '../../src/store/sqlite.js';
+import { sqliteDriver, type SqliteDatabase, type SqliteDriver } from '../../src/store/sqlite-driver.js';
 import type { Store } from '../../src/store/types.js';
 
-export type TestDatabase = Database.Database;
+export type TestDatabase = SqliteDatabase;
+
+/** The driver the CLI uses on the Node running the tests (node:sqlite, or better-sqlite3 on Node 20). */
+export const runtimeDriver: SqliteDriver = await sqliteDriver();
 
 /**
  * The embedded store in tests: one in-memory SQLite database (opening and migrating one takes
- * about a millisecond), at the schema the CLI creates. `sharedStore` hands commands a Store over it
- * that does not close it.
+ * about a millisecond), at the schema the CLI creates, on `driver` (default: the runtime's).
+ * `sharedStore` hands commands a Store over it that does not close it.
  */
-export function createTestDb(): TestDatabase {
-  const db = configure(new Database(':memory:'));
+export function createTestDb(driver: SqliteDriver = runtimeDriver): TestDatabase {
+  const db = configure(driver.open(':memory:'));
   migrateSqlite(db);
   return db;
 }

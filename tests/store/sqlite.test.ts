@@ -1,27 +1,51 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, UsageError, VoxError } from '../../src/errors.js';
+import { ConflictError, StoreBusyError, UsageError, VoxError } from '../../src/errors.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { migrateEmbeddedStore, openEmbeddedStore, SQLITE_SCHEMA_VERSION, STORE_FILE } from '../../src/store/sqlite.js';
+import { driverNamed, NODE_SQLITE_MIN, type DriverName, type SqliteDriver } from '../../src/store/sqlite-driver.js';
 import { mapSqliteError } from '../../src/store/sqlite-errors.js';
-import { createTestDb, resetDb, sharedStore } from '../helpers/store.js';
+import { createTestDb, resetDb, runtimeDriver, sharedStore } from '../helpers/store.js';
 import { describeStoreContract } from './store-contract.js';
 import { thrown } from '../helpers/thrown.js';
 
-describeStoreContract('embedded (SQLite)', async () => {
-  const db = createTestDb();
-  return {
-    store: sharedStore(db),
-    query: async <T>(sql: string) => db.prepare(sql).all() as T[],
-    reset: async () => resetDb(db),
-    close: async () => void db.close(),
-  };
+const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+const hasNodeSqlite = major > 22 || (major === 22 && minor >= Number(NODE_SQLITE_MIN.split('.')[1]));
+
+it(`runs the store on the runtime's own SQLite from Node ${NODE_SQLITE_MIN} on, and on better-sqlite3 only below`, () => {
+  expect(runtimeDriver.name).toBe(hasNodeSqlite ? 'node:sqlite' : 'better-sqlite3');
 });
 
+/**
+ * Everything below runs once per driver that loads on this Node: node:sqlite on 22.16+,
+ * better-sqlite3 where its addon is built for this Node (Node 20 here). The same contract, the
+ * same files, the same errors.
+ */
+const drivers: Array<[DriverName, SqliteDriver | undefined]> = [
+  ['node:sqlite', await driverNamed('node:sqlite')],
+  ['better-sqlite3', await driverNamed('better-sqlite3')],
+];
 
+for (const [name, driver] of drivers) {
+  describe.skipIf(!driver)(`SQLite driver ${name}`, () => {
+    const d = driver!;
+    describeStoreContract(`embedded (SQLite, ${name})`, async () => {
+      const db = createTestDb(d);
+      return {
+        store: sharedStore(db),
+        query: async <T>(sql: string) => db.prepare(sql).all() as T[],
+        reset: async () => resetDb(db),
+        close: async () => void db.close(),
+      };
+    });
+    onDisk(d);
+    errorMapping(d);
+  });
+}
+
+function onDisk(driver: SqliteDriver): void {
 describe('embedded store on disk', () => {
   let dir: string;
   beforeEach(() => {
@@ -33,7 +57,7 @@ describe('embedded store on disk', () => {
 
   it('reads as empty and creates nothing until the first write, which creates and migrates the file', async () => {
     const data = path.join(dir, '.voxctl');
-    const store = await openEmbeddedStore(data);
+    const store = await openEmbeddedStore(data, driver);
     expect(await store.listOrgs()).toEqual([]);
     expect(await store.listAgents()).toEqual([]);
     expect(await store.getOrg('0a000000-0000-4000-8000-00000000000a')).toBeNull();
@@ -48,18 +72,18 @@ describe('embedded store on disk', () => {
     await store.close();
     await store.close(); // safe twice
 
-    const raw = new Database(path.join(data, STORE_FILE), { readonly: true });
-    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
-    expect(raw.prepare('select name from organizations where id = ?').all(org.id)).toEqual([{ name: 'Kept' }]);
+    const raw = driver.open(path.join(data, STORE_FILE), { readOnly: true });
+    expect(raw.pragma('journal_mode')).toBe('wal');
+    expect(raw.pragma('user_version')).toBe(SQLITE_SCHEMA_VERSION);
+    expect(raw.prepare('select name from organizations where id = ?').all(org.id).map((r) => ({ ...(r as object) }))).toEqual([{ name: 'Kept' }]);
     raw.close();
 
-    expect(await migrateEmbeddedStore(data)).toMatchObject({ applied: false, version: SQLITE_SCHEMA_VERSION, from: SQLITE_SCHEMA_VERSION });
+    expect(await migrateEmbeddedStore(data, driver)).toMatchObject({ applied: false, version: SQLITE_SCHEMA_VERSION, from: SQLITE_SCHEMA_VERSION });
   });
 
   it('is shared: two open stores on one file see each other’s writes at once, and a slot is booked once', async () => {
-    const a = await openEmbeddedStore(dir);
-    const b = await openEmbeddedStore(dir);
+    const a = await openEmbeddedStore(dir, driver);
+    const b = await openEmbeddedStore(dir, driver);
     try {
       expect(await b.listOrgs()).toEqual([]); // b looked before the file existed
       const org = await a.addOrg({ name: 'Shared' });
@@ -77,23 +101,23 @@ describe('embedded store on disk', () => {
   });
 
   it('migrates once when many openers race on a new file', async () => {
-    const results = await Promise.all(Array.from({ length: 4 }, () => migrateEmbeddedStore(dir)));
+    const results = await Promise.all(Array.from({ length: 4 }, () => migrateEmbeddedStore(dir, driver)));
     expect(results.filter((r) => r.applied)).toHaveLength(1);
   });
 
   it('refuses a store made by a newer voxctl, changing nothing', async () => {
     const file = path.join(dir, STORE_FILE);
-    const raw = new Database(file);
-    raw.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    const raw = driver.open(file);
+    raw.exec(`pragma user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
     raw.close();
-    const store = await openEmbeddedStore(dir);
+    const store = await openEmbeddedStore(dir, driver);
     const e = await thrown(() => store.listOrgs());
     expect(e).toBeInstanceOf(UsageError);
     expect(e.message).toContain(`schema version ${SQLITE_SCHEMA_VERSION + 1}`);
     await store.close();
-    const again = new Database(file, { readonly: true });
-    expect(again.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION + 1);
-    expect(again.prepare(`select count(*) as n from sqlite_master`).get()).toEqual({ n: 0 });
+    const again = driver.open(file, { readOnly: true });
+    expect(again.pragma('user_version')).toBe(SQLITE_SCHEMA_VERSION + 1);
+    expect({ ...(again.prepare(`select count(*) as n from sqlite_master`).get() as object) }).toEqual({ n: 0 });
     again.close();
   });
 
@@ -101,8 +125,8 @@ describe('embedded store on disk', () => {
     mkdirSync(path.join(dir, 'pgdata'));
     writeFileSync(path.join(dir, 'pgdata', 'PG_VERSION'), '17\n');
     const before = readdirSync(dir, { recursive: true }).sort();
-    const store = await openEmbeddedStore(dir);
-    for (const op of [() => store.listOrgs(), () => store.addOrg({ name: 'X' }), () => migrateEmbeddedStore(dir)]) {
+    const store = await openEmbeddedStore(dir, driver);
+    for (const op of [() => store.listOrgs(), () => store.addOrg({ name: 'X' }), () => migrateEmbeddedStore(dir, driver)]) {
       const e = await thrown(op);
       expect(e).toBeInstanceOf(VoxError);
       expect((e as VoxError).code).toBe('store_outdated');
@@ -115,8 +139,43 @@ describe('embedded store on disk', () => {
     expect(readdirSync(dir, { recursive: true }).sort()).toEqual(before);
   });
 
+  it('waits for another connection’s write only as long as bound, then fails with store_busy, writing nothing; once released it writes', async () => {
+    const store = await openEmbeddedStore(dir, driver);
+    await store.addOrg({ id: '0a000000-0000-4000-8000-00000000000a', name: 'First' });
+    const holder = driver.open(path.join(dir, STORE_FILE));
+    try {
+      holder.exec('begin immediate');
+      store.boundLockWait(20);
+      const e = (await thrown(() => store.addOrg({ name: 'Blocked' }))) as VoxError;
+      expect(e).toBeInstanceOf(StoreBusyError);
+      expect(e.code).toBe('store_busy');
+      expect(e.exitCode).toBe(1);
+      expect(e.message).toBe(`The embedded store at ${path.join(dir, STORE_FILE)} stayed locked by another voxctl process for too long.`);
+      // Reads are not blocked by a writer (WAL).
+      expect((await store.listOrgs()).map((o) => o.name)).toEqual(['First']);
+      holder.exec('rollback');
+      await store.addOrg({ name: 'Later' });
+      expect((await store.listOrgs()).map((o) => o.name)).toEqual(['First', 'Later']);
+    } finally {
+      holder.close();
+      await store.close();
+    }
+  });
+
+  it('answers store_corrupt for a file that is not a SQLite database, leaving it as it was', async () => {
+    const file = path.join(dir, STORE_FILE);
+    writeFileSync(file, 'not a database, just text that is long enough to be a header of some kind\n'.repeat(20));
+    const before = readFileSync(file, 'utf8');
+    const store = await openEmbeddedStore(dir, driver);
+    const e = (await thrown(() => store.listOrgs())) as VoxError;
+    expect(e.code).toBe('store_corrupt');
+    expect(e.message).toBe(`The embedded store at ${file} is not a readable SQLite database.`);
+    await store.close();
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
   it('names the path when the data folder cannot be created (exit 1, fails fast)', async () => {
-    const store = await openEmbeddedStore('/proc/nope/voxctl');
+    const store = await openEmbeddedStore('/proc/nope/voxctl', driver);
     expect(await store.listOrgs()).toEqual([]);
     const e = (await thrown(() => store.addOrg({ name: 'X' }))) as VoxError;
     expect(e.code).toBe('file_access');
@@ -125,9 +184,12 @@ describe('embedded store on disk', () => {
   });
 });
 
+}
+
+function errorMapping(driver: SqliteDriver): void {
 describe('SQLite error mapping', () => {
   it('maps constraint failures to the same typed errors, without copying row values', () => {
-    const db = createTestDb();
+    const db = createTestDb(driver);
     try {
       db.prepare(`insert into organizations (id, name) values ('0a000000-0000-4000-8000-00000000000a', 'Secret Name')`).run();
       const fail = (sql: string) => {
@@ -151,9 +213,19 @@ describe('SQLite error mapping', () => {
         orgId: '0f000000-0000-4000-8000-00000000000f',
       });
       expect(fk?.code).toBe('not_found');
+      db.prepare(`insert into agents (id, org_id, type, vapi_assistant_id) values ('g1', '0a000000-0000-4000-8000-00000000000a', 'inbound', 'asst_1')`).run();
+      const taken = mapSqliteError(fail(`insert into agents (id, org_id, type, vapi_assistant_id) values ('g2', '0a000000-0000-4000-8000-00000000000a', 'outbound', 'asst_1')`), {
+        assistantId: 'asst_1',
+      });
+      expect(taken).toBeInstanceOf(ConflictError);
+      expect(taken!.message).toBe('Assistant asst_1 is already linked to another agent slot; one assistant serves one org.');
+      const notNull = mapSqliteError(fail(`insert into organizations (id, name) values ('0b000000-0000-4000-8000-00000000000b', null)`));
+      expect(notNull).toBeInstanceOf(UsageError);
+      expect(notNull!.message).toBe('Invalid value: the organizations.name rule failed.');
       expect(mapSqliteError(new Error('not sqlite'))).toBeUndefined();
     } finally {
       db.close();
     }
   });
 });
+}
