@@ -169,14 +169,14 @@ const isSqliteExperimentalWarning = (warning: unknown, type: unknown): boolean =
  * an ExperimentalWarning the user cannot act on; exactly that warning is dropped, and only while
  * the module loads (any other warning, then or later, goes through untouched).
  */
-export function loadNodeSqlite(): NodeSqlite | undefined {
+export function loadNodeSqlite(get: (id: string) => unknown = (id) => process.getBuiltinModule(id)): NodeSqlite | undefined {
   const emit = process.emitWarning;
   process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
     if (isSqliteExperimentalWarning(warning, rest[0])) return;
     return (emit as (...a: unknown[]) => void).call(this, warning, ...rest);
   } as typeof process.emitWarning;
   try {
-    return process.getBuiltinModule('node:sqlite') as NodeSqlite | undefined;
+    return get('node:sqlite') as NodeSqlite | undefined;
   } catch {
     return undefined;
   } finally {
@@ -198,7 +198,7 @@ export interface DriverLoader {
   betterSqlite3(): Promise<BetterCtor>;
 }
 
-export const defaultLoader: DriverLoader = { nodeVersion: process.versions.node, nodeSqlite: loadNodeSqlite, betterSqlite3: loadBetterSqlite3 };
+export const defaultLoader: DriverLoader = { nodeVersion: process.versions.node, nodeSqlite: () => loadNodeSqlite(), betterSqlite3: loadBetterSqlite3 };
 
 /** The driver named, or undefined when it does not load on this runtime (tests run the store on each one that does). */
 export async function driverNamed(name: DriverName, loader: DriverLoader = defaultLoader): Promise<SqliteDriver | undefined> {
