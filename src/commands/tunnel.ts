@@ -13,6 +13,7 @@ import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
 import { openProjectEventLog, withoutBody, type RequestEvent } from '../receiver/event-log.js';
 import { formatRequestLine } from '../receiver/format.js';
 import { parseForwardTarget } from '../receiver/forward.js';
+import { STORE_LOCK_WAIT_MS } from '../receiver/http.js';
 import { TOOLS_PATH } from '../config/spec.js';
 import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../receiver/server.js';
 import { parseOptions, uuidFlag } from './options.js';
@@ -100,6 +101,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   }
 
   const store = await ctx.store();
+  store.boundLockWait?.(STORE_LOCK_WAIT_MS);
   const [orgs, agents] = await Promise.all([store.listOrgs(), store.listAgents()]);
   const orgNames = new Map(orgs.map((o) => [o.id, o.name]));
   const servedOrgs = orgs.filter((o) => agents.some((a) => a.orgId === o.id));

@@ -27,7 +27,7 @@ import { assistantIdOf, extractToolCalls, MAX_TOOL_CALLS, messageKind, parseEnve
 import { createAuthenticator } from './auth.js';
 import { createBodyReader } from './body.js';
 import { handleAssistantRequest, handleFunctionCall, handleToolCalls } from './handlers.js';
-import { clip, HttpError, JSON_TYPE, monotonic, sendJson as send, type Clock } from './http.js';
+import { clip, HttpError, JSON_TYPE, monotonic, refusalOf, sendJson as send, type Clock } from './http.js';
 import { createRouter, type Route } from './routing.js';
 import { createToolRunner } from './tool-runner.js';
 import { TOOLS_PATH } from '../config/spec.js';
@@ -260,10 +260,12 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       finish(200, answer);
     } catch (e) {
       if (res.headersSent) return;
-      if (e instanceof HttpError) {
-        ev.error = clip(e.detail ? `${e.message} (${e.detail})` : e.message, 500);
+      const refusal = refusalOf(e);
+      if (refusal) {
+        ev.error = clip(refusal.detail ? `${refusal.message} (${refusal.detail})` : refusal.message, 500);
+        for (const [name, value] of Object.entries(refusal.headers ?? {})) res.setHeader(name, value);
         // Refused before (or while) reading the body: close rather than drain what the caller sends.
-        finish(e.status, { error: e.code, message: e.message }, !bodyRead);
+        finish(refusal.status, { error: refusal.code, message: refusal.message }, !bodyRead);
         return;
       }
       warn(`unexpected receiver failure: ${(e as Error).message}`);

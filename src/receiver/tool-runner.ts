@@ -1,8 +1,11 @@
 /**
  * Runs the receiver's tools: a tool that throws, rejects or runs past its deadline gets the
- * generic error result (and a warning); the answer never waits longer than the deadline. One
+ * generic error result (and a warning); the answer never waits longer than the deadline. A
+ * store locked by another process's write (StoreBusyError) is not the tool's failure: it
+ * rejects the run, and the request is answered 503 store_busy (http.ts `refusalOf`). One
  * watchdog, on an injectable clock, checks every running call (no timer per call).
  */
+import { StoreBusyError } from '../errors.js';
 import type { Org, Store } from '../store/types.js';
 import type { AvailabilityCache, ToolHandler, ToolOutcome } from '../clinic/booking.js';
 import type { ToolCall } from './messages.js';
@@ -55,9 +58,10 @@ export function createToolRunner(opts: ToolRunnerOptions): ToolRunner {
       try {
         work = handler(call.args, { org, store: opts.store, now: at, availability: opts.availability });
       } catch (e) {
+        if (e instanceof StoreBusyError) throw e;
         return failed(call, org, e);
       }
-      return new Promise<ToolOutcome>((resolve) => {
+      return new Promise<ToolOutcome>((resolve, reject) => {
         const entry = {
           deadline: clock() + opts.timeoutMs,
           fail: () => {
@@ -71,7 +75,10 @@ export function createToolRunner(opts: ToolRunnerOptions): ToolRunner {
             if (running.delete(entry)) resolve(v);
           },
           (e: unknown) => {
-            if (running.delete(entry)) resolve(failed(call, org, e));
+            if (running.delete(entry)) {
+              if (e instanceof StoreBusyError) reject(e);
+              else resolve(failed(call, org, e));
+            }
           },
         );
       });

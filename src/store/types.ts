@@ -120,6 +120,13 @@ export interface Store {
   /** Gives our claim up (creating failed). */
   releaseAgentClaim(req: { orgId: string; type: string; claimId: string }): Promise<void>;
 
+  /**
+   * Bounds how long a write may wait for another process's lock (ms); past it the write fails
+   * with StoreBusyError. The receiver sets it short so a long write elsewhere never freezes it.
+   * Only stores with local locks (the embedded one) have it.
+   */
+  boundLockWait?(ms: number): void;
+
   /** The schema version the store has (null: no voxctl schema at all), for `voxctl doctor`. */
   schemaVersion(): Promise<number | null>;
 

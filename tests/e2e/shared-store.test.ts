@@ -7,11 +7,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeVapiServer, type FakeVapiServer } from '../fakes/vapi-http.js';
-import { within } from '../helpers/events.js';
+import { deferred, within } from '../helpers/events.js';
 import { request } from '../helpers/http.js';
+import { runtimeDriver } from '../helpers/store.js';
 import { toolCallsMessage } from '../helpers/vapi-messages.js';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'voxctl.js');
@@ -74,11 +75,11 @@ const sizeOf = (file: string) => {
   }
 };
 
-/** The data dir's store, read directly (read-only). */
+/** The data dir's store, read directly (read-only, on the driver the CLI uses on this Node). */
 function storeRows<T>(sql: string): T[] {
-  const db = new Database(path.join(dir, '.voxctl', 'store.db'), { readonly: true, fileMustExist: true });
+  const db = runtimeDriver.open(path.join(dir, '.voxctl', 'store.db'), { readOnly: true });
   try {
-    return db.prepare(sql).all() as T[];
+    return db.prepare(sql).all().map((r) => ({ ...(r as object) })) as T[];
   } finally {
     db.close();
   }
@@ -166,6 +167,54 @@ describe('one data dir, many voxctl processes', () => {
     a.child.kill('SIGINT');
     b.child.kill('SIGINT');
     expect([await a.exited, await b.exited]).toEqual([0, 0]);
+  }, 120_000);
+
+  it('the receiver never freezes on another process’s write lock: 503 store_busy with Retry-After at once, and it books once the lock is gone', async () => {
+    expect((await voxctl(['orgs', 'add', '--name', 'Locked Clinic', '--id', ORG])).code).toBe(0);
+    expect((await voxctl(['agents', 'link', '--org', ORG, '--type', 'inbound', '--assistant-id', 'asst-locked'])).code).toBe(0);
+    const recv = receiver();
+    const { localUrl } = await recv.ready;
+    const book = (email: string) => request(`${localUrl}/api/vapi/tools/bookClinicAppointment`, { body: toolCall('asst-locked', 'bookClinicAppointment', booking(email)) });
+
+    // A second process takes the write lock (BEGIN IMMEDIATE, one write inside) and says so.
+    const driverUrl = pathToFileURL(path.join(__dirname, '..', '..', 'dist', 'store', 'sqlite-driver.js')).href;
+    const holderJs = `
+      const { sqliteDriver } = await import(${JSON.stringify(driverUrl)});
+      const db = (await sqliteDriver()).open(${JSON.stringify(path.join(dir, '.voxctl', 'store.db'))});
+      db.exec('begin immediate');
+      db.exec("insert into organizations (id, name) values ('0b000000-0000-4000-8000-00000000000b', 'Held')");
+      process.stdout.write('locked\\n');
+      process.stdin.once('data', () => { db.exec('commit'); db.close(); process.exit(0); });`;
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', holderJs], { env: baseEnv() });
+    children.push(holder);
+    const locked = deferred();
+    let holderErr = '';
+    holder.stdout.on('data', (c: Buffer) => c.toString().includes('locked') && locked.resolve());
+    holder.stderr.on('data', (c: Buffer) => (holderErr += c.toString()));
+    const holderExit = new Promise<number | null>((resolve) => holder.on('close', resolve));
+    void holderExit.then((code) => locked.reject(new Error(`the lock holder exited ${code}: ${holderErr}`)));
+    await within(locked.promise, 30_000, 'the second process taking the write lock');
+
+    const started = performance.now();
+    const busy = await book('first@example.com');
+    const waited = performance.now() - started;
+    expect(busy.status).toBe(503);
+    expect(busy.headers['retry-after']).toBe('1');
+    expect(busy.json()).toEqual({ error: 'store_busy', message: 'The store is busy with another write; try again in a moment.' });
+    // Bounded by the receiver's ~100 ms lock wait, far below the 5 s commands wait (generous for a loaded machine).
+    expect(waited).toBeLessThan(2500);
+    // Still answering while the lock is held.
+    expect((await request(`${localUrl}/healthz`, { method: 'GET' })).status).toBe(200);
+
+    holder.stdin.write('commit\n');
+    expect(await within(holderExit, 30_000, 'the lock holder committing')).toBe(0);
+    const booked = await book('first@example.com');
+    expect(booked.status).toBe(200);
+    expect(booked.json<{ results: Array<{ result?: string }> }>().results[0]!.result).toMatch(/^Booked: Racer is confirmed for/);
+    expect(storeRows(`select count(*) as n from appointments`)).toEqual([{ n: 1 }]);
+    expect(storeRows(`select name from organizations order by name`)).toEqual([{ name: 'Held' }, { name: 'Locked Clinic' }]);
+    recv.child.kill('SIGINT');
+    expect(await recv.exited).toBe(0);
   }, 120_000);
 
   it('6 racing assistants upsert processes all exit 0 and create exactly one assistant', async () => {
