@@ -216,8 +216,8 @@ export async function driverNamed(name: DriverName, loader: DriverLoader = defau
 /**
  * The one clear sentence for a runtime where neither driver loads (Node 20 whose npm skipped
  * better-sqlite3's install script, as npm 12 does by default): the Node found, the ones
- * supported, the two fixes. The npm 12 command is `npm install-scripts approve` (older npm 11
- * names it `npm approve-scripts`), then `npm rebuild` runs the approved script.
+ * supported, the two fixes. `npm install-scripts approve` (npm 12, and 11.19; `approve-scripts`
+ * is its older alias) records the approval in package.json; `npm rebuild` then runs the script.
  */
 export function noDriverError(nodeVersion: string, cause?: unknown): VoxError {
   return new VoxError(
