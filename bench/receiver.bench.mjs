@@ -2,8 +2,9 @@
 // parses the same JSON, under the same load in the same run.
 //   goals: non-writing tool call ≥ 0.7 × raw throughput with p99 ≤ 5 ms;
 //          booking path p99 ≤ 20 ms at 8 connections on the embedded store (a SQLite file in
-//          WAL mode, as `tunnel up` opens it), with bookings/s beside a raw better-sqlite3 insert
-//          loop (contact + appointment per transaction) on the same kind of store.
+//          WAL mode, as `tunnel up` opens it), with bookings/s beside a raw insert loop
+//          (contact + appointment per transaction) on the same kind of store and the same SQLite
+//          driver the store uses on this Node (node:sqlite from 22.16, better-sqlite3 on 20).
 // The servers run in a child process (one core), autocannon here (the other core), so the load
 // generator does not steal the servers' event loop. Run after `npm run build`:
 //   node bench/receiver.bench.mjs
@@ -93,8 +94,8 @@ async function serve() {
       const u = process.cpuUsage();
       process.send({ cpuUs: u.user + u.system, ...served });
     } else if (m.cmd === 'count') {
-      const { default: Database } = await import('better-sqlite3');
-      const ro = new Database(path.join(tmp, 'store.db'), { readonly: true });
+      const { sqliteDriver } = await import(dist('store/sqlite-driver.js'));
+      const ro = (await sqliteDriver()).open(path.join(tmp, 'store.db'), { readOnly: true });
       const r = ro.prepare(`select count(*) as n from appointments where status = 'booked'`).get();
       ro.close();
       process.send({ count: r.n });
@@ -234,7 +235,7 @@ async function main() {
     `  receiver, bookClinicAppointment     ${booking.rps.toFixed(0).padStart(6)} bookings/s   p99 ${booking.p99.toFixed(1)} ms   p50 ${booking.p50.toFixed(1)} ms at ${BOOKING_CONNECTIONS} connections (goal p99 ≤ 20 ms) ${ok(booking.p99 <= 20)}`,
   );
   console.log(
-    `  raw better-sqlite3 insert loop      ${rawInserts.toFixed(0).padStart(6)} bookings/s   (baseline: contact upsert + appointment insert per IMMEDIATE transaction, same pragmas, no HTTP)`,
+    `  raw ${rawInserts.driver.padEnd(14)} insert loop ${rawInserts.rate.toFixed(0).padStart(6)} bookings/s   (baseline: contact upsert + appointment insert per IMMEDIATE transaction, same driver and pragmas, no HTTP)`,
   );
   const perReq = (k) => cpu[k].us / Math.max(1, cpu[k].n);
   console.log(
@@ -261,16 +262,18 @@ async function main() {
 
 /**
  * The store's floor: the same two writes per booking in one BEGIN IMMEDIATE transaction, in a
- * loop, on a fresh WAL file with the embedded store's schema and pragmas.
+ * loop, on a fresh WAL file with the embedded store's schema and pragmas, on the driver the store
+ * uses on this Node.
  */
 async function rawInsertLoop() {
-  const { default: Database } = await import('better-sqlite3');
+  const { sqliteDriver } = await import(dist('store/sqlite-driver.js'));
   const { configure, migrateSqlite } = await import(dist('store/sqlite.js'));
+  const driver = await sqliteDriver();
   const { randomUUID } = await import('node:crypto');
   const tmp = path.join(root, '.bench-tmp', `raw-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
   try {
-    const db = configure(new Database(path.join(tmp, 'store.db'), { timeout: 5000 }));
+    const db = configure(driver.open(path.join(tmp, 'store.db'), { timeoutMs: 5000 }));
     migrateSqlite(db);
     const org = orgId(0);
     db.prepare(`insert into organizations (id, name) values (?, 'Raw')`).run(org);
@@ -278,15 +281,16 @@ async function rawInsertLoop() {
       `insert into contacts (id, org_id, email, name) values (?, ?, ?, ?) on conflict (org_id, email) do update set name = excluded.name returning id`,
     );
     const appt = db.prepare(`insert into appointments (id, org_id, contact_id, starts_at) values (?, ?, ?, ?)`);
-    const book = db.transaction((i) => {
-      const c = contact.get(randomUUID(), org, `p${i}@example.com`, `Patient ${i}`);
-      appt.run(randomUUID(), org, c.id, new Date(Date.UTC(2030, 2, 5) + i * 1_800_000).toISOString());
-    });
+    const book = (i) =>
+      db.immediate(() => {
+        const c = contact.get(randomUUID(), org, `p${i}@example.com`, `Patient ${i}`);
+        appt.run(randomUUID(), org, c.id, new Date(Date.UTC(2030, 2, 5) + i * 1_800_000).toISOString());
+      });
     const until = performance.now() + 2000;
     let n = 0;
-    while (performance.now() < until && n < 1_000_000) book.immediate(n++);
+    while (performance.now() < until && n < 1_000_000) book(n++);
     db.close();
-    return n / 2;
+    return { rate: n / 2, driver: driver.name };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
-// The embedded store (SQLite file, better-sqlite3), measured from the outside as a user meets it,
+// The embedded store (SQLite file, on node:sqlite from Node 22.16 and better-sqlite3 on Node 20:
+// the line printed first names which), measured from the outside as a user meets it,
 // each figure beside a baseline measured in the same run:
 //   (a) `voxctl orgs list --json` on an existing store vs `node -e 0` (median of 9 fresh
 //       processes; peak RSS from /usr/bin/time -f %M when it exists, else from the child's
@@ -18,6 +19,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'voxctl.js');
 const { openEmbeddedStore } = await import(pathToFileURL(path.join(root, 'dist', 'store', 'sqlite.js')).href);
+const { sqliteDriver } = await import(pathToFileURL(path.join(root, 'dist', 'store', 'sqlite-driver.js')).href);
+const driverName = (await sqliteDriver()).name;
 
 const RUNS = 9;
 const FRESH_RUNS = 5;
@@ -113,7 +116,7 @@ try {
   const nodeRss = Math.max(...node.map((r) => r.rssKb));
   const freshT = median(fresh.map((r) => r.t));
   const freshRss = Math.max(...fresh.map((r) => r.rssKb));
-  console.log(`embedded store (SQLite, ${path.basename(dataDir)}/store.db): created with 3 orgs in-process in ${created.toFixed(0)} ms; peak RSS by ${gnuTime ? '/usr/bin/time -f %M' : 'process.resourceUsage().maxRSS'}`);
+  console.log(`embedded store (SQLite via ${driverName} on Node ${process.versions.node}, ${path.basename(dataDir)}/store.db): created with 3 orgs in-process in ${created.toFixed(0)} ms; peak RSS by ${gnuTime ? '/usr/bin/time -f %M' : 'process.resourceUsage().maxRSS'}`);
   console.log(`(a) existing store, fresh process each (median of ${RUNS}; RSS: the highest run)`);
   console.log(`  node -e 0                               ${fmt(nodeT)}   ${mb(nodeRss)}   (baseline)`);
   console.log(
