@@ -201,8 +201,9 @@ describe('one data dir, many voxctl processes', () => {
     expect(busy.status).toBe(503);
     expect(busy.headers['retry-after']).toBe('1');
     expect(busy.json()).toEqual({ error: 'store_busy', message: 'The store is busy with another write; try again in a moment.' });
-    // Bounded by the receiver's ~100 ms lock wait, far below the 5 s commands wait (generous for a loaded machine).
-    expect(waited).toBeLessThan(2500);
+    // Bounded by the receiver's 100 ms lock wait: without that bound it answers only after the 5 s
+    // commands wait (measured 5.1 s); 4 s leaves a loaded machine room without hiding that.
+    expect(waited).toBeLessThan(4000);
     // Still answering while the lock is held.
     expect((await request(`${localUrl}/healthz`, { method: 'GET' })).status).toBe(200);
 
