@@ -159,7 +159,7 @@ describe('the built CLI on this Node', () => {
     expect(r.stderr).toContain('ExperimentalWarning: kept warning');
   });
 
-  it.skipIf(process.getBuiltinModule?.('node:sqlite') !== undefined)(
+  it.skipIf(loadNodeSqlite() !== undefined)(
     'without node:sqlite and with better-sqlite3 unloadable, a store command exits 1 with the one sentence (nothing created)',
     async () => {
       // A resolve hook that makes better-sqlite3 fail to load as an addon npm did not build does.
