@@ -43,6 +43,24 @@ function addGlobalOptions(cmd: Command): Command {
     .option('--debug', 'show stack traces and HTTP details (secrets stay masked)');
 }
 
+/**
+ * Commander checks required options before unknown ones, so `orgs add --nmae X` would say
+ * "--name is missing". On a leaf command an unknown option is reported first, with commander's
+ * "(Did you mean --name?)". (After the first unknown option commander puts the rest of argv in
+ * `unknown` too, so unknown[0] is always that option.) `--help` arrives in `unknown` as well and
+ * still shows the help.
+ */
+function rejectUnknownOptionsFirst(c: Command): void {
+  const parse = c.parseOptions.bind(c);
+  c.parseOptions = (argv: string[]) => {
+    const parsed = parse(argv);
+    const first = parsed.unknown[0];
+    const help = parsed.unknown.some((a) => a === '--help' || a === '-h');
+    if (first !== undefined && first.startsWith('-') && !help) (c as unknown as { unknownOption(flag: string): never }).unknownOption(first);
+    return parsed;
+  };
+}
+
 export function createProgram(ctx: Context): Command {
   const program = new Command('voxctl');
   program
@@ -97,6 +115,7 @@ export function createProgram(ctx: Context): Command {
   const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>) => {
     const c = parent.command(name).description(description);
     configure(c);
+    rejectUnknownOptionsFirst(c);
     c.action(async (...all: unknown[]) => {
       const cmd = all[all.length - 1] as Command;
       const args = all.slice(0, -2) as string[];

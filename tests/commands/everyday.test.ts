@@ -271,6 +271,12 @@ describe('messages and help', () => {
     const r = await cli(['orgs', 'add', '--name', 'A', '--nme', 'x']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe("Error: Unknown option '--nme'.\nHint: Did you mean --name? Run `voxctl orgs add --help` to see the usage.\n");
+    // A misspelt required option is an unknown option (with the suggestion), not a missing --name.
+    const typo = await cli(['orgs', 'add', '--nmae', 'X']);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toBe("Error: Unknown option '--nmae'.\nHint: Did you mean --name? Run `voxctl orgs add --help` to see the usage.\n");
+    const typo2 = await cli(['agents', 'link', '--org', ORG_A, '--typ', 'inbound', '--json']);
+    expect(typo2.json()).toMatchObject({ ok: false, error: { code: 'usage', message: "Unknown option '--typ'.", hint: expect.stringMatching(/^Did you mean --type\?/) } });
     const missing = await cli(['orgs', 'add', '--json']);
     expect(missing.exitCode).toBe(2);
     expect(missing.json()).toEqual({ ok: false, error: { code: 'usage', message: "Required option '--name <name>' not specified.", hint: 'Run `voxctl orgs add --help` to see the usage.' } });
