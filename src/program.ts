@@ -199,7 +199,8 @@ Examples:
         .requiredOption('--org <id>', 'organization id')
         .requiredOption('--type <type>', 'agent type, e.g. inbound, follow-up, outbound')
         .requiredOption('--assistant-id <vapiId>', 'Vapi assistant id')
-        .addHelpText('after', '\nExamples:\n  $ voxctl agents link --org <org-id> --type inbound --assistant-id <vapi-id>'),
+        .option('--custom-type', 'allow a type other than inbound, outbound, follow-up (asked on a terminal)')
+        .addHelpText('after', '\nExamples:\n  $ voxctl agents link --org <org-id> --type inbound --assistant-id <vapi-id>\n  $ voxctl agents link --org <org-id> --type billing --assistant-id <vapi-id> --custom-type'),
     async () => (await import('./commands/agents.js')).agentsLinkAction,
   );
   define(
@@ -231,6 +232,7 @@ Examples:
     (c) =>
       c
         .argument('<file>', 'JSON file: [{"org_id","org_name"?,"type","vapi_assistant_id"}], or - for stdin')
+        .option('--custom-type', 'allow types other than inbound, outbound, follow-up (asked on a terminal)')
         .addHelpText('after', '\nExamples:\n  $ voxctl agents import agents.json\n  $ voxctl agents import agents.json --json'),
     async () => (await import('./commands/agents.js')).agentsImportAction,
   );
@@ -314,6 +316,7 @@ Examples:
         .requiredOption('--org <id>', 'organization id')
         .requiredOption('--type <type>', 'agent type, e.g. inbound, follow-up, outbound')
         .option('--file <assistant.json>', 'assistant definition (default: templates/assistants/<type>.json)')
+        .option('--custom-type', 'allow a type other than inbound, outbound, follow-up (needs --file; asked on a terminal)')
         .option('--url <webhookUrl>', 'webhook base URL (default: WEBHOOK_URL); tools get <url>/<toolName>')
         .option('--wait <seconds>', 'how long to wait for another run creating the same assistant', '90')
         .addHelpText(

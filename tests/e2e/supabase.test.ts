@@ -122,7 +122,7 @@ describe('orgs and agents on Supabase', () => {
       for (let i = 0; i < 100; i++) rows.push({ org_id: orgId, org_name: `Clinic ${String(o).padStart(2, '0')}`, type: `line-${String(i).padStart(3, '0')}`, vapi_assistant_id: `asst_${o}_${i}` });
     }
     writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify(rows));
-    const imp = await cli(['agents', 'import', 'agents.json', '--json']);
+    const imp = await cli(['agents', 'import', 'agents.json', '--custom-type', '--json']);
     expect(imp.exitCode).toBe(0);
     expect(imp.json()).toEqual({ ok: true, imported: 5000, orgsCreated: 50 });
     expect(main.current.query('select count(*)::int as n from agents')).toEqual([{ n: 5000 }]);

@@ -276,6 +276,7 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
         );
         expect(e).toBeInstanceOf(ConflictError);
         expect(e.message).toBe('Assistant asst_taken is already linked to another agent slot; one assistant serves one org.');
+        expect(e.hint).toBe('Link a different assistant, or free this one first: `voxctl agents unlink --assistant-id asst_taken`.');
         expect(await store.getOrg(ORG_C)).toBeNull();
         expect((await store.listAgents()).map((a) => a.vapiAssistantId)).toEqual(['asst_taken']);
       });
