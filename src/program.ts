@@ -13,7 +13,7 @@ Exit codes:
   2    usage error (bad flags, arguments or configuration)
   3    drift found (assistants status)
   4    credentials missing or rejected (Vapi, Supabase, ngrok)
-  130  interrupted (Ctrl-C, SIGTERM; tunnel up exits 0)
+  130  interrupted (Ctrl-C, SIGTERM; tunnel up and logs --follow exit 0)
   A closed stdout (voxctl … | head) ends quietly with 0. With --json, "ok" mirrors the exit code.
 
 Environment:
@@ -496,7 +496,7 @@ Examples:
         .option('--tool <name>', 'only requests calling this tool')
         .option('--status <codes>', 'only these HTTP statuses: 401, 4xx or 401,403')
         .option('--since <when>', 'only requests since a duration ago (30s, 10m, 2h, 7d) or a date/time')
-        .option('-f, --follow', 'keep printing new requests until Ctrl-C (exit 130)')
+        .option('-f, --follow', 'keep printing new requests until Ctrl-C (exit 0, like tail -f)')
         .option('-n, --lines <n>', 'how many of the latest matching requests to show (0 for all)', '50')
         .addHelpText(
           'after',

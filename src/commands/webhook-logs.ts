@@ -5,7 +5,6 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { CancelledError } from '../errors.js';
 import { EVENT_LOG_NAME, followEvents, readEvents, type RequestEvent } from '../receiver/event-log.js';
 import { formatRequestLine } from '../receiver/format.js';
 import { unknownOrg } from '../store/validate.js';
@@ -118,12 +117,17 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
     return 0;
   }
 
-  // --follow: the backlog, then new lines as they come, until Ctrl-C.
+  // --follow: the backlog, then new lines as they come, until Ctrl-C. The backlog, the notice and
+  // claiming Ctrl-C happen in one synchronous step: a signal after any of that output finds the
+  // follow claimed (tests/e2e/logs-follow.test.ts relies on it).
   for (const ev of events) print(ev);
   ui.info(ctx.theme.dim(`Following ${shown} (Ctrl-C to stop)…`));
   const stopped = ctx.interrupts.untilInterrupted();
   await followEvents(file, print, ctx.signal, { intervalMs: ctx.service('logPollMs') ?? 200, wait: ctx.service('logPollWait') });
-  // Following ends only by an interrupt: exit 130 like every interrupted command.
-  await stopped;
-  throw new CancelledError();
+  // Ctrl-C (or SIGTERM) is the normal way out of a follow, as for `tail -f` and `tunnel up`:
+  // quiet, exit 0 (with --json a last {"event":"stopped"} line, as tunnel up). A closed stdout
+  // (`| head`) ends it quietly too.
+  const reason = await stopped;
+  if (ctx.flags.json && reason !== 'EPIPE') ui.jsonDoc({ event: 'stopped', signal: reason });
+  return 0;
 }
