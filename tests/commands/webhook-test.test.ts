@@ -254,6 +254,11 @@ describe('webhook test <tool> --url', () => {
       name: 'cancelAppointment',
       arguments: { appointmentDate: '2030-01-07', appointmentTime: '10:00', patientEmail: 'jordan.test@example.com' },
     });
+    // message.phoneNumber is a CreateVapiPhoneNumberDTO (Vapi's OAS): these fields only, no `number`.
+    const VAPI_NUMBER_FIELDS = ['fallbackDestination', 'hooks', 'provider', 'numberDesiredAreaCode', 'sipUri', 'authentication', 'name', 'assistantId', 'workflowId', 'squadId', 'server'];
+    const phone = (doc.payload.message as unknown as { phoneNumber: Record<string, unknown> }).phoneNumber;
+    expect(phone).toMatchObject({ provider: 'vapi', assistantId: ASSISTANT });
+    expect(Object.keys(phone).filter((k) => !VAPI_NUMBER_FIELDS.includes(k))).toEqual([]);
   });
 });
 
