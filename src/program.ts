@@ -112,8 +112,8 @@ export function createProgram(ctx: Context): Command {
     ctx.projectEnv();
   });
 
-  const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>) => {
-    const c = parent.command(name).description(description);
+  const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>, hidden = false) => {
+    const c = parent.command(name, { hidden }).description(description);
     configure(c);
     rejectUnknownOptionsFirst(c);
     c.action(async (...all: unknown[]) => {
@@ -558,6 +558,15 @@ Examples:
   $ voxctl completion fish > ~/.config/fish/completions/voxctl.fish`,
         ),
     async () => (await import('./commands/completion.js')).completionAction,
+  );
+  // What the completion scripts call for values that live in the store (`--org <TAB>`).
+  define(
+    program,
+    '__complete',
+    'Values for shell completion (used by the completion scripts)',
+    (c) => c.argument('<what>', 'orgs'),
+    async () => (await import('./commands/completion.js')).completeAction,
+    true,
   );
 
   return program;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -51,11 +51,11 @@ describe('--version', () => {
 
 describe('completion', () => {
   /** Runs the bash script and completes `words` (the last one is being typed). */
-  const complete = (script: string, words: string[]) => {
+  const complete = (script: string, words: string[], prelude = '') => {
     const file = path.join(tmp, 'c.bash');
     writeFileSync(file, script);
     const line = ['voxctl', ...words].map((w) => `'${w}'`).join(' ');
-    return execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=(${line}); COMP_CWORD=${words.length}; _voxctl; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' })
+    return execFileSync('bash', ['-c', `${prelude}source ${file}; COMP_WORDS=(${line}); COMP_CWORD=${words.length}; _voxctl; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean);
   };
@@ -70,6 +70,35 @@ describe('completion', () => {
     // Global flags everywhere; a flag's value is not taken for a command.
     expect(complete(r.stdout, ['--cwd', 'orgs', 'orgs', '--js'])).toEqual(['--json']);
     expect(complete(r.stdout, ['init', '--store', ''])).toEqual(['embedded', 'supabase']);
+  });
+
+  it('bash: offers the tool names after `webhook test`, the shells after `completion`, and org ids after --org', async () => {
+    const script = (await cli(['completion', 'bash'])).stdout;
+    expect(complete(script, ['webhook', 'test', ''])).toEqual(['bookClinicAppointment', 'cancelAppointment', 'checkAvailability']);
+    expect(complete(script, ['webhook', 'test', 'ch'])).toEqual(['checkAvailability']);
+    expect(complete(script, ['webhook', 'test', 'bookClinicAppointment', '--lo'])).toEqual(['--local']);
+    expect(complete(script, ['completion', 'z'])).toEqual(['zsh']);
+    // --org asks `voxctl __complete orgs` (here a stand-in printing what the real one prints).
+    const orgs = `voxctl() { [ "$1 $2" = "__complete orgs" ] && printf '%s\\tAlpha\\n%s\\tBeta\\n' ${ORG_A} ${ORG_B}; }; `;
+    expect(complete(script, ['agents', 'list', '--org', ''], orgs)).toEqual([ORG_A, ORG_B]);
+    expect(complete(script, ['webhook', 'test', 'checkAvailability', '--org', '0b'], orgs)).toEqual([ORG_B]);
+  });
+
+  it('`voxctl __complete orgs` prints each org id and name (tab-separated), nothing without a store, and is hidden', async () => {
+    await testDb.store.addOrg({ id: ORG_A, name: 'Alpha\tDental' });
+    const r = await cli(['__complete', 'orgs']);
+    expect(r).toMatchObject({ exitCode: 0, stdout: `${ORG_A}\tAlpha Dental\n`, stderr: '' });
+    // A folder without a store: no output, no error, nothing created.
+    const none = await runCli(['__complete', 'orgs'], { cwd: tmp, env: {} });
+    expect(none).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    expect(existsSync(path.join(tmp, '.voxctl'))).toBe(false);
+    expect((await cli(['--help'])).stdout).not.toContain('__complete');
+    const zsh = (await cli(['completion', 'zsh'])).stdout;
+    expect(zsh).toContain("'--org[organization id]:orgs:_voxctl_orgs'");
+    expect(zsh).toContain("args=('bookClinicAppointment' 'cancelAppointment' 'checkAvailability')");
+    const fish = (await cli(['completion', 'fish'])).stdout;
+    expect(fish).toContain("-l org -x -a '(voxctl __complete orgs 2>/dev/null)'");
+    expect(fish).toContain("-a 'bookClinicAppointment cancelAppointment checkAvailability'");
   });
 
   it('zsh and fish scripts name every command and flag; an unknown shell is a usage error', async () => {
