@@ -95,7 +95,7 @@ try {
   const imports = [];
   for (let i = 0; i < 3; i++) {
     const dir = mkdtempSync(path.join(tmp, 'import-'));
-    const imp = spawnMeasured([bin, 'agents', 'import', path.join(tmp, 'agents.json'), '--json'], { cwd: dir, e: baseEnv });
+    const imp = spawnMeasured([bin, 'agents', 'import', path.join(tmp, 'agents.json'), '--custom-type', '--json'], { cwd: dir, e: baseEnv });
     const doc = JSON.parse(imp.stdout);
     if (doc.imported !== 5000 || doc.orgsCreated !== 50) throw new Error(`unexpected import result ${imp.stdout}`);
     imports.push(imp.t);

@@ -90,12 +90,12 @@ try {
   const sbList = [];
   for (let i = 0; i < RUNS; i++) {
     emptySupabase();
-    const r = await cli(['agents', 'import', 'agents.json', '--json'], supabaseEnv);
+    const r = await cli(['agents', 'import', 'agents.json', '--custom-type', '--json'], supabaseEnv);
     checkImport(r.stdout);
     sbImport.push(r.t);
     rmSync(path.join(tmp, 'data'), { recursive: true, force: true });
     await cli(['orgs', 'list', '--json'], embeddedEnv); // create the embedded store outside the measurement
-    const e = await cli(['agents', 'import', 'agents.json', '--json'], embeddedEnv);
+    const e = await cli(['agents', 'import', 'agents.json', '--custom-type', '--json'], embeddedEnv);
     checkImport(e.stdout);
     embImport.push(e.t);
     sbList.push((await cli(['orgs', 'list', '--json'], supabaseEnv)).t);

@@ -13,7 +13,7 @@ Exit codes:
   2    usage error (bad flags, arguments or configuration)
   3    drift found (assistants status)
   4    credentials missing or rejected (Vapi, Supabase, ngrok)
-  130  interrupted (Ctrl-C, SIGTERM; tunnel up exits 0)
+  130  interrupted (Ctrl-C, SIGTERM; tunnel up and logs --follow exit 0)
   A closed stdout (voxctl … | head) ends quietly with 0. With --json, "ok" mirrors the exit code.
 
 Environment:
@@ -41,6 +41,24 @@ function addGlobalOptions(cmd: Command): Command {
     .option('--no-color', 'disable colour (also NO_COLOR=1)')
     .option('-y, --yes', 'never prompt; take values from flags and the environment')
     .option('--debug', 'show stack traces and HTTP details (secrets stay masked)');
+}
+
+/**
+ * Commander checks required options before unknown ones, so `orgs add --nmae X` would say
+ * "--name is missing". On a leaf command an unknown option is reported first, with commander's
+ * "(Did you mean --name?)". (After the first unknown option commander puts the rest of argv in
+ * `unknown` too, so unknown[0] is always that option.) `--help` arrives in `unknown` as well and
+ * still shows the help.
+ */
+function rejectUnknownOptionsFirst(c: Command): void {
+  const parse = c.parseOptions.bind(c);
+  c.parseOptions = (argv: string[]) => {
+    const parsed = parse(argv);
+    const first = parsed.unknown[0];
+    const help = parsed.unknown.some((a) => a === '--help' || a === '-h');
+    if (first !== undefined && first.startsWith('-') && !help) (c as unknown as { unknownOption(flag: string): never }).unknownOption(first);
+    return parsed;
+  };
 }
 
 export function createProgram(ctx: Context): Command {
@@ -94,9 +112,10 @@ export function createProgram(ctx: Context): Command {
     ctx.projectEnv();
   });
 
-  const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>) => {
-    const c = parent.command(name).description(description);
+  const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>, hidden = false) => {
+    const c = parent.command(name, { hidden }).description(description);
     configure(c);
+    rejectUnknownOptionsFirst(c);
     c.action(async (...all: unknown[]) => {
       const cmd = all[all.length - 1] as Command;
       const args = all.slice(0, -2) as string[];
@@ -180,7 +199,8 @@ Examples:
         .requiredOption('--org <id>', 'organization id')
         .requiredOption('--type <type>', 'agent type, e.g. inbound, follow-up, outbound')
         .requiredOption('--assistant-id <vapiId>', 'Vapi assistant id')
-        .addHelpText('after', '\nExamples:\n  $ voxctl agents link --org <org-id> --type inbound --assistant-id <vapi-id>'),
+        .option('--custom-type', 'allow a type other than inbound, outbound, follow-up (asked on a terminal)')
+        .addHelpText('after', '\nExamples:\n  $ voxctl agents link --org <org-id> --type inbound --assistant-id <vapi-id>\n  $ voxctl agents link --org <org-id> --type billing --assistant-id <vapi-id> --custom-type'),
     async () => (await import('./commands/agents.js')).agentsLinkAction,
   );
   define(
@@ -212,6 +232,7 @@ Examples:
     (c) =>
       c
         .argument('<file>', 'JSON file: [{"org_id","org_name"?,"type","vapi_assistant_id"}], or - for stdin')
+        .option('--custom-type', 'allow types other than inbound, outbound, follow-up (asked on a terminal)')
         .addHelpText('after', '\nExamples:\n  $ voxctl agents import agents.json\n  $ voxctl agents import agents.json --json'),
     async () => (await import('./commands/agents.js')).agentsImportAction,
   );
@@ -295,6 +316,7 @@ Examples:
         .requiredOption('--org <id>', 'organization id')
         .requiredOption('--type <type>', 'agent type, e.g. inbound, follow-up, outbound')
         .option('--file <assistant.json>', 'assistant definition (default: templates/assistants/<type>.json)')
+        .option('--custom-type', 'allow a type other than inbound, outbound, follow-up (needs --file; asked on a terminal)')
         .option('--url <webhookUrl>', 'webhook base URL (default: WEBHOOK_URL); tools get <url>/<toolName>')
         .option('--wait <seconds>', 'how long to wait for another run creating the same assistant', '90')
         .addHelpText(
@@ -474,7 +496,7 @@ Examples:
         .option('--tool <name>', 'only requests calling this tool')
         .option('--status <codes>', 'only these HTTP statuses: 401, 4xx or 401,403')
         .option('--since <when>', 'only requests since a duration ago (30s, 10m, 2h, 7d) or a date/time')
-        .option('-f, --follow', 'keep printing new requests until Ctrl-C (exit 130)')
+        .option('-f, --follow', 'keep printing new requests until Ctrl-C (exit 0, like tail -f)')
         .option('-n, --lines <n>', 'how many of the latest matching requests to show (0 for all)', '50')
         .addHelpText(
           'after',
@@ -536,6 +558,15 @@ Examples:
   $ voxctl completion fish > ~/.config/fish/completions/voxctl.fish`,
         ),
     async () => (await import('./commands/completion.js')).completionAction,
+  );
+  // What the completion scripts call for values that live in the store (`--org <TAB>`).
+  define(
+    program,
+    '__complete',
+    'Values for shell completion (used by the completion scripts)',
+    (c) => c.argument('<what>', 'orgs'),
+    async () => (await import('./commands/completion.js')).completeAction,
+    true,
   );
 
   return program;

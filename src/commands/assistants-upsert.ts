@@ -8,12 +8,15 @@ import { expandDefinition, loadDefinition } from '../assistants/definition.js';
 import { upsertAssistant } from '../assistants/upsert.js';
 import { AGENT_TYPE, unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
+import { confirmAgentType, CUSTOM_TYPE_FLAG, isKnownAgentType, KNOWN_AGENT_TYPES, nearestKnownType } from './agent-type.js';
+import { UsageError } from '../errors.js';
 import { webhookBaseUrl } from '../util/url.js';
 
 const schema = z.object({
   org: uuidFlag('--org'),
   type: z.string().trim().regex(AGENT_TYPE, 'use 1-40 lower-case letters, digits, "-" or "_" (e.g. inbound)'),
   file: z.string().trim().min(1, 'must not be empty').optional(),
+  customType: z.boolean().optional(),
   url: z.string().trim().optional(),
   wait: z.coerce.number().min(0, 'must be 0 or more seconds').max(3600, 'must be at most 3600 seconds').default(90),
 });
@@ -22,6 +25,14 @@ export async function assistantsUpsertAction(raw: Record<string, unknown>, _args
   const opts = parseOptions(schema, raw);
   const settings = ctx.settings();
   const base = webhookBaseUrl(opts.url, settings.WEBHOOK_URL, ctx.projectEnv().sources.WEBHOOK_URL);
+  if (!opts.file && !isKnownAgentType(opts.type)) {
+    // Only the known types have a template; a near-miss is most likely a typo.
+    const near = nearestKnownType(opts.type);
+    throw new UsageError(`There is no assistant template for type "${opts.type}"${near ? `; did you mean ${near}?` : '.'}`, {
+      hint: `Templates: ${KNOWN_AGENT_TYPES.join(', ')}. For a type of your own pass --file <assistant.json> ${CUSTOM_TYPE_FLAG} (start from templates/assistants/inbound.json).`,
+    });
+  }
+  await confirmAgentType(ctx, opts.type, opts.customType);
   const loaded = await loadDefinition({ file: opts.file, type: opts.type, cwd: ctx.cwd });
   if (loaded.dropped.length) ctx.ui.warn(`${loaded.source}: ignoring read-only ${loaded.dropped.join(', ')} (Vapi sets them).`);
 

@@ -15,7 +15,16 @@ interface Node {
   description: string;
   subs: Array<{ name: string; description: string }>;
   flags: Array<{ flag: string; description: string; takesValue: boolean; choices: string[] }>;
+  /** Words for the positional argument (e.g. the tool names of `webhook test`). */
+  args: string[];
 }
+
+/**
+ * Flags whose values are looked up when completing, through the hidden `voxctl __complete`
+ * (one store read, no network): `--org` offers the org ids (with their names where the shell
+ * shows descriptions).
+ */
+const DYNAMIC_FLAGS: Record<string, string> = { '--org': 'orgs' };
 
 function flagsOf(cmd: Command, inherited: readonly Option[]): Node['flags'] {
   const all = [...cmd.options, ...inherited];
@@ -31,7 +40,7 @@ function flagsOf(cmd: Command, inherited: readonly Option[]): Node['flags'] {
 }
 
 /** Every command of the tree, root first (the root's options are global: every command takes them). */
-export function commandTree(program: Command): Node[] {
+export function commandTree(program: Command, args: Record<string, string[]> = {}): Node[] {
   const nodes: Node[] = [];
   const walk = (cmd: Command, path: string) => {
     const visible = cmd.commands.filter((c) => !(c as Command & { _hidden?: boolean })._hidden);
@@ -40,10 +49,12 @@ export function commandTree(program: Command): Node[] {
       description: cmd.description(),
       subs: visible.map((c) => ({ name: c.name(), description: c.description() })),
       flags: flagsOf(cmd, path ? program.options : []),
+      args: [],
     });
     for (const c of visible) walk(c, path ? `${path} ${c.name()}` : c.name());
   };
   walk(program, '');
+  for (const n of nodes) n.args = args[n.path] ?? [];
   return nodes;
 }
 
@@ -59,6 +70,7 @@ function bash(nodes: Node[]): string {
         `      subs=${sq(n.subs.map((s) => s.name).join(' '))}`,
         `      flags=${sq(n.flags.map((f) => f.flag).join(' '))}`,
         `      valued=${sq(valued.join(' '))}`,
+        n.args.length ? `      args=${sq(n.args.join(' '))}` : '',
         choices.length ? `      case "$prev" in\n${choices.join('\n')}\n      esac` : '',
         '      ;;',
       ]
@@ -89,18 +101,23 @@ _voxctl() {
     fi
     [[ " $(_voxctl_subs "$path") " == *" $w "* ]] && path="\${path:+$path }$w"
   done
-  local subs="" flags="" valued=""
+  local subs="" flags="" valued="" args=""
   case "$path" in
 ${cases}
+  esac
+  case "$prev" in
+${Object.entries(DYNAMIC_FLAGS).map(([flag, what]) => `    ${flag}) COMPREPLY=($(compgen -W "$(voxctl __complete ${what} 2>/dev/null | cut -f1)" -- "$cur")); return ;;`).join('\n')}
   esac
   if [[ " $valued " == *" $prev "* ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
     return
   fi
-  if [[ $cur == -* || -z $subs ]]; then
+  if [[ $cur == -* ]] || [[ -z $subs && -z $args ]]; then
     COMPREPLY=($(compgen -W "$flags" -- "$cur"))
-  else
+  elif [[ -n $subs ]]; then
     COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -W "$args" -- "$cur"))
   fi
 }
 complete -o default -F _voxctl voxctl
@@ -112,8 +129,9 @@ function zsh(nodes: Node[]): string {
   const cases = nodes
     .map((n) => {
       const subs = n.subs.map((s) => `'${esc(s.name)}:${esc(s.description)}'`).join(' ');
-      const flags = n.flags.map((f) => `'${f.flag}[${esc(f.description.replace(/[[\]]/g, ''))}]${f.takesValue ? `:value:${f.choices.length ? `(${f.choices.join(' ')})` : '_files'}` : ''}'`).join(' ');
-      return `    ${sq(n.path)}) subs=(${subs}); flags=(${flags}) ;;`;
+      const value = (f: Node['flags'][number]) => (DYNAMIC_FLAGS[f.flag] ? `:${DYNAMIC_FLAGS[f.flag]}:_voxctl_${DYNAMIC_FLAGS[f.flag]}` : `:value:${f.choices.length ? `(${f.choices.join(' ')})` : '_files'}`);
+      const flags = n.flags.map((f) => `'${f.flag}[${esc(f.description.replace(/[[\]]/g, ''))}]${f.takesValue ? value(f) : ''}'`).join(' ');
+      return `    ${sq(n.path)}) subs=(${subs}); flags=(${flags})${n.args.length ? `; args=(${n.args.map(sq).join(' ')})` : ''} ;;`;
     })
     .join('\n');
   return `#compdef voxctl
@@ -121,7 +139,7 @@ function zsh(nodes: Node[]): string {
 # Load it: source <(voxctl completion zsh)   or save it as _voxctl in a directory on $fpath
 _voxctl() {
   local path_="" w i
-  local -a subs flags names
+  local -a subs flags names args
   for ((i = 2; i < CURRENT; i++)); do
     w=\${words[i]}
     [[ $w == -* ]] && continue
@@ -132,12 +150,15 @@ _voxctl() {
   _voxctl_node "$path_"
   if (( \${#subs} )) && [[ \${words[CURRENT]} != -* ]]; then
     _describe -t commands 'voxctl command' subs
+  elif (( \${#args} )) && [[ \${words[CURRENT]} != -* ]]; then
+    compadd -a args
   else
     _arguments -s $flags
   fi
 }
+${Object.values(DYNAMIC_FLAGS).map((what) => `_voxctl_${what}() {\n  local -a found\n  found=(\${(f)"$(voxctl __complete ${what} 2>/dev/null | tr '\\t' ':')"})\n  _describe -t ${what} '${what}' found\n}`).join('\n')}
 _voxctl_node() {
-  subs=(); flags=()
+  subs=(); flags=(); args=()
   case "$1" in
 ${cases}
   esac
@@ -155,8 +176,16 @@ function fish(nodes: Node[]): string {
     const cond = [...words.map((w) => `__fish_seen_subcommand_from ${w}`), ...(children.length ? [`not __fish_seen_subcommand_from ${children.join(' ')}`] : [])];
     const at = cond.length ? cond.join('; and ') : '__fish_use_subcommand';
     for (const s of n.subs) lines.push(`complete -c voxctl -n ${sq(words.length ? at : '__fish_use_subcommand')} -a ${sq(s.name)} -d ${sq(s.description)}`);
+    if (n.args.length) lines.push(`complete -c voxctl -n ${sq(words.length ? at : '__fish_use_subcommand')} -a ${sq(n.args.join(' '))}`);
     for (const f of n.flags) {
-      const value = f.takesValue ? (f.choices.length ? ` -x -a ${sq(f.choices.join(' '))}` : ' -r -F') : '';
+      const dynamic = DYNAMIC_FLAGS[f.flag];
+      const value = f.takesValue
+        ? dynamic
+          ? ` -x -a ${sq(`(voxctl __complete ${dynamic} 2>/dev/null)`)}`
+          : f.choices.length
+            ? ` -x -a ${sq(f.choices.join(' '))}`
+            : ' -r -F'
+        : '';
       lines.push(`complete -c voxctl -n ${sq(words.length ? at : '__fish_use_subcommand')} -l ${f.flag.slice(2)}${value} -d ${sq(f.description)}`);
     }
   }
@@ -170,8 +199,26 @@ export async function completionAction(_raw: Record<string, unknown>, args: stri
   }
   let root: Command = cmd;
   while (root.parent) root = root.parent;
-  const nodes = commandTree(root);
+  // Positional words known when the script is made: the tool names of `webhook test`, the shells.
+  const { listPayloadTemplates } = await import('../probe/payloads.js');
+  const tools = (await listPayloadTemplates()).filter((t) => t.kind === 'tool').map((t) => t.name);
+  const nodes = commandTree(root, { 'webhook test': tools, completion: [...SHELLS] });
   const script = shell === 'bash' ? bash(nodes) : shell === 'zsh' ? zsh(nodes) : fish(nodes);
   if (ctx.flags.json) ctx.ui.jsonDoc({ ok: true, shell, script });
   else ctx.io.stdout.write(script);
+}
+
+/**
+ * `voxctl __complete orgs` (hidden; called by the completion scripts): the org ids, one per line
+ * with the name after a tab. Quiet and exit 0 whatever happens (no store yet, a locked store):
+ * a completion offers what it can and never prints an error into the user's command line.
+ */
+export async function completeAction(_raw: Record<string, unknown>, args: string[], ctx: Context): Promise<void> {
+  if (args[0] !== 'orgs') return;
+  try {
+    const orgs = await (await ctx.store()).listOrgs();
+    for (const o of orgs) ctx.ui.line(`${o.id}\t${o.name.replace(/[\t\r\n]/g, ' ')}`);
+  } catch (e) {
+    ctx.ui.debug(`no org ids to complete: ${(e as Error).message}`);
+  }
 }

@@ -3,6 +3,7 @@
  * passes (skipped ones included), else 1. `--json`: {"ok","checks":[{"id","ok","message","hint"}]}
  * (skipped checks also carry "skipped": true).
  */
+import { existsSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { withOutcome } from '../ui/outcome.js';
 import { ExitCode, isVoxError, type VoxError } from '../errors.js';
@@ -47,6 +48,11 @@ export async function doctorAction(_raw: Record<string, unknown>, _args: string[
     vapi: () => ctx.vapi({ retry: { maxAttempts: 2, baseDelayMs: 250 }, timeoutMs: 10_000 }),
   };
 
+  // Nothing set up here yet (no env file, no data dir, no Supabase in the environment): the
+  // first thing to say is how to start, before the list of what fails because of it.
+  const empty = projectEnv.files.length === 0 && !existsSync(ctx.dataDir()) && !projectEnv.values.SUPABASE_URL?.trim();
+  const INIT_HINT = 'No voxctl project here (no .env files, no store): run `voxctl init` first, or pass --cwd <project dir>.';
+
   const spinner = await ctx.spinner('Checking…');
   spinner.start();
   const checks: CheckResult[] = [];
@@ -78,11 +84,12 @@ export async function doctorAction(_raw: Record<string, unknown>, _args: string[
         () => ({
           code: 'checks_failed',
           message: `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => c.id).join(', ')}.`,
-          hint: failed[0]?.hint ?? 'See the failed checks.',
+          hint: empty ? INIT_HINT : (failed[0]?.hint ?? 'See the failed checks.'),
         }),
       ),
     );
   } else {
+    if (empty) ctx.ui.line(`${ctx.theme.yellow('!')} ${INIT_HINT}\n`);
     render(ctx, checks);
   }
   return ok ? ExitCode.ok : ExitCode.failure;

@@ -65,6 +65,13 @@ const FIELDS: Field[] = [
 ];
 const field = (key: SettingName) => FIELDS.find((f) => f.key === key)!;
 
+/** What to do about a bad flag value; "leave it out to be asked" only where something asks. */
+function badFlagHint(f: Field, interactive: boolean): string {
+  if (interactive) return `Pass a valid ${f.label}, or leave ${f.flag} out to be asked.`;
+  if (f.key === 'VAPI_WEBHOOK_SECRET') return `Pass a valid ${f.label}, or leave ${f.flag} out to have one generated.`;
+  return `Pass a valid ${f.label} (prompts are off: no TTY, CI, or --yes).`;
+}
+
 /** A secret flag given as `-` is read from standard input (keeps it out of the process list). */
 async function readFlagValue(ctx: Context, f: Field, raw: string, stdinUsed: { used: boolean }): Promise<string> {
   if (raw !== '-') return raw.trim();
@@ -96,7 +103,7 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
     if (typeof v !== 'string') continue;
     const value = await readFlagValue(ctx, f, v, stdinUsed);
     const ok = f.validate(value);
-    if (ok !== true) throw new UsageError(`${f.flag}: ${ok}`, { hint: `Pass a valid ${f.label}, or leave ${f.flag} out to be asked.` });
+    if (ok !== true) throw new UsageError(`${f.flag}: ${ok}`, { hint: badFlagHint(f, prompt.interactive) });
     updates[f.key] = value;
     origin[f.key] = 'flag';
   }

@@ -5,14 +5,14 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { CancelledError } from '../errors.js';
 import { EVENT_LOG_NAME, followEvents, readEvents, type RequestEvent } from '../receiver/event-log.js';
-import { formatRequestLine } from '../receiver/format.js';
+import { formatRequestLine, localDay, requestLinesHeader } from '../receiver/format.js';
 import { unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
 
 const DURATION = /^(\d+)\s*(s|m|h|d)$/i;
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DAY_MS = 86_400_000;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS };
 
 /** `--status`: codes (`401`) or classes (`4xx`), comma-separated. */
 const statusFlag = z
@@ -98,10 +98,31 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
       ui.debug(`org names unavailable: ${(e as Error).message}`);
     }
   }
+  // Lines show the date when they span more than one day (or --since reaches back further than a
+  // day); a new day during --follow turns it on. On a terminal the columns are aligned under a
+  // header; piped output stays one plain line per request (gh-style).
+  const dayOf = (ev: RequestEvent) => localDay(ev.refused?.to ?? ev.time);
+  const aligned = ctx.io.isStdoutTTY && !ctx.flags.json;
+  let dated = new Set(events.map(dayOf)).size > 1 || (filter.since !== undefined && ctx.now().getTime() - filter.since > DAY_MS);
+  let lastDay: string | undefined;
+  let headed = false;
   const print = (ev: RequestEvent) => {
     if (!matchesFilter(ev, filter)) return;
-    if (ctx.flags.json) ui.jsonDoc({ event: 'request', ...ev });
-    else ui.line(formatRequestLine(ev, { theme: ctx.theme, orgName: (id) => orgNames.get(id) }));
+    if (ctx.flags.json) {
+      ui.jsonDoc({ event: 'request', ...ev });
+      return;
+    }
+    const day = dayOf(ev);
+    if (lastDay !== undefined && day !== lastDay && !dated) {
+      dated = true;
+      headed = false;
+    }
+    lastDay = day;
+    if (aligned && !headed) {
+      ui.line(ctx.theme.bold(requestLinesHeader({ date: dated })));
+      headed = true;
+    }
+    ui.line(formatRequestLine(ev, { theme: ctx.theme, orgName: (id) => orgNames.get(id), date: dated, aligned }));
   };
 
   if (!opts.follow) {
@@ -118,12 +139,17 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
     return 0;
   }
 
-  // --follow: the backlog, then new lines as they come, until Ctrl-C.
+  // --follow: the backlog, then new lines as they come, until Ctrl-C. The backlog, the notice and
+  // claiming Ctrl-C happen in one synchronous step: a signal after any of that output finds the
+  // follow claimed (tests/e2e/logs-follow.test.ts relies on it).
   for (const ev of events) print(ev);
   ui.info(ctx.theme.dim(`Following ${shown} (Ctrl-C to stop)…`));
   const stopped = ctx.interrupts.untilInterrupted();
   await followEvents(file, print, ctx.signal, { intervalMs: ctx.service('logPollMs') ?? 200, wait: ctx.service('logPollWait') });
-  // Following ends only by an interrupt: exit 130 like every interrupted command.
-  await stopped;
-  throw new CancelledError();
+  // Ctrl-C (or SIGTERM) is the normal way out of a follow, as for `tail -f` and `tunnel up`:
+  // quiet, exit 0 (with --json a last {"event":"stopped"} line, as tunnel up). A closed stdout
+  // (`| head`) ends it quietly too.
+  const reason = await stopped;
+  if (ctx.flags.json && reason !== 'EPIPE') ui.jsonDoc({ event: 'stopped', signal: reason });
+  return 0;
 }

@@ -148,7 +148,15 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
   }
   const url = target.url;
 
-  const outcome = await sendServerMessage({ url, body, secret: settings.VAPI_WEBHOOK_SECRET, timeoutMs: limitMs });
+  // Up to 20 s of waiting: a spinner on a terminal (stderr; nothing when piped, in CI or --json).
+  const spinner = await ctx.spinner(`Waiting for the answer from ${url} (up to ${limitMs / 1000} s)…`);
+  spinner.start();
+  let outcome;
+  try {
+    outcome = await sendServerMessage({ url, body, secret: settings.VAPI_WEBHOOK_SECRET, timeoutMs: limitMs });
+  } finally {
+    spinner.stop();
+  }
   const check: AnswerCheck =
     outcome.kind === 'network-error'
       ? { problems: [`could not reach ${url}: ${outcome.message} [${outcome.code}]`], warnings: [] }

@@ -251,7 +251,13 @@ export function newToolCallId(): string {
 }
 
 const TEST_CUSTOMER = { number: '+14155550123', name: 'Jordan Test' };
-const TEST_PHONE_NUMBER = { provider: 'vapi', number: '+14155550100' };
+/**
+ * The number the test call came in on. Vapi types `message.phoneNumber` as one of the
+ * Create<Provider>PhoneNumberDTOs (OAS ServerMessage*.phoneNumber); a `vapi` number
+ * (CreateVapiPhoneNumberDTO) has no `number` field (its digits are not part of the DTO), only
+ * provider, name, numberDesiredAreaCode, sipUri, assistantId, server and the like.
+ */
+const TEST_PHONE_NUMBER = { provider: 'vapi', name: 'voxctl test line', numberDesiredAreaCode: '415' };
 
 /** The fields Vapi puts on every server message (§8.1). */
 function envelope(type: string, pctx: PayloadContext, withAssistantId: boolean): Json {
@@ -277,7 +283,7 @@ function envelope(type: string, pctx: PayloadContext, withAssistantId: boolean):
     message.assistant = assistant;
   }
   message.customer = { ...TEST_CUSTOMER };
-  message.phoneNumber = { ...TEST_PHONE_NUMBER };
+  message.phoneNumber = { ...TEST_PHONE_NUMBER, ...(withAssistantId && pctx.assistantId ? { assistantId: pctx.assistantId } : {}) };
   message.artifact = { messages: [] };
   return message;
 }

@@ -3,7 +3,7 @@
  * message, details and hint unchanged. (The embedded store's SQLite errors: sqlite-errors.ts.)
  */
 import { ConflictError, NotFoundError, UsageError, type VoxError } from '../errors.js';
-import { unknownOrg } from './validate.js';
+import { unknownOrg, unlinkFirstHint } from './validate.js';
 
 /** The fields Postgres reports (drivers: `detail`; PostgREST: `details`). */
 export interface DbError {
@@ -64,7 +64,7 @@ export function mapDbError(e: DbError, ctx: DbErrorContext = {}): VoxError | und
       if (constraint === 'agents_vapi_assistant_id_key') {
         const id = keyValue(e.details, 'vapi_assistant_id') ?? ctx.assistantId;
         return new ConflictError(`${id ? `Assistant ${id}` : 'The assistant'} is already linked to another agent slot; one assistant serves one org.`, {
-          hint: 'Link a different assistant, or re-link that slot first.',
+          hint: unlinkFirstHint(id ?? undefined),
         });
       }
       return new ConflictError(`${constraint ? `The value conflicts with unique constraint ${constraint}` : 'The value conflicts with an existing row'}.`, {

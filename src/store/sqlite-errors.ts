@@ -7,7 +7,7 @@
 import { ConflictError, NotFoundError, StoreBusyError, UsageError, VoxError } from '../errors.js';
 import { FileAccessError } from '../util/fs-errors.js';
 import { sqliteErrorCode } from './sqlite-driver.js';
-import { unknownOrg } from './validate.js';
+import { unknownOrg, unlinkFirstHint } from './validate.js';
 
 export interface SqliteErrorContext {
   orgId?: string | undefined;
@@ -30,7 +30,7 @@ export function mapSqliteError(e: unknown, ctx: SqliteErrorContext = {}): VoxErr
     if (target === 'agents.vapi_assistant_id') {
       const id = ctx.assistantId;
       return new ConflictError(`${id ? `Assistant ${id}` : 'The assistant'} is already linked to another agent slot; one assistant serves one org.`, {
-        hint: 'Link a different assistant, or re-link that slot first.',
+        hint: unlinkFirstHint(id ?? undefined),
       });
     }
     return new ConflictError(`The change conflicts with a stored row (unique ${target || 'constraint'}).`, {

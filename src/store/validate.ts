@@ -78,8 +78,17 @@ export function unknownOrg(id: string): NotFoundError {
 export function assistantTaken(assistantId: string, other: { orgId: string; type: string }): ConflictError {
   return new ConflictError(
     `Assistant ${assistantId} is already linked to org ${other.orgId} (type ${other.type}); one assistant serves one org.`,
-    { hint: 'Link a different assistant, or re-link that slot first.' },
+    { hint: unlinkFirstHint(assistantId, other) },
   );
+}
+
+/**
+ * The hint for an assistant linked elsewhere: the exact `agents unlink` that frees it (by its
+ * slot when known, else by its id), or link a different one.
+ */
+export function unlinkFirstHint(assistantId?: string, slot?: { orgId: string; type: string }): string {
+  const cmd = slot ? `voxctl agents unlink --org ${slot.orgId} --type ${slot.type}` : assistantId ? `voxctl agents unlink --assistant-id ${assistantId}` : 'voxctl agents unlink --assistant-id <id>';
+  return `Link a different assistant, or free this one first: \`${cmd}\`.`;
 }
 
 export function orgHasAgents(id: string, agents: number): ConflictError {

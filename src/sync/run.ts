@@ -305,6 +305,20 @@ const urlIn = (v: unknown): string | null => {
 const norm = (v: unknown) => (v === null ? undefined : v);
 
 /**
+ * What restore sends for a key that was absent before the sync. Vapi offers no way to delete a
+ * field: in its OpenAPI spec only fields documented "Pass `null` to clear" are nullable, and
+ * `server` (assistant, tool, phone number) and `metadata` are not (the SDK types them optional,
+ * never null), so `null` is refused. The documented value that leaves nothing behind is an
+ * empty object: a Server without a url (every Server field is optional; Vapi then uses the next
+ * URL in precedence: tool → assistant → phone number → org) and metadata without keys.
+ */
+const EMPTY_VALUE: Record<string, Record<string, never>> = { server: {}, metadata: {} };
+const isEmptyObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
+/** `now` already holds `prev` (an absent `prev` is also met by the empty value restore sends). */
+const alreadyBack = (key: string, now: unknown, prev: unknown) =>
+  jsonEqual(norm(now), norm(prev)) || (prev === null && key in EMPTY_VALUE && isEmptyObject(now));
+
+/**
  * Puts back the values a sync replaced. A resource is restored only where it still holds exactly
  * what the sync wrote; if someone changed it since, it is skipped (never overwritten blindly).
  */
@@ -351,14 +365,22 @@ export async function restoreSnapshot(
     const body: Record<string, unknown> = {};
     const checks: WriteCheck[] = [];
     const changedSince: string[] = [];
+    const cannotClear: string[] = [];
     for (const [key, prev] of Object.entries(e.previous)) {
-      if (jsonEqual(norm(now[key]), norm(prev))) continue; // already back
+      if (alreadyBack(key, now[key], prev)) continue;
       if (!jsonEqual(norm(now[key]), norm(e.written[key]))) changedSince.push(key);
-      body[key] = prev;
-      checks.push({ path: [key], value: prev });
+      if (prev === null && !(key in EMPTY_VALUE)) cannotClear.push(key);
+      const value = prev === null ? EMPTY_VALUE[key] : prev;
+      body[key] = value;
+      // An emptied server is checked by its url (Vapi may fill in defaults such as timeoutSeconds).
+      checks.push(prev === null && key === 'server' ? { path: [key, 'url'], value: undefined } : { path: [key], value });
     }
     if (changedSince.length) {
       results.push({ ...r, action: 'skipped', error: `changed since the sync (${changedSince.join(', ')}); not overwritten` });
+      continue;
+    }
+    if (cannotClear.length) {
+      results.push({ ...r, action: 'skipped', error: `had no ${cannotClear.join(', ')} before the sync, and Vapi has no documented way to remove a field` });
       continue;
     }
     if (Object.keys(body).length === 0) {

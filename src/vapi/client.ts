@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { z } from 'zod';
 import { ApiError, AuthError, CancelledError, NotFoundError } from '../errors.js';
@@ -50,6 +51,8 @@ export interface VapiClientOptions {
   maxSockets?: number | undefined;
   /** Items per list page (default and Vapi's maximum: 1000). */
   pageSize?: number | undefined;
+  /** Host name resolution for the sockets (default: dns.lookup); tests inject a resolver that fails. */
+  lookup?: LookupFunction | undefined;
 }
 
 const DEFAULT_RETRY: RetryOptions = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 60_000 };
@@ -111,13 +114,28 @@ interface Attempt {
 
 const NETWORK_HINTS: Record<string, string> = {
   ENOTFOUND: 'the host name does not resolve',
-  EAI_AGAIN: 'DNS lookup failed',
+  EAI_AGAIN: 'the DNS lookup got no answer (offline, or no DNS server reachable)',
+  EAI_FAIL: 'the DNS lookup failed',
   ECONNREFUSED: 'the connection was refused',
   ECONNRESET: 'the connection was reset',
   ETIMEDOUT: 'the connection timed out',
   ECONNABORTED: 'the request timed out',
   EPIPE: 'the connection was closed',
 };
+
+/**
+ * Network failures that another attempt a moment later will not fix, so they fail at once:
+ * - ENOTFOUND: the resolver answered that the name does not exist (a typo in VAPI_BASE_URL, or
+ *   no DNS at all, as on a machine without a network).
+ * - EAI_AGAIN: "try again later" — but the system resolver has already tried (resolv.conf
+ *   `attempts` × `timeout`, seconds each), so it means no DNS server answered: offline. Retrying
+ *   multiplies that wait and ends the same way.
+ * - EAI_FAIL: a non-recoverable resolver failure.
+ * ECONNRESET, ETIMEDOUT, ECONNABORTED (our per-attempt timeout), EPIPE and ECONNREFUSED stay
+ * transient: the host exists, a connection may work the next time.
+ */
+const PERMANENT_NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL']);
+const isDnsFailure = (code: string | undefined) => code !== undefined && PERMANENT_NETWORK_CODES.has(code);
 
 export function createVapiClient(options: VapiClientOptions): VapiClient {
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
@@ -145,8 +163,8 @@ export function createVapiClient(options: VapiClientOptions): VapiClient {
     baseURL,
     timeout: options.timeoutMs ?? 30_000,
     headers: { Authorization: `Bearer ${options.apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json' },
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets }),
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets, ...(options.lookup ? { lookup: options.lookup } : {}) }),
+    httpsAgent: new https.Agent({ keepAlive: true, maxSockets, ...(options.lookup ? { lookup: options.lookup } : {}) }),
     // Every status is a response to interpret here; axios throws only for network failures.
     validateStatus: () => true,
     // Retries are ours; axios must not follow redirects into another host with our header.
@@ -169,6 +187,23 @@ export function createVapiClient(options: VapiClientOptions): VapiClient {
     const err = e as { code?: string; message?: string };
     const code = err.code ?? 'ERR_NETWORK';
     const why = NETWORK_HINTS[code] ?? clean(String(err.message ?? 'network error')).slice(0, 200);
+    const hostname = (() => {
+      try {
+        return new URL(baseURL).hostname;
+      } catch {
+        return host;
+      }
+    })();
+    if (isDnsFailure(code)) {
+      // Named, not retried: the fix is the network or the host name, not patience.
+      const custom = hostname !== 'api.vapi.ai';
+      return new ApiError(`Cannot reach Vapi: ${hostname}: ${why} [${code}] (${a.method} ${a.path}; not retried).`, {
+        code: 'network',
+        hint: custom
+          ? `Check that ${hostname} is the right host (VAPI_BASE_URL=${baseURL}; unset it to use https://api.vapi.ai) and that this machine is online.`
+          : 'Check that this machine is online and its DNS works (e.g. `nslookup api.vapi.ai`), then run the command again.',
+      });
+    }
     return new ApiError(`Cannot reach Vapi at ${host} (${a.method} ${a.path}): ${why} [${code}].`, {
       code: 'network',
       hint: `Check your internet connection, proxy and VAPI_BASE_URL (now ${baseURL}).`,
@@ -241,8 +276,9 @@ export function createVapiClient(options: VapiClientOptions): VapiClient {
       log(`${a.method} ${a.path}${a.params ? `?${new URLSearchParams(a.params as Record<string, string>)}` : ''} → ${status || 'network error'} in ${latencyMs} ms`);
 
       if (res && !retryable(status)) return res;
-      const refused = !res && (failure as { code?: string })?.code === 'ECONNREFUSED';
-      const mayRetry = attempt < retry.maxAttempts && (idempotent || status === 429 || refused);
+      const failureCode = res ? undefined : (failure as { code?: string } | undefined)?.code;
+      const refused = failureCode === 'ECONNREFUSED';
+      const mayRetry = attempt < retry.maxAttempts && !isDnsFailure(failureCode) && (idempotent || status === 429 || refused);
       if (!mayRetry) {
         if (!res) throw networkError(failure, a);
         throw httpError(res, a, kind);

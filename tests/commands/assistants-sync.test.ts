@@ -13,6 +13,7 @@ import type { Store } from '../../src/store/types.js';
 import { createVapiClient } from '../../src/vapi/client.js';
 import type { VapiClient } from '../../src/vapi/types.js';
 import { Interrupts } from '../../src/util/signals.js';
+import { isJsonObject as isObj } from '../../src/util/json.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers, type Json } from '../fakes/vapi.js';
 import { runCli, type RunCliOptions } from '../helpers/run-cli.js';
 import { useTestDb } from '../helpers/store.js';
@@ -517,8 +518,14 @@ describe('assistants restore', () => {
     expect(doc.results).toContainEqual({ orgId: ORG_A, kind: 'assistant', id: s.assistant.id, action: 'restored', before: URL_NEW, after: URL_OLD });
     expect(rest(fake.get('assistant', String(s.assistant.id)), [])).toEqual(rest(originals.assistant, []));
     expect(rest(fake.get('tool', String(s.book.id)), [])).toEqual(rest(originals.book, []));
-    // The tool had no server before: restoring clears it.
-    expect(rest(fake.get('tool', String(s.cancel.id)), [])).toEqual(rest(originals.cancel, []));
+    // The tool had no server before. Vapi refuses server: null (not nullable in its API); restore
+    // sends an empty Server, so the tool has no URL of its own again and everything else is as it was.
+    expect(originals.cancel.server).toBeUndefined();
+    expect(fake.get('tool', String(s.cancel.id))!.server).toEqual({});
+    expect(rest(fake.get('tool', String(s.cancel.id)), ['server'])).toEqual(rest(originals.cancel, ['server']));
+    const patches = fake.requests('PATCH');
+    expect(patches.find((q) => q.path === `/tool/${String(s.cancel.id)}` && isObj(q.body) && isObj(q.body.server) && Object.keys(q.body.server).length === 0)).toBeDefined();
+    expect(JSON.stringify(patches.map((q) => q.body))).not.toContain('null');
     expect(rest(fake.get('phoneNumber', String(s.phone.id)), [])).toEqual(rest(originals.phone, []));
     // Restoring twice changes nothing more.
     fake.clearLog();

@@ -255,7 +255,9 @@ describe('assistants upsert', () => {
   it.each([
     [['--url', 'http://localhost:3001/api/vapi/tools'], {}, 2, 'must be an https:// URL'],
     [[], { WEBHOOK_URL: '' }, 2, 'No webhook URL'],
-    [['--type', 'billing'], {}, 2, 'no assistant template for type "billing"'],
+    [['--type', 'billing'], {}, 2, 'no assistant template for type "billing".'],
+    [['--type', 'inbonud'], {}, 2, 'no assistant template for type "inbonud"; did you mean inbound?'],
+    [['--type', 'billing', '--file', 'missing.json'], {}, 2, 'Type "billing" is not a known agent type (inbound, outbound or follow-up).'],
     [['--file', 'missing.json'], {}, 1, 'Cannot read --file missing.json: no such file or folder'],
     [[], { VAPI_PRIVATE_KEY: '' }, 4, 'No Vapi API key'],
     [[], { VAPI_PRIVATE_KEY: 'sk-wrong-key-0000000000' }, 4, 'rejected the API key'],
@@ -284,7 +286,7 @@ describe('assistants upsert', () => {
   it('drops read-only fields copied from a GET and shortens a name a long org name made too long', async () => {
     const long = (await store.addOrg({ name: 'The Extremely Long Named Family Dental Practice' })).id;
     await writeFile(path.join(dir, 'copied.json'), JSON.stringify({ id: 'x', orgId: 'y', createdAt: 'z', name: 'Ann · ${ORG_NAME}', firstMessage: 'Hi' }));
-    const r = await runCli(['assistants', 'upsert', '--org', long, '--type', 'custom', '--file', 'copied.json', '--json'], {
+    const r = await runCli(['assistants', 'upsert', '--org', long, '--type', 'custom', '--file', 'copied.json', '--custom-type', '--json'], {
       env: env(),
       cwd: dir,
       storeFactory: testDb.factory,

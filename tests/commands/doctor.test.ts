@@ -76,6 +76,17 @@ async function healthyProject() {
 }
 
 describe('doctor', () => {
+  it('on an empty folder starts with "run `voxctl init`" (and says it in --json)', async () => {
+    const human = await runCli(['doctor'], { env: {}, cwd: dir });
+    expect(human.exitCode).toBe(1);
+    expect(human.stdout.split('\n')[0]).toBe('! No voxctl project here (no .env files, no store): run `voxctl init` first, or pass --cwd <project dir>.');
+    const json = await runCli(['doctor', '--json'], { env: {}, cwd: dir });
+    expect(json.json<{ error: { hint: string } }>().error.hint).toMatch(/^No voxctl project here .*run `voxctl init` first/);
+    // A set-up project does not get that line.
+    await healthyProject();
+    expect((await runCli(['doctor'], { env: {}, cwd: dir, storeFactory: testDb.factory })).stdout).not.toContain('voxctl init');
+  });
+
   it('passes every check on a healthy project and exits 0, with the JSON document of the contract', async () => {
     await healthyProject();
     const r = await doctor();

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Prompter } from '../../src/ui/prompt.js';
+import { listAssistantTemplates } from '../../src/assistants/definition.js';
+import { KNOWN_AGENT_TYPES } from '../../src/commands/agent-type.js';
 import { runCli, type RunCliOptions } from '../helpers/run-cli.js';
 import { useTestDb } from '../helpers/store.js';
 
@@ -49,11 +51,11 @@ describe('--version', () => {
 
 describe('completion', () => {
   /** Runs the bash script and completes `words` (the last one is being typed). */
-  const complete = (script: string, words: string[]) => {
+  const complete = (script: string, words: string[], prelude = '') => {
     const file = path.join(tmp, 'c.bash');
     writeFileSync(file, script);
     const line = ['voxctl', ...words].map((w) => `'${w}'`).join(' ');
-    return execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=(${line}); COMP_CWORD=${words.length}; _voxctl; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' })
+    return execFileSync('bash', ['-c', `${prelude}source ${file}; COMP_WORDS=(${line}); COMP_CWORD=${words.length}; _voxctl; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean);
   };
@@ -68,6 +70,35 @@ describe('completion', () => {
     // Global flags everywhere; a flag's value is not taken for a command.
     expect(complete(r.stdout, ['--cwd', 'orgs', 'orgs', '--js'])).toEqual(['--json']);
     expect(complete(r.stdout, ['init', '--store', ''])).toEqual(['embedded', 'supabase']);
+  });
+
+  it('bash: offers the tool names after `webhook test`, the shells after `completion`, and org ids after --org', async () => {
+    const script = (await cli(['completion', 'bash'])).stdout;
+    expect(complete(script, ['webhook', 'test', ''])).toEqual(['bookClinicAppointment', 'cancelAppointment', 'checkAvailability']);
+    expect(complete(script, ['webhook', 'test', 'ch'])).toEqual(['checkAvailability']);
+    expect(complete(script, ['webhook', 'test', 'bookClinicAppointment', '--lo'])).toEqual(['--local']);
+    expect(complete(script, ['completion', 'z'])).toEqual(['zsh']);
+    // --org asks `voxctl __complete orgs` (here a stand-in printing what the real one prints).
+    const orgs = `voxctl() { [ "$1 $2" = "__complete orgs" ] && printf '%s\\tAlpha\\n%s\\tBeta\\n' ${ORG_A} ${ORG_B}; }; `;
+    expect(complete(script, ['agents', 'list', '--org', ''], orgs)).toEqual([ORG_A, ORG_B]);
+    expect(complete(script, ['webhook', 'test', 'checkAvailability', '--org', '0b'], orgs)).toEqual([ORG_B]);
+  });
+
+  it('`voxctl __complete orgs` prints each org id and name (tab-separated), nothing without a store, and is hidden', async () => {
+    await testDb.store.addOrg({ id: ORG_A, name: 'Alpha\tDental' });
+    const r = await cli(['__complete', 'orgs']);
+    expect(r).toMatchObject({ exitCode: 0, stdout: `${ORG_A}\tAlpha Dental\n`, stderr: '' });
+    // A folder without a store: no output, no error, nothing created.
+    const none = await runCli(['__complete', 'orgs'], { cwd: tmp, env: {} });
+    expect(none).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    expect(existsSync(path.join(tmp, '.voxctl'))).toBe(false);
+    expect((await cli(['--help'])).stdout).not.toContain('__complete');
+    const zsh = (await cli(['completion', 'zsh'])).stdout;
+    expect(zsh).toContain("'--org[organization id]:orgs:_voxctl_orgs'");
+    expect(zsh).toContain("args=('bookClinicAppointment' 'cancelAppointment' 'checkAvailability')");
+    const fish = (await cli(['completion', 'fish'])).stdout;
+    expect(fish).toContain("-l org -x -a '(voxctl __complete orgs 2>/dev/null)'");
+    expect(fish).toContain("-a 'bookClinicAppointment cancelAppointment checkAvailability'");
   });
 
   it('zsh and fish scripts name every command and flag; an unknown shell is a usage error', async () => {
@@ -193,7 +224,7 @@ describe('agents import reports every bad row', () => {
     expect(r.exitCode).toBe(2);
     const err = r.json<{ error: { message: string; problems: Array<{ row: number; message: string }>; moreProblems: number } }>().error;
     expect(err.problems).toHaveLength(20);
-    expect(err.problems[0]).toEqual({ row: 2, message: 'org_id must be a uuid' });
+    expect(err.problems[0]).toEqual({ row: 2, code: 'usage', message: 'org_id must be a uuid' });
     expect(err.problems[19]!.row).toBe(21);
     expect(err.moreProblems).toBe(5);
     expect(err.message).toMatch(/^agents\.json: 25 rows have problems \(the first 20 below\)\. Nothing was imported\.\n {2}row 2: org_id must be a uuid\n/);
@@ -205,6 +236,28 @@ describe('agents import reports every bad row', () => {
     expect(await orgRows()).toEqual([]);
   });
 
+  it('lists format and store problems in one pass, in row order (one run shows every bad row)', async () => {
+    await testDb.store.addOrg({ id: ORG_B, name: 'Beta' });
+    await testDb.store.linkAgent({ orgId: ORG_B, type: 'inbound', vapiAssistantId: 'asst-taken' });
+    const rows = [
+      { org_id: MISSING, type: 'inbound', vapi_assistant_id: 'asst-1' }, // unknown org, no org_name
+      { org_id: 'nope', type: 'inbound', vapi_assistant_id: 'asst-2' }, // malformed
+      { org_id: ORG_A, org_name: 'Alpha', type: 'outbound', vapi_assistant_id: 'asst-taken' }, // linked elsewhere
+      { org_id: ORG_A, org_name: 'Alpha', type: 'inbonud', vapi_assistant_id: 'asst-4' }, // typo'd type
+    ];
+    writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify(rows));
+    const r = await cli(['agents', 'import', 'agents.json', '--json']);
+    expect(r.exitCode).toBe(2);
+    const err = r.json<{ error: { code: string; message: string; hint: string; problems: Array<{ row: number; code: string; message: string }> } }>().error;
+    expect(err.code).toBe('usage');
+    expect(err.problems.map((p) => [p.row, p.code])).toEqual([[1, 'not_found'], [2, 'usage'], [3, 'conflict'], [4, 'usage']]);
+    expect(err.problems[2]!.message).toBe(`Assistant asst-taken is already linked to org ${ORG_B} (type inbound); one assistant serves one org`);
+    expect(err.message).toMatch(/^agents\.json: 4 rows have problems\. Nothing was imported\.\n {2}row 1: Organization /);
+    for (const part of ['JSON array', '--custom-type', 'orgs list', 'agents unlink']) expect(err.hint).toContain(part);
+    expect(await testDb.store.listAgents()).toHaveLength(1);
+    expect(await orgRows()).toEqual([{ id: ORG_B, name: 'Beta', timezone: 'UTC' }]);
+  });
+
   it('lists every row the store refuses (unknown orgs without a name)', async () => {
     const rows = [MISSING, ORG_B].map((id, i) => ({ org_id: id, type: 'inbound', vapi_assistant_id: `asst-${i}` }));
     writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify(rows));
@@ -213,6 +266,78 @@ describe('agents import reports every bad row', () => {
     expect(r.json<{ error: { code: string; problems: Array<{ row: number }> } }>().error).toMatchObject({ code: 'not_found' });
     expect(r.json<{ error: { problems: Array<{ row: number }> } }>().error.problems.map((p) => p.row)).toEqual([1, 2]);
     expect(await testDb.store.listAgents()).toEqual([]);
+  });
+});
+
+describe('agent types: known ones pass, others need --custom-type or a yes, a near-miss gets "did you mean"', () => {
+  beforeEach(async () => {
+    await testDb.store.addOrg({ id: ORG_A, name: 'Alpha' });
+  });
+  const link = (type: string, more: string[] = [], opts: RunCliOptions = {}) => cli(['agents', 'link', '--org', ORG_A, '--type', type, '--assistant-id', `asst-${type}`, ...more], opts);
+  const linked = async () => (await testDb.store.listAgents()).map((a) => a.type);
+
+  it('the known types are the assistant templates', async () => {
+    expect(await listAssistantTemplates()).toEqual([...KNOWN_AGENT_TYPES].sort());
+  });
+
+  it('agents link --type inbonud is a usage error naming inbound; nothing is linked', async () => {
+    const r = await link('inbonud', ['--json']);
+    expect(r.exitCode).toBe(2);
+    expect(r.json()).toEqual({
+      ok: false,
+      error: {
+        code: 'usage',
+        message: 'Type "inbonud" is not a known agent type (inbound, outbound or follow-up); did you mean inbound?',
+        hint: 'Pass --type inbound, or --custom-type to use "inbonud" as it is.',
+      },
+    });
+    // --yes never prompts, and does not confirm a custom type either.
+    expect((await link('followup', ['--yes'])).stderr).toContain('did you mean follow-up?');
+    expect(await linked()).toEqual([]);
+  });
+
+  it('known types pass; --custom-type lets another one in; a far-off type gets no suggestion', async () => {
+    for (const t of ['inbound', 'outbound', 'follow-up']) expect((await link(t)).exitCode).toBe(0);
+    const billing = await link('billing');
+    expect(billing.exitCode).toBe(2);
+    expect(billing.stderr).toBe('Error: Type "billing" is not a known agent type (inbound, outbound or follow-up).\nHint: Pass --custom-type to use "billing" as a custom type (assistant-request routes only inbound).\n');
+    expect((await link('billing', ['--custom-type'])).exitCode).toBe(0);
+    expect((await linked()).sort()).toEqual(['billing', 'follow-up', 'inbound', 'outbound']);
+  });
+
+  it('on a terminal it asks; "no" links nothing, "yes" links the custom type', async () => {
+    const no = confirmer(false);
+    const declined = await link('inbonud', [], { tty: true, prompter: no.prompter });
+    expect(declined.exitCode).toBe(130);
+    expect(no.asked).toEqual(['Type "inbonud" is not a known agent type (inbound, outbound or follow-up); did you mean inbound? assistant-request routes only inbound. Use "inbonud" as a custom type?']);
+    expect(await linked()).toEqual([]);
+    const yes = confirmer(true);
+    expect((await link('front-desk', [], { tty: true, prompter: yes.prompter })).exitCode).toBe(0);
+    expect(await linked()).toEqual(['front-desk']);
+  });
+
+  it('agents import lists rows with unknown types among the others; --custom-type or one "yes" lets them in', async () => {
+    const rows = [
+      { org_id: ORG_A, type: 'inbonud', vapi_assistant_id: 'a1' },
+      { org_id: ORG_A, type: 'line-2', vapi_assistant_id: 'a2' },
+      { org_id: ORG_A, type: 'inbound', vapi_assistant_id: 'a3' },
+    ];
+    writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify(rows));
+    const r = await cli(['agents', 'import', 'agents.json', '--json']);
+    expect(r.exitCode).toBe(2);
+    const err = r.json<{ error: { problems: unknown[]; hint: string } }>().error;
+    expect(err.problems).toEqual([
+      { row: 1, code: 'usage', message: 'type "inbonud" is not a known agent type (inbound, outbound or follow-up); did you mean inbound?' },
+      { row: 2, code: 'usage', message: 'type "line-2" is not a known agent type (inbound, outbound or follow-up)' },
+    ]);
+    expect(err.hint).toBe('Pass --custom-type to import other types as they are.');
+    expect(await linked()).toEqual([]);
+    const yes = confirmer(true);
+    expect((await cli(['agents', 'import', 'agents.json'], { tty: true, prompter: yes.prompter })).exitCode).toBe(0);
+    expect(yes.asked).toEqual([
+      '2 rows use types voxctl does not know: inbonud (did you mean inbound?), line-2. assistant-request routes only inbound. Import them as custom types?',
+    ]);
+    expect((await linked()).sort()).toEqual(['inbonud', 'inbound', 'line-2']);
   });
 });
 
@@ -271,6 +396,12 @@ describe('messages and help', () => {
     const r = await cli(['orgs', 'add', '--name', 'A', '--nme', 'x']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe("Error: Unknown option '--nme'.\nHint: Did you mean --name? Run `voxctl orgs add --help` to see the usage.\n");
+    // A misspelt required option is an unknown option (with the suggestion), not a missing --name.
+    const typo = await cli(['orgs', 'add', '--nmae', 'X']);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toBe("Error: Unknown option '--nmae'.\nHint: Did you mean --name? Run `voxctl orgs add --help` to see the usage.\n");
+    const typo2 = await cli(['agents', 'link', '--org', ORG_A, '--typ', 'inbound', '--json']);
+    expect(typo2.json()).toMatchObject({ ok: false, error: { code: 'usage', message: "Unknown option '--typ'.", hint: expect.stringMatching(/^Did you mean --type\?/) } });
     const missing = await cli(['orgs', 'add', '--json']);
     expect(missing.exitCode).toBe(2);
     expect(missing.json()).toEqual({ ok: false, error: { code: 'usage', message: "Required option '--name <name>' not specified.", hint: 'Run `voxctl orgs add --help` to see the usage.' } });

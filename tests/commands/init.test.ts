@@ -130,6 +130,17 @@ describe('init, non-interactive (--yes or no TTY)', () => {
     expect(execFileSync('git', ['-C', dir, 'status', '--porcelain']).toString()).not.toContain('.env.local');
   });
 
+  it('a bad flag value without a TTY gets a hint that fits: nothing asks, a secret left out is generated', async () => {
+    const short = await init(['--vapi-key', VAPI_KEY, '--ngrok-token', NGROK, '--webhook-secret', 'short', '--json']);
+    expect(short.exitCode).toBe(2);
+    const err = short.json<{ error: { message: string; hint: string } }>().error;
+    expect(err.message).toMatch(/^--webhook-secret: /);
+    expect(err.hint).toBe('Pass a valid webhook secret (X-Vapi-Secret), or leave --webhook-secret out to have one generated.');
+    const key = await init(['--vapi-key', 'nope', '--json']);
+    expect(key.json<{ error: { hint: string } }>().error.hint).toBe('Pass a valid Vapi private API key (prompts are off: no TTY, CI, or --yes).');
+    expect(key.json<{ error: { hint: string } }>().error.hint).not.toContain('to be asked');
+  });
+
   it('replaces a secret already in .env.local only with --yes', async () => {
     await init(['--yes', '--vapi-key', VAPI_KEY, '--ngrok-token', NGROK]);
     const other = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b';

@@ -168,9 +168,11 @@ describe('agents link / list', () => {
     await cli(['agents', 'link', '--org', ORG_A, '--type', 'inbound', '--assistant-id', 'asst_1']);
     const r = await cli(['agents', 'link', '--org', ORG_B, '--type', 'inbound', '--assistant-id', 'asst_1', '--json']);
     expect(r.exitCode).toBe(1);
-    const err = r.json<{ error: { code: string; message: string } }>().error;
+    const err = r.json<{ error: { code: string; message: string; hint: string } }>().error;
     expect(err.code).toBe('conflict');
     expect(err.message).toBe(`Assistant asst_1 is already linked to org ${ORG_A} (type inbound); one assistant serves one org.`);
+    // The hint is the exact command that frees the assistant.
+    expect(err.hint).toBe(`Link a different assistant, or free this one first: \`voxctl agents unlink --org ${ORG_A} --type inbound\`.`);
     expect(await rows('select org_id, type, vapi_assistant_id from agents')).toEqual([
       { org_id: ORG_A, type: 'inbound', vapi_assistant_id: 'asst_1' },
     ]);
@@ -273,7 +275,7 @@ describe('agents import', () => {
       ok: false,
       error: { code: 'not_found', message: `agents.json: row 3: Organization ${MISSING} does not exist. Give it an org_name to create it. Nothing was imported.`,
         hint: expect.stringContaining('orgs list'),
-        problems: [{ row: 3, message: `Organization ${MISSING} does not exist. Give it an org_name to create it` }],
+        problems: [{ row: 3, code: 'not_found', message: `Organization ${MISSING} does not exist. Give it an org_name to create it` }],
       },
     });
     expect(await counts()).toEqual({ orgs: 1, agents: 0 });
@@ -297,7 +299,7 @@ describe('agents import', () => {
       const orgId = `${String(o).padStart(8, '0')}-0000-4000-8000-000000000001`;
       for (let i = 0; i < 100; i++) data.push({ org_id: orgId, org_name: `Clinic ${o}`, type: `line-${i}`, vapi_assistant_id: `asst_${o}_${i}` });
     }
-    const r = await cli(['agents', 'import', writeJson('big.json', data), '--json']);
+    const r = await cli(['agents', 'import', writeJson('big.json', data), '--custom-type', '--json']);
     expect(r.exitCode).toBe(0);
     expect(r.json()).toEqual({ ok: true, imported: 5000, orgsCreated: 50 });
     expect(await counts()).toEqual({ orgs: 50, agents: 5000 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEventLog, type RequestEvent } from '../../src/receiver/event-log.js';
+import { localDay } from '../../src/receiver/format.js';
 import { Redactor } from '../../src/util/mask.js';
 import { runCli } from '../helpers/run-cli.js';
 import { useTestDb } from '../helpers/store.js';
@@ -56,6 +57,46 @@ describe('webhook logs', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d {2}ev-1 {2}200 {2}tool-calls {2}bookClinicAppointment {2}Sunrise Dental {2}3ms {2}Booked 1$/);
     expect(lines[1]).toMatch(/ev-2 {2}401 {2}POST \/api\/vapi\/tools\/bookClinicAppointment {2}no org {2}3ms {2}Missing or wrong X-Vapi-Secret$/);
+  });
+
+  it('shows the date when the lines span more than one day, or --since reaches back more than a day', async () => {
+    const day1 = '2030-03-04T12:00:00.000Z';
+    const day3 = '2030-03-06T12:00:05.000Z';
+    await writeEvents([event(1, { time: day1 }), event(2, { time: day3 })]);
+    const stamp = (iso: string) => {
+      const d = new Date(iso);
+      const p = (n: number) => String(n).padStart(2, '0');
+      return `${localDay(iso)} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    };
+    const two = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: testDb.factory });
+    const lines = two.stdout.trim().split('\n');
+    expect(lines.map((l) => l.slice(0, 19))).toEqual([stamp(day1), stamp(day3)]);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}ev-1 {2}200 {2}tool-calls/);
+    // One day's lines: the time only; the same line with --since 7d: the date too.
+    const one = await runCli(['webhook', 'logs', '-n', '1'], { cwd, env: {}, storeFactory: testDb.factory });
+    expect(one.stdout).toMatch(/^\d\d:\d\d:\d\d {2}ev-2 /);
+    const week = await runCli(['webhook', 'logs', '--since', '7d'], { cwd, env: {}, storeFactory: testDb.factory, now: () => new Date('2030-03-06T13:00:00Z') });
+    expect(week.stdout.trim().split('\n')).toHaveLength(2);
+    const since = await runCli(['webhook', 'logs', '--since', '2d', '-n', '1'], { cwd, env: {}, storeFactory: testDb.factory, now: () => new Date('2030-03-06T13:00:00Z') });
+    expect(since.stdout.startsWith(stamp(day3))).toBe(true);
+  });
+
+  it('on a terminal: a header, and columns aligned under it; piped: no header', async () => {
+    await writeEvents([event(1), event(2, { status: 401, type: null, tools: [], orgId: null, results: undefined, error: 'Missing or wrong X-Vapi-Secret' })]);
+    const tty = await runCli(['webhook', 'logs', '--no-color'], { cwd, env: {}, storeFactory: testDb.factory, tty: true });
+    const [header, a, b] = tty.stdout.split('\n');
+    expect(header).toMatch(/^TIME {4} {2}ID {8}HTTP {2}REQUEST {2,}ORG {2,}TOOK {2,}OUTCOME$/);
+    for (const col of ['ID', 'HTTP', 'REQUEST', 'ORG', 'TOOK', 'OUTCOME']) {
+      const at = header!.indexOf(col);
+      expect(a![at - 1], `a blank before the ${col} column`).toBe(' ');
+      expect(a![at], `${col} column starts`).not.toBe(' ');
+      expect(b![at], `${col} column starts`).not.toBe(' ');
+    }
+    expect(a!.slice(header!.indexOf('ORG'))).toMatch(/^Sunrise Dental/);
+    expect(b!.slice(header!.indexOf('OUTCOME'))).toMatch(/Missing or wrong X-Vapi-Secret$/);
+    const piped = await runCli(['webhook', 'logs'], { cwd, env: {}, storeFactory: testDb.factory });
+    expect(piped.stdout).not.toContain('OUTCOME');
+    expect(piped.stdout.trim().split('\n')).toHaveLength(2);
   });
 
   it('--json gives one document; -n limits; rotated files are read too', async () => {
@@ -187,10 +228,10 @@ describe('webhook logs', () => {
     await poll();
     signals.emit('SIGINT');
     const r = await running;
-    // Ctrl-C ends --follow like any other command (only `tunnel up` ends with 0); with --json the
-    // last line is the one error document.
-    expect(r.exitCode).toBe(130);
-    expect(r.lines().at(-1)).toEqual({ ok: false, error: { code: 'interrupted', message: 'Interrupted.', hint: null } });
+    // Ctrl-C is the normal end of a follow (like `tail -f`, `tunnel up`): exit 0; with --json the
+    // last line says it stopped, as tunnel up's.
+    expect(r.exitCode).toBe(0);
+    expect(r.lines().at(-1)).toEqual({ event: 'stopped', signal: 'SIGINT' });
     expect(r.lines<{ event: string; id: string }>().slice(0, -1).map((l) => `${l.event}:${l.id}`)).toEqual(['request:ev-1', 'request:ev-2', 'request:ev-3', 'request:ev-4', 'request:ev-5', 'request:ev-6']);
     expect(signals.listenerCount('SIGINT')).toBe(0);
   });

@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openEventLog } from '../../src/receiver/event-log.js';
 import { deferred } from '../helpers/events.js';
 import { runCli } from '../helpers/run-cli.js';
+import { run } from '../../src/main.js';
+import { bufferIo } from '../../src/ui/io.js';
 import { useTestDb } from '../helpers/store.js';
 import { echoResult, startWebhookServer, type RecordedRequest } from '../helpers/webhook-server.js';
 
@@ -254,6 +256,38 @@ describe('webhook test <tool> --url', () => {
       name: 'cancelAppointment',
       arguments: { appointmentDate: '2030-01-07', appointmentTime: '10:00', patientEmail: 'jordan.test@example.com' },
     });
+    // message.phoneNumber is a CreateVapiPhoneNumberDTO (Vapi's OAS): these fields only, no `number`.
+    const VAPI_NUMBER_FIELDS = ['fallbackDestination', 'hooks', 'provider', 'numberDesiredAreaCode', 'sipUri', 'authentication', 'name', 'assistantId', 'workflowId', 'squadId', 'server'];
+    const phone = (doc.payload.message as unknown as { phoneNumber: Record<string, unknown> }).phoneNumber;
+    expect(phone).toMatchObject({ provider: 'vapi', assistantId: ASSISTANT });
+    expect(Object.keys(phone).filter((k) => !VAPI_NUMBER_FIELDS.includes(k))).toEqual([]);
+  });
+});
+
+describe('the wait for the answer', () => {
+  it('shows a spinner on stderr while it waits, on a terminal only (never on stdout, never when piped)', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'voxctl-spin-'));
+    try {
+      // What stderr holds at the moment the request arrives, i.e. while voxctl waits for the answer.
+      let during = '';
+      let io = bufferIo({ tty: true, columns: 100 });
+      const answer = echoResult('ok');
+      hook.respond((req) => {
+        during = io.err();
+        return answer(req);
+      });
+      const argv = ['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--no-color'];
+      expect(await run(argv, { io, env: {}, cwd, now, storeFactory: testDb.factory })).toBe(0);
+      expect(during).toContain(`Waiting for the answer from ${toolUrl()} (up to 20 s)…`);
+      expect(during).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the answer/);
+      expect(io.out()).not.toContain('Waiting');
+      io = bufferIo({ tty: false });
+      expect(await run(argv, { io, env: {}, cwd, now, storeFactory: testDb.factory })).toBe(0);
+      expect(during).not.toContain('Waiting');
+      expect(io.err() + io.out()).not.toContain('Waiting');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
 

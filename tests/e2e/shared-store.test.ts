@@ -266,7 +266,7 @@ describe('one data dir, many voxctl processes', () => {
       expect((await voxctl(['db', 'migrate'])).code).toBe(0);
       // Watching starts before the child does, so no event of its run is missed.
       const watcher = watch(path.dirname(store));
-      const child = spawn(process.execPath, [BIN, 'agents', 'import', 'big.json', '--json'], { cwd: dir, env: baseEnv() });
+      const child = spawn(process.execPath, [BIN, 'agents', 'import', 'big.json', '--custom-type', '--json'], { cwd: dir, env: baseEnv() });
       children.push(child);
       const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
       const kill = () => {
@@ -289,7 +289,7 @@ describe('one data dir, many voxctl processes', () => {
     // The kill sent on spawn cannot miss (the import has not even loaded); the ones sent when the
     // store opened and mid-write must land too, or this test proved nothing about a torn import.
     expect(killedBy.slice(0, 3)).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL']);
-    const done = await voxctl(['agents', 'import', 'big.json', '--json']);
+    const done = await voxctl(['agents', 'import', 'big.json', '--custom-type', '--json']);
     expect(done.code, done.stderr).toBe(0);
     expect(storeRows<{ n: number }>('select count(*) as n from agents')[0]!.n).toBe(N);
   }, 180_000);

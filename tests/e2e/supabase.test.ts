@@ -115,6 +115,37 @@ describe('orgs and agents on Supabase', () => {
     }
   });
 
+  it('agents import lists format and store problems in one pass, exactly as the embedded store does', async () => {
+    const seed = async (run: (argv: string[]) => Promise<{ exitCode: number }>) => {
+      expect((await run(['orgs', 'add', '--name', 'Beta', '--id', ORG_B])).exitCode).toBe(0);
+      expect((await run(['agents', 'link', '--org', ORG_B, '--type', 'inbound', '--assistant-id', 'asst-taken'])).exitCode).toBe(0);
+    };
+    const rows = [
+      { org_id: '0f000000-0000-4000-8000-00000000000f', type: 'inbound', vapi_assistant_id: 'asst-1' },
+      { org_id: 'nope', type: 'inbound', vapi_assistant_id: 'asst-2' },
+      { org_id: ORG_A, org_name: 'Alpha', type: 'outbound', vapi_assistant_id: 'asst-taken' },
+      { org_id: ORG_A, org_name: 'Alpha', type: 'inbonud', vapi_assistant_id: 'asst-4' },
+    ];
+    writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify(rows));
+    await seed((argv) => cli(argv));
+    const onSupabase = await cli(['agents', 'import', 'agents.json', '--json']);
+    const embeddedDir = mkdtempSync(path.join(tmpdir(), 'voxctl-e2e-embedded-'));
+    try {
+      writeFileSync(path.join(embeddedDir, 'agents.json'), JSON.stringify(rows));
+      const embedded = (argv: string[]) => runCli(argv, { cwd: embeddedDir, env: {} });
+      await seed(embedded);
+      const onEmbedded = await embedded(['agents', 'import', 'agents.json', '--json']);
+      expect(onSupabase.exitCode).toBe(2);
+      expect(onSupabase.json<{ error: { problems: Array<{ row: number; code: string }> } }>().error.problems.map((p) => [p.row, p.code])).toEqual([
+        [1, 'not_found'], [2, 'usage'], [3, 'conflict'], [4, 'usage'],
+      ]);
+      expect([onSupabase.exitCode, onSupabase.json()]).toEqual([onEmbedded.exitCode, onEmbedded.json()]);
+    } finally {
+      rmSync(embeddedDir, { recursive: true, force: true });
+    }
+    expect(main.current.query('select count(*)::int as n from agents')).toEqual([{ n: 1 }]);
+  });
+
   it('imports 5,000 agents and lists every one, past max-rows 1000 and 100', async () => {
     const rows = [];
     for (let o = 0; o < 50; o++) {
@@ -122,7 +153,7 @@ describe('orgs and agents on Supabase', () => {
       for (let i = 0; i < 100; i++) rows.push({ org_id: orgId, org_name: `Clinic ${String(o).padStart(2, '0')}`, type: `line-${String(i).padStart(3, '0')}`, vapi_assistant_id: `asst_${o}_${i}` });
     }
     writeFileSync(path.join(tmp, 'agents.json'), JSON.stringify(rows));
-    const imp = await cli(['agents', 'import', 'agents.json', '--json']);
+    const imp = await cli(['agents', 'import', 'agents.json', '--custom-type', '--json']);
     expect(imp.exitCode).toBe(0);
     expect(imp.json()).toEqual({ ok: true, imported: 5000, orgsCreated: 50 });
     expect(main.current.query('select count(*)::int as n from agents')).toEqual([{ n: 5000 }]);

@@ -43,7 +43,7 @@ it('SIGINT stops new writes, waits for those in flight, prints the document and 
     return { org_id: '00000000-0000-4000-8000-000000000001', org_name: 'Signal Clinic', type: `a${i}`, vapi_assistant_id: a.id };
   });
   await writeFile(path.join(dir, 'agents.json'), JSON.stringify(rows));
-  expect((await voxctl(['agents', 'import', 'agents.json'], dir)).code).toBe(0);
+  expect((await voxctl(['agents', 'import', 'agents.json', '--custom-type'], dir)).code).toBe(0);
 
   let interrupt: () => void = () => {};
   const answers = deferred();

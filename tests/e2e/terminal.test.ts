@@ -72,7 +72,7 @@ describe('a closed stdout (voxctl … | head -1)', () => {
       vapi_assistant_id: `assistant-with-a-long-id-${String(i).padStart(8, '0')}`,
     }));
     writeFileSync(path.join(dir, 'agents.json'), JSON.stringify(rows));
-    const imported = await spawnBounded(process.execPath, [BIN, 'agents', 'import', 'agents.json']);
+    const imported = await spawnBounded(process.execPath, [BIN, 'agents', 'import', 'agents.json', '--custom-type']);
     expect(imported.code, imported.stderr).toBe(0);
     const r = await spawnBounded('bash', ['-c', `"${process.execPath}" "${BIN}" agents list | head -1 >/dev/null; echo "exit=\${PIPESTATUS[0]}" >&2`]);
     expect(r.stderr).not.toMatch(/EPIPE|Unhandled|\n\s+at /);

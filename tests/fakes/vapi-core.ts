@@ -153,7 +153,8 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 
 /** class-validator messages for a `Server` object under `prefix` (e.g. "server." or "model.each value in tools.server."). */
 function validateServer(server: unknown, prefix: string, out: string[]): void {
-  if (server === null || server === undefined) return;
+  if (server === undefined) return;
+  // Server is optional, never nullable (OAS; the SDK types it `server?: Server`): null is refused.
   if (!isObj(server)) {
     out.push(`${prefix.replace(/\.$/, '')} must be an object`);
     return;
@@ -167,6 +168,21 @@ function validateServer(server: unknown, prefix: string, out: string[]): void {
     else if (t > 300) out.push(`${prefix}timeoutSeconds must not be greater than 300`);
   }
   if (server.headers !== undefined && !isObj(server.headers)) out.push(`${prefix}headers must be an object`);
+}
+
+/** Top-level fields of the create/update DTOs typed as objects (class-validator: `<k> must be an object`). */
+const OBJECT_FIELDS = new Set(['server', 'metadata', 'model', 'voice', 'transcriber', 'function', 'fallbackDestination', 'hooks', 'artifactPlan', 'analysisPlan', 'startSpeakingPlan', 'stopSpeakingPlan', 'monitorPlan', 'voicemailDetection', 'compliancePlan', 'keypadInputPlan', 'observabilityPlan', 'backgroundSpeechDenoisingPlan', 'rejectionPlan', 'variableExtractionPlan', 'authentication']);
+
+/**
+ * No field of the assistant, tool or phone-number DTOs is nullable in the OAS (fields that can be
+ * cleared say "Pass `null` to clear" and are `nullable: true`; none of these is), so a `null`
+ * value is refused rather than taken as "remove" (vapi-reference §2: class-validator messages).
+ */
+function validateNoNulls(body: Json, out: string[]): void {
+  for (const [k, v] of Object.entries(body)) {
+    if (v !== null || k === 'server') continue; // server: validateServer says it
+    out.push(OBJECT_FIELDS.has(k) ? `${k} must be an object` : `${k} should not be null or undefined`);
+  }
 }
 
 function validateName(body: Json, out: string[]): void {
@@ -427,6 +443,7 @@ export class FakeVapi {
     // Create<X>DTO: the update fields (plus `type` for tools); anything else is refused.
     const allowed = kind === 'assistant' ? ASSISTANT_UPDATE : kind === 'tool' ? (TOOL_UPDATE[String(body.type)] ?? TOOL_DEFAULT_UPDATE) : PHONE_UPDATE;
     for (const k of Object.keys(body)) if (!allowed.has(k)) msgs.push(`property ${k} should not exist`);
+    validateNoNulls(body, msgs);
     validateName(body, msgs);
     validateServer(body.server, 'server.', msgs);
     if (kind === 'assistant') {
@@ -453,6 +470,7 @@ export class FakeVapi {
     if (kind === 'phoneNumber' && 'provider' in body && body.provider !== stored.provider) {
       msgs.push(`provider must be equal to ${String(stored.provider)} (the provider of a phone number cannot change)`);
     }
+    validateNoNulls(body, msgs);
     validateName(body, msgs);
     validateServer(body.server, 'server.', msgs);
     if (kind === 'assistant') {
@@ -462,11 +480,7 @@ export class FakeVapi {
     if (body.metadata !== undefined && body.metadata !== null && !isObj(body.metadata)) msgs.push('metadata must be an object');
     if (msgs.length) return badRequest(msgs);
     // Shallow merge of top-level keys; a given nested object replaces the stored one whole.
-    // An explicit null clears an optional field (class-validator's @IsOptional lets null through).
-    for (const [k, v] of Object.entries(body)) {
-      if (v === null) delete stored[k];
-      else stored[k] = clone(v);
-    }
+    for (const [k, v] of Object.entries(body)) stored[k] = clone(v);
     stored.updatedAt = this.tick();
     return json(200, clone(stored));
   }

@@ -160,12 +160,29 @@ describe('PATCH', () => {
     [{ server: { url: 'https://x', timeoutSeconds: 0 } }, 'server.timeoutSeconds must not be less than 1'],
     [{ name: 'x'.repeat(41) }, 'name must be shorter than or equal to 40 characters'],
     [{ model: { tools: [{ type: 'function', serverUrl: 'https://x' }] } }, 'model.each value in tools.property serverUrl should not exist'],
+    // No field of UpdateAssistantDTO is nullable in the OAS: null is refused, never "remove".
+    [{ server: null }, 'server must be an object'],
+    [{ metadata: null }, 'metadata must be an object'],
+    [{ firstMessage: null }, 'firstMessage should not be null or undefined'],
+    [{ server: { url: null } }, 'server.url must be a string'],
   ])('rejects %j on an assistant with a NestJS 400', async (body, message) => {
     const a = fake.addAssistant();
     const r = await call('PATCH', `/assistant/${a.id}`, body);
     expect(r.status).toBe(400);
     expect(r.body).toEqual({ message: [message], error: 'Bad Request', statusCode: 400 });
     expect(fake.get('assistant', String(a.id))).toEqual(a);
+  });
+
+  it('refuses server: null on tools and phone numbers too; an empty Server (every field optional) is taken', async () => {
+    const t = fake.addTool({ server: { url: 'https://old/tool' } });
+    const p = fake.addPhoneNumber({ server: { url: 'https://old/phone' } });
+    const bad = await call('PATCH', `/tool/${t.id}`, { server: null });
+    expect(bad.body).toEqual({ message: ['server must be an object'], error: 'Bad Request', statusCode: 400 });
+    expect((await call('PATCH', `/phone-number/${p.id}`, { provider: p.provider, server: null })).status).toBe(400);
+    expect(fake.get('tool', String(t.id))!.server).toEqual({ url: 'https://old/tool' });
+    const empty = await call('PATCH', `/tool/${t.id}`, { server: {} });
+    expect(empty.status).toBe(200);
+    expect(empty.body.server).toEqual({});
   });
 
   it('rejects a spread GET body with every read-only key listed', async () => {

@@ -267,7 +267,7 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
       it('imports nothing when one row fails a constraint after the others were written', async () => {
         await seedOrgs();
         await store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: 'asst_taken' });
-        const e = await thrown(() =>
+        const e = await thrown<ConflictError>(() =>
           store.importAgents([
             { org_id: ORG_C, org_name: 'Gamma Care', type: 'inbound', vapi_assistant_id: 'asst_c1' },
             { org_id: ORG_B, type: 'inbound', vapi_assistant_id: 'asst_b1' },
@@ -276,6 +276,7 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreHa
         );
         expect(e).toBeInstanceOf(ConflictError);
         expect(e.message).toBe('Assistant asst_taken is already linked to another agent slot; one assistant serves one org.');
+        expect(e.hint).toBe('Link a different assistant, or free this one first: `voxctl agents unlink --assistant-id asst_taken`.');
         expect(await store.getOrg(ORG_C)).toBeNull();
         expect((await store.listAgents()).map((a) => a.vapiAssistantId)).toEqual(['asst_taken']);
       });
