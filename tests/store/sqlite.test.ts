@@ -28,9 +28,12 @@ const drivers: Array<[DriverName, SqliteDriver | undefined]> = [
   ['better-sqlite3', await driverNamed('better-sqlite3')],
 ];
 
+// A driver that does not load on this Node registers nothing (rather than a row of skipped
+// tests): .ci/run checks that each driver's suite ran on the runtimes it belongs to.
 for (const [name, driver] of drivers) {
-  describe.skipIf(!driver)(`SQLite driver ${name}`, () => {
-    const d = driver!;
+  if (!driver) continue;
+  describe(`SQLite driver ${name}`, () => {
+    const d = driver;
     describeStoreContract(`embedded (SQLite, ${name})`, async () => {
       const db = createTestDb(d);
       return {
