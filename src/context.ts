@@ -204,10 +204,13 @@ export class Context {
     return dataDir(this.cwd, this.settings().VOXCTL_DATA_DIR);
   }
 
-  /** The store, opened on first use and closed when the run ends. */
-  store(): Promise<Store> {
+  /**
+   * The store, opened on first use and closed when the run ends. `tuning` applies to its
+   * creation: `doctor` asks for no retries and a short timeout, so an unreachable store fails fast.
+   */
+  store(tuning: StoreTuning = {}): Promise<Store> {
     this._store ??= (async () => {
-      const store = this.options.storeFactory ? await this.options.storeFactory(this) : await openDefaultStore(this);
+      const store = this.options.storeFactory ? await this.options.storeFactory(this) : await openDefaultStore(this, tuning);
       this.onDispose(() => store.close());
       return store;
     })();
@@ -281,11 +284,17 @@ export class Context {
   }
 }
 
-async function openDefaultStore(ctx: Context): Promise<Store> {
+/** How a networked store is opened: postgrest retries, and a per-request timeout in ms. */
+export interface StoreTuning {
+  retry?: boolean;
+  timeoutMs?: number;
+}
+
+async function openDefaultStore(ctx: Context, tuning: StoreTuning): Promise<Store> {
   const settings = ctx.settings();
   if (settings.useSupabase) {
     const { createSupabaseStore } = await import('./store/supabase.js');
-    return createSupabaseStore({ url: settings.SUPABASE_URL!, serviceRoleKey: settings.SUPABASE_SERVICE_ROLE_KEY!, redactor: ctx.redactor });
+    return createSupabaseStore({ url: settings.SUPABASE_URL!, serviceRoleKey: settings.SUPABASE_SERVICE_ROLE_KEY!, redactor: ctx.redactor, ...tuning });
   }
   return openEmbedded(ctx);
 }
