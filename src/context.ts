@@ -3,6 +3,7 @@
  * environment, working directory, clock, prompts, spinners and lazily created clients. Tests
  * build one with fakes; `createContext()` builds the real one.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { statSync } from 'node:fs';
 import type * as EnvModuleNs from './config/env.js';
@@ -11,6 +12,7 @@ import type * as LoadEnvModuleNs from './config/load-env.js';
 import type { ProjectEnv } from './config/load-env.js';
 import { readTerminalEnv, SECRET_SETTING_NAMES, type TerminalEnv } from './config/spec.js';
 import { dataDir } from './config/paths.js';
+import { findProjectDir } from './config/project.js';
 import { AuthError, InternalError, UsageError } from './errors.js';
 import type { Services } from './services.js';
 import type { Store } from './store/types.js';
@@ -40,7 +42,12 @@ export interface ContextOptions {
   io?: IoStreams;
   /** The process environment (tests pass a plain object). Env files are layered under it. */
   env?: Record<string, string | undefined>;
+  /** The working directory the command was started in (the project is found from here upward). */
   cwd?: string;
+  /** The project lookup does not go above this folder (tests: their own temp folder). */
+  projectCeiling?: string;
+  /** The home directory, never searched from below (default os.homedir()). */
+  home?: string;
   now?: () => Date;
   /** Replaces the store (tests share one in-memory SQLite per file). Called at most once per run. */
   storeFactory?: (ctx: Context) => Promise<Store>;
@@ -75,7 +82,10 @@ export class Context {
   exitCode: number | undefined;
 
   private baseCwd: string;
-  private _cwd: string;
+  /** `--cwd`, else the working directory: where relative paths the user types resolve. */
+  private _workDir: string;
+  /** The project directory: `--cwd`, else found upward from the working directory. */
+  private _cwd: string | undefined;
   private _ui: Ui | undefined;
   private _theme: Theme = plainTheme;
   private modules: { env: EnvModule; loadEnv: LoadEnvModule } | undefined;
@@ -92,7 +102,7 @@ export class Context {
     this.env = options.env ?? { ...process.env };
     this.now = options.now ?? (() => new Date());
     this.baseCwd = options.cwd ?? process.cwd();
-    this._cwd = this.baseCwd;
+    this._workDir = this.baseCwd;
     this.term = readTerminalEnv(this.env);
     this.services = options.services ?? {};
     this._prompter = options.prompter;
@@ -112,7 +122,7 @@ export class Context {
         ok = false;
       }
       if (!ok) throw new UsageError(`--cwd ${flags.cwd}: no such directory.`, { hint: 'Pass the path of your project folder.' });
-      this._cwd = dir;
+      this._cwd = this._workDir = dir;
     }
     this._ui = undefined;
   }
@@ -138,9 +148,18 @@ export class Context {
     return this.modules;
   }
 
-  /** The project directory (`--cwd`, else the process's working directory). */
+  /**
+   * The project directory: `--cwd`, else the nearest folder upward from the working directory
+   * with the project's env files or data dir (see config/project.ts), else the working directory.
+   */
   get cwd(): string {
+    this._cwd ??= findProjectDir(this.baseCwd, { nodeEnv: this.env.NODE_ENV, home: this.options.home ?? os.homedir(), ceiling: this.options.projectCeiling });
     return this._cwd;
+  }
+
+  /** Where relative paths the user types (`agents import file.json`, `--file`) resolve: `--cwd`, else the working directory. */
+  get workDir(): string {
+    return this._workDir;
   }
 
   get theme(): Theme {

@@ -22,7 +22,7 @@ export async function assistantsUpsertAction(raw: Record<string, unknown>, _args
   const opts = parseOptions(schema, raw);
   const settings = ctx.settings();
   const base = webhookBaseUrl(opts.url, settings.WEBHOOK_URL, ctx.projectEnv().sources.WEBHOOK_URL);
-  const loaded = await loadDefinition({ file: opts.file, type: opts.type, cwd: ctx.cwd });
+  const loaded = await loadDefinition({ file: opts.file, type: opts.type, cwd: ctx.workDir });
   if (loaded.dropped.length) ctx.ui.warn(`${loaded.source}: ignoring read-only ${loaded.dropped.join(', ')} (Vapi sets them).`);
 
   const store = await ctx.store();
