@@ -6,6 +6,7 @@
  * configured.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -17,6 +18,8 @@ import { withEnvLock } from '../envfile/lock.js';
 import { parseEnvDocument } from '../envfile/parse.js';
 import { commitFiles, describeEnvChanges, planFile, planProjectSettings, reportOf, type EnvFileReport, type PlannedFile } from '../envfile/write.js';
 import type { ProjectEnv } from '../config/load-env.js';
+import { dataDir } from '../config/paths.js';
+import type { Verification } from '../init/verify.js';
 import { fileError } from '../util/fs-errors.js';
 import {
   validateBackendUrl,
@@ -121,13 +124,16 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
     });
   }
   let useSupabase = supabaseWanted;
-  if (!supabaseWanted && !opts.store && prompt.interactive) {
+  // Answered before: an embedded store already exists here (a second init does not ask again).
+  const embeddedExists = !supabaseWanted && existsSync(path.join(dataDir(ctx.cwd, pe.values.VOXCTL_DATA_DIR?.trim() || undefined), 'store.db'));
+  if (embeddedExists && !opts.store && prompt.interactive) ctx.ui.info('Using the embedded store that is already set up here (`--store supabase` to switch).');
+  if (!supabaseWanted && !opts.store && !embeddedExists && prompt.interactive) {
     useSupabase =
       (await prompt.select({
         message: 'Where should voxctl keep your orgs and agents?',
         flag: '--store embedded|supabase',
         choices: [
-          { value: 'embedded', name: 'Embedded PostgreSQL in .voxctl/ (no account needed)' },
+          { value: 'embedded', name: 'Embedded store: one SQLite file in .voxctl/ (no account needed)' },
           { value: 'supabase', name: 'My Supabase project' },
         ],
         default: 'embedded',
@@ -196,6 +202,10 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
   let gitignore: { added: string[] } = { added: [] };
   let storeDoc: Record<string, unknown> = {};
   const planned = plannedEnv(pe, updates);
+
+  // 7a. Online: the Vapi key and the Supabase project answer (not verified when offline).
+  ctx.reloadSettings(planned);
+  const verifications = await verifyOnline(ctx);
   await withEnvLock(ctx.cwd, async () => {
     const envPlans = Object.keys(updates).length ? await planProjectSettings(ctx.cwd, updates) : [];
     ctx.reloadSettings(planned);
@@ -229,6 +239,10 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
     gitignore = { added: ignorePlan.added };
   });
   ctx.reloadSettings();
+  for (const v of verifications) {
+    if (v.verified) ctx.ui.info(`  ${ctx.theme.green('✓')} ${v.message}.`);
+    else ctx.ui.warn(`${v.message}. Run \`voxctl doctor\` once online.`);
+  }
   for (const r of reports) for (const line of describeEnvChanges(r, updates)) ctx.ui.info(`  ${line}`);
   if (origin.VAPI_WEBHOOK_SECRET === 'generated') ctx.ui.info('  Generated VAPI_WEBHOOK_SECRET; `voxctl assistants sync` sends it to Vapi as X-Vapi-Secret.');
   if (gitignore.added.length) ctx.ui.info(`  Added ${gitignore.added.join(', ')} to .gitignore.`);
@@ -243,6 +257,7 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
         .map(([k]) => k),
       gitignore: { file: '.gitignore', added: gitignore.added },
       store: storeDoc,
+      verified: verifications,
     });
     return;
   }
@@ -252,6 +267,26 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
   if (!has('BACKEND_URL')) ctx.ui.info(`  voxctl tunnel up                                   ${t.dim('# public URL → BACKEND_URL, WEBHOOK_URL')}`);
   ctx.ui.info(`  voxctl webhook test bookClinicAppointment --local  ${t.dim('# try the receiver, no account needed')}`);
   ctx.ui.info(`  voxctl doctor                                      ${t.dim('# check everything')}`);
+}
+
+/** The Vapi key (when there is one) and a Supabase store, checked online before anything is written. */
+async function verifyOnline(ctx: Context): Promise<Verification[]> {
+  const { verifySupabase, verifyVapiKey, VERIFY_TIMEOUT_MS } = await import('../init/verify.js');
+  const timeoutMs = ctx.service('checkTimeoutMs') ?? VERIFY_TIMEOUT_MS;
+  const settings = ctx.settings();
+  const spinner = await ctx.spinner('Checking the keys online…');
+  spinner.start();
+  try {
+    return await Promise.all([
+      ...(settings.vapiKey ? [verifyVapiKey(ctx, timeoutMs)] : []),
+      ...(settings.useSupabase ? [verifySupabase(ctx, timeoutMs)] : []),
+    ]);
+  } catch (e) {
+    spinner.fail('A check failed; no file was written.');
+    throw e;
+  } finally {
+    spinner.stop();
+  }
 }
 
 /** The project env with `updates` applied where the files decide (the environment still wins). */

@@ -5,13 +5,21 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMswServer } from '../msw/server.js';
+import { vapiKeyHandlers } from '../helpers/vapi-keys.js';
 import { runCli } from '../helpers/run-cli.js';
 import { useTestDb } from '../helpers/store.js';
 
 const VAPI_KEY = '3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b';
 const NGROK = '2aBcDeFgHiJkLmNoPqRsTuVwXyZ_3cD4eF5gH6iJ7kL8mN9pQ';
 const SERVICE_KEY = 'sb_secret_Zq8vT3kLmN0pQrStUvWx12345';
+
+// init checks the key online: a Vapi (msw, at api.vapi.ai) that knows the keys these tests use.
+const vapi = vapiKeyHandlers([VAPI_KEY, '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b']);
+const msw = createMswServer(...vapi.handlers);
+beforeAll(() => msw.listen());
+afterAll(() => msw.close());
 
 const testDb = useTestDb();
 let dir: string;
@@ -33,7 +41,8 @@ describe('init, interactive', () => {
   it('asks for what is missing, refuses a bad answer, masks secrets as they are typed, and writes the files', async () => {
     const result = start();
     await waitFor('Where should voxctl keep your orgs and agents?');
-    expect(screen.getScreen()).toContain('Embedded PostgreSQL in .voxctl/');
+    expect(screen.getScreen()).toContain('Embedded store: one SQLite file in .voxctl/');
+    expect(screen.getScreen()).not.toContain('PostgreSQL');
     screen.keypress('enter');
 
     await waitFor('Vapi private API key');
