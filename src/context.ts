@@ -19,6 +19,7 @@ import type { Store } from './store/types.js';
 import type { IoStreams } from './ui/io.js';
 import { systemIo } from './ui/io.js';
 import { Ui } from './ui/output.js';
+import { commandPrefix, type CommandPrefix } from './ui/command.js';
 import { createPrompter, type Prompter } from './ui/prompt.js';
 import { createSpinner, type Spinner } from './ui/spinner.js';
 import { colorLevel, loadTheme, plainTheme, type Theme } from './ui/theme.js';
@@ -162,12 +163,17 @@ export class Context {
     return this._workDir;
   }
 
+  /** `npx voxctl` when the user ran voxctl through npx / npm exec, else `voxctl` (every hint uses it). */
+  get commandPrefix(): CommandPrefix {
+    return commandPrefix(this.env);
+  }
+
   get theme(): Theme {
     return this._theme;
   }
 
   get ui(): Ui {
-    this._ui ??= new Ui(this.io, this.theme, this.redactor, { json: this.flags.json, debug: this.flags.debug });
+    this._ui ??= new Ui(this.io, this.theme, this.redactor, { json: this.flags.json, debug: this.flags.debug, commandPrefix: this.commandPrefix });
     return this._ui;
   }
 

@@ -264,9 +264,11 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
   const t = ctx.theme;
   ctx.ui.success(reports.some((r) => r.written) ? 'Project set up.' : 'Nothing to change: everything was already set up.');
   ctx.ui.info(`\n${t.bold('Next:')}`);
-  if (!has('BACKEND_URL')) ctx.ui.info(`  voxctl tunnel up                                   ${t.dim('# public URL → BACKEND_URL, WEBHOOK_URL')}`);
-  ctx.ui.info(`  voxctl webhook test bookClinicAppointment --local  ${t.dim('# try the receiver, no account needed')}`);
-  ctx.ui.info(`  voxctl doctor                                      ${t.dim('# check everything')}`);
+  const next = (cmd: string, note: string) => ctx.ui.info(`  ${`${ctx.commandPrefix} ${cmd}`.padEnd(54)} ${t.dim(`# ${note}`)}`);
+  next('webhook test bookClinicAppointment --local', 'try the receiver, no account needed');
+  next('orgs add --name "Sunrise Dental"', 'your first org (prints its id)');
+  if (!has('BACKEND_URL')) next('tunnel up --sync --all-orgs', 'public URL → .env; leave it running');
+  next('doctor', 'check everything');
 }
 
 /** The Vapi key (when there is one) and a Supabase store, checked online before anything is written. */
