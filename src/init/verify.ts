@@ -35,7 +35,7 @@ export async function verifyVapiKey(ctx: Context, timeoutMs: number): Promise<Ve
         hint: 'Use the private API key (Vapi dashboard → API Keys → Private Key) and run `voxctl init` again.',
       });
     }
-    return { id, verified: false, message: `Vapi key not verified (${looksOffline(e) ? 'offline' : 'Vapi did not answer'}: ${(e as VoxError).message})` };
+    return { id, verified: false, message: `Vapi key not verified (${looksOffline(e) ? 'offline' : 'Vapi did not answer'}: ${(e as VoxError).message.replace(/\.$/, '')})` };
   }
 }
 
@@ -51,7 +51,7 @@ export async function verifySupabase(ctx: Context, timeoutMs: number): Promise<V
       message: version === null ? `${store.description} answers; voxctl's schema is not applied yet` : `${store.description} answers (schema version ${version})`,
     };
   } catch (e) {
-    if (looksOffline(e)) return { id, verified: false, message: `Supabase not verified (offline: ${(e as VoxError).message})` };
+    if (looksOffline(e)) return { id, verified: false, message: `Supabase not verified (offline: ${(e as VoxError).message.replace(/\.$/, '')})` };
     throw e;
   }
 }
