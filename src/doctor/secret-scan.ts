@@ -35,8 +35,16 @@ export function secretShape(name: string, raw: string): string | null {
   if (SUPABASE_PAT.test(v)) return 'a Supabase access token (sbp_…)';
   if (SUPABASE_SECRET.test(v)) return 'a Supabase secret key (sb_secret_…)';
   if (NGROK_TOKEN.test(v)) return 'an ngrok authtoken';
-  if (GENERIC.test(v) && /[0-9]/.test(v) && /[A-Za-z]/.test(v)) return `a ${v.length}-character token`;
+  if (GENERIC.test(v) && /[0-9]/.test(v) && /[A-Za-z]/.test(v) && !isPlaceholder(v)) return `a ${v.length}-character token`;
   return null;
+}
+
+/**
+ * A made-up value of no particular shape, as in docs and test fixtures: a word that says so, a
+ * counting run (`0123456789`) or one character repeated. Real keys are random.
+ */
+function isPlaceholder(v: string): boolean {
+  return /fake|test|example|sample|dummy|placeholder|wrong|changeme|your|xxxx|0123456789|(.)\1{7}/i.test(v);
 }
 
 /** `${{ secrets.X }}`, `$X`, `${X}`, `%X%`, `process.env.X`, `<your key>` and the like. */
