@@ -4,7 +4,7 @@
  * shell, never reach a test.
  */
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ENV, REPO_ROOT, stripProjectEnv } from '../helpers/hermetic.js';
@@ -31,20 +31,30 @@ describe('the test harness', () => {
     expect(r.cwd).not.toBe(seen[0]);
   });
 
-  it("does not look for the project above the test's folder: env files in a folder above do not count", async () => {
+  it("does not look for the project above the test's folder: a .env.local and a running receiver's receiver.json above do not count", async () => {
     const { cwd } = await runCli(['--version']);
-    const above = path.join(path.dirname(cwd), '.env.local');
+    const parent = path.dirname(cwd);
+    const above = path.join(parent, '.env.local');
     await writeFile(above, 'WEBHOOK_URL=https://above.example.com/api/vapi/tools\n');
+    await mkdir(path.join(parent, '.voxctl'));
+    // A live process (the test runner's parent) "serving" the folder above.
+    const state = { pid: process.ppid, since: new Date().toISOString(), localUrl: 'http://127.0.0.1:9', publicUrl: null, webhookUrl: null, store: 'x' };
+    await writeFile(path.join(parent, '.voxctl', 'receiver.json'), JSON.stringify(state));
     try {
+      // Neither WEBHOOK_URL nor the receiver is found: a dry run has no URL.
+      const dry = await runCli(['webhook', 'test', 'bookClinicAppointment', '--assistant-id', 'asst-1', '--dry-run', '--json']);
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      expect(dry.json<{ url: string | null }>().url).toBeNull();
       const r = await runCli(['doctor', '--json']);
       const check = r.json<{ checks: Array<{ id: string; message: string }> }>().checks.find((c) => c.id === 'webhook-url')!;
       expect(check.message).toBe('WEBHOOK_URL is not set');
       // The first write creates the store in the test's folder, not in the folder above.
       expect((await runCli(['orgs', 'add', '--name', 'Here'])).exitCode).toBe(0);
       expect(existsSync(path.join(cwd, '.voxctl', 'store.db'))).toBe(true);
-      expect(existsSync(path.join(path.dirname(cwd), '.voxctl'))).toBe(false);
+      expect(existsSync(path.join(parent, '.voxctl', 'store.db'))).toBe(false);
     } finally {
       await rm(above, { force: true });
+      await rm(path.join(parent, '.voxctl'), { recursive: true, force: true });
     }
   });
 });
