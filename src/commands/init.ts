@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SETTINGS, type SettingName } from '../config/env.js';
+import { DEFAULT_VAPI_BASE_URL, SETTINGS, type SettingName } from '../config/env.js';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { isVoxError, UsageError } from '../errors.js';
 import { systemGit, type GitRunner } from '../doctor/checks.js';
 import { withEnvLock } from '../envfile/lock.js';
 import { parseEnvDocument } from '../envfile/parse.js';
@@ -151,6 +151,22 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
       hint: `Pass ${flags.join(' and ')} or set ${missing.join(', ')} in the environment; prompts are off (no TTY, CI, --json or --yes). Secrets can come from stdin: ${flags[0]} -.`,
     });
   }
+  // A Vapi key typed at the prompt is checked online as it is entered: a key Vapi rejects is
+  // asked again instead of ending init after every other question.
+  let typedKeyCheck: Verification | undefined;
+  const vapiKeyOnline = async (v: string): Promise<true | string> => {
+    const shape = validateVapiKey(v);
+    if (shape !== true) return shape;
+    const { verifyVapiKey, VERIFY_TIMEOUT_MS } = await import('../init/verify.js');
+    const baseUrl = (updates.VAPI_BASE_URL ?? pe.values.VAPI_BASE_URL?.trim() ?? DEFAULT_VAPI_BASE_URL).replace(/\/+$/, '');
+    try {
+      typedKeyCheck = await verifyVapiKey(ctx, ctx.service('checkTimeoutMs') ?? VERIFY_TIMEOUT_MS, { key: v.trim(), baseUrl });
+      return true;
+    } catch (e) {
+      if (isVoxError(e) && e.code === 'credentials') return 'Vapi rejected this key (401): paste the private key (Vapi dashboard → API Keys → Private Key).';
+      throw e;
+    }
+  };
   for (const k of missing) {
     const f = field(k);
     const secret = SETTINGS[k].secret;
@@ -158,7 +174,7 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
       message: `${f.label[0]!.toUpperCase()}${f.label.slice(1)}${k === 'NGROK_AUTHTOKEN' ? ' (dashboard.ngrok.com → Your Authtoken)' : k === 'VAPI_PRIVATE_KEY' ? ' (Vapi dashboard → API Keys)' : ''}:`,
       flag: f.flag,
       secret,
-      validate: f.validate,
+      validate: k === 'VAPI_PRIVATE_KEY' ? vapiKeyOnline : f.validate,
     });
     updates[k] = answer.trim();
     origin[k] = 'prompt';
@@ -205,7 +221,7 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
 
   // 7a. Online: the Vapi key and the Supabase project answer (not verified when offline).
   ctx.reloadSettings(planned);
-  const verifications = await verifyOnline(ctx);
+  const verifications = await verifyOnline(ctx, typedKeyCheck && ctx.settings().vapiKey === updates.VAPI_PRIVATE_KEY ? typedKeyCheck : undefined);
   await withEnvLock(ctx.cwd, async () => {
     const envPlans = Object.keys(updates).length ? await planProjectSettings(ctx.cwd, updates) : [];
     ctx.reloadSettings(planned);
@@ -272,7 +288,7 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
 }
 
 /** The Vapi key (when there is one) and a Supabase store, checked online before anything is written. */
-async function verifyOnline(ctx: Context): Promise<Verification[]> {
+async function verifyOnline(ctx: Context, vapiChecked?: Verification): Promise<Verification[]> {
   const { verifySupabase, verifyVapiKey, VERIFY_TIMEOUT_MS } = await import('../init/verify.js');
   const timeoutMs = ctx.service('checkTimeoutMs') ?? VERIFY_TIMEOUT_MS;
   const settings = ctx.settings();
@@ -280,7 +296,7 @@ async function verifyOnline(ctx: Context): Promise<Verification[]> {
   spinner.start();
   try {
     return await Promise.all([
-      ...(settings.vapiKey ? [verifyVapiKey(ctx, timeoutMs)] : []),
+      ...(vapiChecked ? [Promise.resolve(vapiChecked)] : settings.vapiKey ? [verifyVapiKey(ctx, timeoutMs)] : []),
       ...(settings.useSupabase ? [verifySupabase(ctx, timeoutMs)] : []),
     ]);
   } catch (e) {

@@ -22,10 +22,19 @@ export const VERIFY_TIMEOUT_MS = 5_000;
 /** An assistant id no account has: a GET of it costs one request and reads nothing. */
 const NO_SUCH_ASSISTANT = '00000000-0000-4000-8000-000000000000';
 
-export async function verifyVapiKey(ctx: Context, timeoutMs: number): Promise<Verification> {
+/**
+ * Checks the configured key (`ctx.vapi()`), or `candidate` — a key just typed at the prompt,
+ * against `candidate.baseUrl` — with one GET.
+ */
+export async function verifyVapiKey(ctx: Context, timeoutMs: number, candidate?: { key: string; baseUrl: string }): Promise<Verification> {
   const id = 'vapi-key';
   try {
-    const client = await ctx.vapi({ retry: { maxAttempts: 1 }, timeoutMs });
+    let client;
+    if (candidate) {
+      const { createVapiClient } = await import('../vapi/client.js');
+      ctx.redactor.add(candidate.key);
+      client = createVapiClient({ baseURL: candidate.baseUrl, apiKey: candidate.key, redactor: ctx.redactor, retry: { maxAttempts: 1 }, timeoutMs });
+    } else client = await ctx.vapi({ retry: { maxAttempts: 1 }, timeoutMs });
     await client.getAssistant(NO_SUCH_ASSISTANT);
     return { id, verified: true, message: 'Vapi accepts the key' };
   } catch (e) {

@@ -75,6 +75,26 @@ describe('init, interactive', () => {
     expect(r.stderr).toContain('voxctl tunnel up');
   });
 
+  it('checks a typed Vapi key online and asks again when Vapi rejects it (one request per key)', async () => {
+    vapi.seen.length = 0;
+    const unknown = '0badc0de-0000-4000-8000-0000deadbeef';
+    const result = start(['--store', 'embedded', '--ngrok-token', NGROK]);
+    await waitFor('Vapi private API key');
+    screen.type(unknown);
+    screen.keypress('enter');
+    await waitFor('Vapi rejected this key (401)');
+    for (let i = 0; i < unknown.length; i++) screen.keypress('backspace');
+    screen.type(VAPI_KEY);
+    screen.keypress('enter');
+    const r = await result;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await envOf('.env.local')).VAPI_PRIVATE_KEY).toBe(VAPI_KEY);
+    expect(r.stderr).toContain('Vapi accepts the key.');
+    // The typed key's check is the one reported: no second request before writing.
+    expect(vapi.seen.map((s) => s.key)).toEqual([unknown, VAPI_KEY]);
+    expect(r.stdout + r.stderr + (await screen.getFullOutput())).not.toContain(unknown);
+  });
+
   it('asks only for what is missing', async () => {
     await writeFile(path.join(dir, '.env.local'), `VAPI_PRIVATE_KEY=${VAPI_KEY}\n`, { mode: 0o600 });
     const result = start([], { NGROK_AUTHTOKEN: NGROK });
