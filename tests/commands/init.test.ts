@@ -201,7 +201,7 @@ describe('init, non-interactive (--yes or no TTY)', () => {
   it('reads a secret flag given as - from stdin', async () => {
     const io = bufferIo();
     io.stdin = Readable.from([`${VAPI_KEY}\n`]);
-    const code = await run(['init', '--yes', '--vapi-key', '-', '--ngrok-token', NGROK], { io, env: {}, cwd: dir, storeFactory: testDb.factory });
+    const code = await run(['init', '--yes', '--vapi-key', '-', '--ngrok-token', NGROK], { io, env: {}, cwd: dir, projectCeiling: dir, storeFactory: testDb.factory });
     expect(code).toBe(0);
     expect((await envOf('.env.local')).VAPI_PRIVATE_KEY).toBe(VAPI_KEY);
   });
