@@ -167,12 +167,12 @@ async function runningReceiverHint(ctx: Context, url: string, toolName: string |
   const { readReceiverState } = await import('../receiver/state.js');
   const state = readReceiverState(ctx.dataDir());
   if (!state || url.startsWith(state.localUrl)) return null;
-  const path = `${TOOLS_PATH}${toolName ? `/${encodeURIComponent(toolName)}` : ''}`;
+  const route = `${TOOLS_PATH}${toolName ? `/${encodeURIComponent(toolName)}` : ''}`;
   const serves = state.webhookUrl ? `, published at ${state.webhookUrl}` : '';
   return (
     `A voxctl receiver is running on this machine (pid ${state.pid}, ${state.localUrl}${serves}), but ${url} does not answer: ` +
     'WEBHOOK_URL in .env is probably left from a `voxctl tunnel up` that has stopped. ' +
-    `Test the running receiver with \`--url ${state.localUrl}${path}\`, or restart \`voxctl tunnel up\` to write a live URL.`
+    `Test the running receiver with \`--url ${state.localUrl}${route}\`, or restart \`voxctl tunnel up\` to write a live URL.`
   );
 }
 

@@ -44,7 +44,8 @@ export async function verifyVapiKey(ctx: Context, timeoutMs: number, candidate?:
         hint: 'Use the private API key (Vapi dashboard → API Keys → Private Key) and run `voxctl init` again.',
       });
     }
-    return { id, verified: false, message: `Vapi key not verified (${looksOffline(e) ? 'offline' : 'Vapi did not answer'}: ${(e as VoxError).message.replace(/\.$/, '')})` };
+    const why = looksOffline(e) ? 'offline' : e.code === 'network' ? 'Vapi did not answer' : 'Vapi could not check it';
+    return { id, verified: false, message: `Vapi key not verified (${why}: ${(e as VoxError).message.replace(/\.$/, '')})` };
   }
 }
 
