@@ -3,6 +3,7 @@
  * environment, working directory, clock, prompts, spinners and lazily created clients. Tests
  * build one with fakes; `createContext()` builds the real one.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { statSync } from 'node:fs';
 import type * as EnvModuleNs from './config/env.js';
@@ -11,12 +12,14 @@ import type * as LoadEnvModuleNs from './config/load-env.js';
 import type { ProjectEnv } from './config/load-env.js';
 import { readTerminalEnv, SECRET_SETTING_NAMES, type TerminalEnv } from './config/spec.js';
 import { dataDir } from './config/paths.js';
+import { findProjectDir } from './config/project.js';
 import { AuthError, InternalError, UsageError } from './errors.js';
 import type { Services } from './services.js';
 import type { Store } from './store/types.js';
 import type { IoStreams } from './ui/io.js';
 import { systemIo } from './ui/io.js';
 import { Ui } from './ui/output.js';
+import { commandPrefix, type CommandPrefix } from './ui/command.js';
 import { createPrompter, type Prompter } from './ui/prompt.js';
 import { createSpinner, type Spinner } from './ui/spinner.js';
 import { colorLevel, loadTheme, plainTheme, type Theme } from './ui/theme.js';
@@ -40,7 +43,12 @@ export interface ContextOptions {
   io?: IoStreams;
   /** The process environment (tests pass a plain object). Env files are layered under it. */
   env?: Record<string, string | undefined>;
+  /** The working directory the command was started in (the project is found from here upward). */
   cwd?: string;
+  /** The project lookup does not go above this folder (tests: their own temp folder). */
+  projectCeiling?: string;
+  /** The home directory, never searched from below (default os.homedir()). */
+  home?: string;
   now?: () => Date;
   /** Replaces the store (tests share one in-memory SQLite per file). Called at most once per run. */
   storeFactory?: (ctx: Context) => Promise<Store>;
@@ -75,7 +83,10 @@ export class Context {
   exitCode: number | undefined;
 
   private baseCwd: string;
-  private _cwd: string;
+  /** `--cwd`, else the working directory: where relative paths the user types resolve. */
+  private _workDir: string;
+  /** The project directory: `--cwd`, else found upward from the working directory. */
+  private _cwd: string | undefined;
   private _ui: Ui | undefined;
   private _theme: Theme = plainTheme;
   private modules: { env: EnvModule; loadEnv: LoadEnvModule } | undefined;
@@ -92,7 +103,7 @@ export class Context {
     this.env = options.env ?? { ...process.env };
     this.now = options.now ?? (() => new Date());
     this.baseCwd = options.cwd ?? process.cwd();
-    this._cwd = this.baseCwd;
+    this._workDir = this.baseCwd;
     this.term = readTerminalEnv(this.env);
     this.services = options.services ?? {};
     this._prompter = options.prompter;
@@ -112,7 +123,7 @@ export class Context {
         ok = false;
       }
       if (!ok) throw new UsageError(`--cwd ${flags.cwd}: no such directory.`, { hint: 'Pass the path of your project folder.' });
-      this._cwd = dir;
+      this._cwd = this._workDir = dir;
     }
     this._ui = undefined;
   }
@@ -138,9 +149,23 @@ export class Context {
     return this.modules;
   }
 
-  /** The project directory (`--cwd`, else the process's working directory). */
+  /**
+   * The project directory: `--cwd`, else the nearest folder upward from the working directory
+   * with the project's env files or data dir (see config/project.ts), else the working directory.
+   */
   get cwd(): string {
+    this._cwd ??= findProjectDir(this.baseCwd, { nodeEnv: this.env.NODE_ENV, home: this.options.home ?? os.homedir(), ceiling: this.options.projectCeiling });
     return this._cwd;
+  }
+
+  /** Where relative paths the user types (`agents import file.json`, `--file`) resolve: `--cwd`, else the working directory. */
+  get workDir(): string {
+    return this._workDir;
+  }
+
+  /** `npx voxctl` when the user ran voxctl through npx / npm exec, else `voxctl` (every hint uses it). */
+  get commandPrefix(): CommandPrefix {
+    return commandPrefix(this.env);
   }
 
   get theme(): Theme {
@@ -148,7 +173,7 @@ export class Context {
   }
 
   get ui(): Ui {
-    this._ui ??= new Ui(this.io, this.theme, this.redactor, { json: this.flags.json, debug: this.flags.debug });
+    this._ui ??= new Ui(this.io, this.theme, this.redactor, { json: this.flags.json, debug: this.flags.debug, commandPrefix: this.commandPrefix });
     return this._ui;
   }
 
@@ -204,10 +229,13 @@ export class Context {
     return dataDir(this.cwd, this.settings().VOXCTL_DATA_DIR);
   }
 
-  /** The store, opened on first use and closed when the run ends. */
-  store(): Promise<Store> {
+  /**
+   * The store, opened on first use and closed when the run ends. `tuning` applies to its
+   * creation: `doctor` asks for no retries and a short timeout, so an unreachable store fails fast.
+   */
+  store(tuning: StoreTuning = {}): Promise<Store> {
     this._store ??= (async () => {
-      const store = this.options.storeFactory ? await this.options.storeFactory(this) : await openDefaultStore(this);
+      const store = this.options.storeFactory ? await this.options.storeFactory(this) : await openDefaultStore(this, tuning);
       this.onDispose(() => store.close());
       return store;
     })();
@@ -281,11 +309,17 @@ export class Context {
   }
 }
 
-async function openDefaultStore(ctx: Context): Promise<Store> {
+/** How a networked store is opened: postgrest retries, and a per-request timeout in ms. */
+export interface StoreTuning {
+  retry?: boolean;
+  timeoutMs?: number;
+}
+
+async function openDefaultStore(ctx: Context, tuning: StoreTuning): Promise<Store> {
   const settings = ctx.settings();
   if (settings.useSupabase) {
     const { createSupabaseStore } = await import('./store/supabase.js');
-    return createSupabaseStore({ url: settings.SUPABASE_URL!, serviceRoleKey: settings.SUPABASE_SERVICE_ROLE_KEY!, redactor: ctx.redactor });
+    return createSupabaseStore({ url: settings.SUPABASE_URL!, serviceRoleKey: settings.SUPABASE_SERVICE_ROLE_KEY!, redactor: ctx.redactor, ...tuning });
   }
   return openEmbedded(ctx);
 }

@@ -16,6 +16,8 @@ export interface Services {
   logPollWait?: (signal: AbortSignal) => Promise<void>;
   /** Overrides for `assistants upsert` (claim timing, holder, sleep…). */
   upsertDeps?: Partial<UpsertDeps>;
+  /** How long `doctor` and `init` wait for each network answer (store, Vapi), in ms. */
+  checkTimeoutMs?: number;
   /** How `doctor` and `init` run git. */
   git?: GitRunner;
   /** How `tunnel up` opens the tunnel (default ngrok). */

@@ -219,7 +219,7 @@ async function readInput(ctx: Context, file: string): Promise<{ text: string; so
     for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
     return { text: Buffer.concat(chunks).toString('utf8'), source: 'stdin' };
   }
-  const full = path.resolve(ctx.cwd, file);
+  const full = path.resolve(ctx.workDir, file);
   try {
     return { text: await readFile(full, 'utf8'), source: file };
   } catch (e) {

@@ -33,7 +33,7 @@ export async function assistantsUpsertAction(raw: Record<string, unknown>, _args
     });
   }
   await confirmAgentType(ctx, opts.type, opts.customType);
-  const loaded = await loadDefinition({ file: opts.file, type: opts.type, cwd: ctx.cwd });
+  const loaded = await loadDefinition({ file: opts.file, type: opts.type, cwd: ctx.workDir });
   if (loaded.dropped.length) ctx.ui.warn(`${loaded.source}: ignoring read-only ${loaded.dropped.join(', ')} (Vapi sets them).`);
 
   const store = await ctx.store();

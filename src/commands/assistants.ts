@@ -129,7 +129,7 @@ export async function assistantsRestoreAction(raw: Record<string, unknown>, _arg
     concurrency: raw.concurrency,
   });
   const deps = syncDeps(ctx);
-  const report = await restoreSnapshot(deps, { snapshot: opts.snapshot === undefined ? undefined : path.resolve(ctx.cwd, opts.snapshot), concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY });
+  const report = await restoreSnapshot(deps, { snapshot: opts.snapshot === undefined ? undefined : path.resolve(ctx.workDir, opts.snapshot), concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY });
   printRestoreReport(ctx, report);
   return report.exitCode;
 }

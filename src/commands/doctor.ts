@@ -22,10 +22,14 @@ import {
   checkVapiKey,
   checkWebhookSecret,
   checkWebhookUrl,
+  looksOffline,
   systemGit,
   type CheckResult,
   type DoctorInput,
 } from '../doctor/checks.js';
+
+/** How long doctor waits for each answer of the store and of Vapi. */
+export const DOCTOR_TIMEOUT_MS = 5_000;
 
 export async function doctorAction(_raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
   const projectEnv = ctx.projectEnv();
@@ -37,15 +41,16 @@ export async function doctorAction(_raw: Record<string, unknown>, _args: string[
     if (!isVoxError(e)) throw e;
     settingsError = e;
   }
+  const timeoutMs = ctx.service('checkTimeoutMs') ?? DOCTOR_TIMEOUT_MS;
   const input: DoctorInput = {
     cwd: ctx.cwd,
     projectEnv,
     settings,
     settingsError,
     git: ctx.service('git') ?? systemGit(ctx.cwd),
-    store: () => ctx.store(),
-    // A quick check should not spend seconds retrying when offline.
-    vapi: () => ctx.vapi({ retry: { maxAttempts: 2, baseDelayMs: 250 }, timeoutMs: 10_000 }),
+    // A quick check: no retries and a short timeout, so an unreachable service fails in seconds.
+    store: () => ctx.store({ retry: false, timeoutMs }),
+    vapi: () => ctx.vapi({ retry: { maxAttempts: 2, baseDelayMs: 250 }, timeoutMs }),
   };
 
   // Nothing set up here yet (no env file, no data dir, no Supabase in the environment): the
@@ -97,7 +102,7 @@ export async function doctorAction(_raw: Record<string, unknown>, _args: string[
 
 function failedCheck(id: string, e: unknown): CheckResult {
   const err = e as VoxError;
-  if (isVoxError(e) && e.code === 'network') return { id, ok: true, skipped: true, message: `skipped: ${err.message}`, hint: null };
+  if (looksOffline(e)) return { id, ok: true, skipped: true, message: `skipped: offline: ${err.message}`, hint: null };
   return { id, ok: false, message: err.message, hint: err.hint ?? 'Re-run with --debug.' };
 }
 

@@ -6,17 +6,20 @@
  * configured.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SETTINGS, type SettingName } from '../config/env.js';
+import { DEFAULT_VAPI_BASE_URL, SETTINGS, type SettingName } from '../config/env.js';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { isVoxError, UsageError } from '../errors.js';
 import { systemGit, type GitRunner } from '../doctor/checks.js';
 import { withEnvLock } from '../envfile/lock.js';
 import { parseEnvDocument } from '../envfile/parse.js';
 import { commitFiles, describeEnvChanges, planFile, planProjectSettings, reportOf, type EnvFileReport, type PlannedFile } from '../envfile/write.js';
 import type { ProjectEnv } from '../config/load-env.js';
+import { dataDir } from '../config/paths.js';
+import type { Verification } from '../init/verify.js';
 import { fileError } from '../util/fs-errors.js';
 import {
   validateBackendUrl,
@@ -128,13 +131,16 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
     });
   }
   let useSupabase = supabaseWanted;
-  if (!supabaseWanted && !opts.store && prompt.interactive) {
+  // Answered before: an embedded store already exists here (a second init does not ask again).
+  const embeddedExists = !supabaseWanted && existsSync(path.join(dataDir(ctx.cwd, pe.values.VOXCTL_DATA_DIR?.trim() || undefined), 'store.db'));
+  if (embeddedExists && !opts.store && prompt.interactive) ctx.ui.info('Using the embedded store that is already set up here (`--store supabase` to switch).');
+  if (!supabaseWanted && !opts.store && !embeddedExists && prompt.interactive) {
     useSupabase =
       (await prompt.select({
         message: 'Where should voxctl keep your orgs and agents?',
         flag: '--store embedded|supabase',
         choices: [
-          { value: 'embedded', name: 'Embedded PostgreSQL in .voxctl/ (no account needed)' },
+          { value: 'embedded', name: 'Embedded store: one SQLite file in .voxctl/ (no account needed)' },
           { value: 'supabase', name: 'My Supabase project' },
         ],
         default: 'embedded',
@@ -152,6 +158,22 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
       hint: `Pass ${flags.join(' and ')} or set ${missing.join(', ')} in the environment; prompts are off (no TTY, CI, --json or --yes). Secrets can come from stdin: ${flags[0]} -.`,
     });
   }
+  // A Vapi key typed at the prompt is checked online as it is entered: a key Vapi rejects is
+  // asked again instead of ending init after every other question.
+  let typedKeyCheck: Verification | undefined;
+  const vapiKeyOnline = async (v: string): Promise<true | string> => {
+    const shape = validateVapiKey(v);
+    if (shape !== true) return shape;
+    const { verifyVapiKey, VERIFY_TIMEOUT_MS } = await import('../init/verify.js');
+    const baseUrl = (updates.VAPI_BASE_URL ?? pe.values.VAPI_BASE_URL?.trim() ?? DEFAULT_VAPI_BASE_URL).replace(/\/+$/, '');
+    try {
+      typedKeyCheck = await verifyVapiKey(ctx, ctx.service('checkTimeoutMs') ?? VERIFY_TIMEOUT_MS, { key: v.trim(), baseUrl });
+      return true;
+    } catch (e) {
+      if (isVoxError(e) && e.code === 'credentials') return 'Vapi rejected this key (401): paste the private key (Vapi dashboard → API Keys → Private Key).';
+      throw e;
+    }
+  };
   for (const k of missing) {
     const f = field(k);
     const secret = SETTINGS[k].secret;
@@ -159,7 +181,7 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
       message: `${f.label[0]!.toUpperCase()}${f.label.slice(1)}${k === 'NGROK_AUTHTOKEN' ? ' (dashboard.ngrok.com → Your Authtoken)' : k === 'VAPI_PRIVATE_KEY' ? ' (Vapi dashboard → API Keys)' : ''}:`,
       flag: f.flag,
       secret,
-      validate: f.validate,
+      validate: k === 'VAPI_PRIVATE_KEY' ? vapiKeyOnline : f.validate,
     });
     updates[k] = answer.trim();
     origin[k] = 'prompt';
@@ -203,6 +225,10 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
   let gitignore: { added: string[] } = { added: [] };
   let storeDoc: Record<string, unknown> = {};
   const planned = plannedEnv(pe, updates);
+
+  // 7a. Online: the Vapi key and the Supabase project answer (not verified when offline).
+  ctx.reloadSettings(planned);
+  const verifications = await verifyOnline(ctx, typedKeyCheck && ctx.settings().vapiKey === updates.VAPI_PRIVATE_KEY ? typedKeyCheck : undefined);
   await withEnvLock(ctx.cwd, async () => {
     const envPlans = Object.keys(updates).length ? await planProjectSettings(ctx.cwd, updates) : [];
     ctx.reloadSettings(planned);
@@ -236,6 +262,10 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
     gitignore = { added: ignorePlan.added };
   });
   ctx.reloadSettings();
+  for (const v of verifications) {
+    if (v.verified) ctx.ui.info(`  ${ctx.theme.green('✓')} ${v.message}.`);
+    else ctx.ui.warn(`${v.message}. Run \`voxctl doctor\` once online.`);
+  }
   for (const r of reports) for (const line of describeEnvChanges(r, updates)) ctx.ui.info(`  ${line}`);
   if (origin.VAPI_WEBHOOK_SECRET === 'generated') ctx.ui.info('  Generated VAPI_WEBHOOK_SECRET; `voxctl assistants sync` sends it to Vapi as X-Vapi-Secret.');
   if (gitignore.added.length) ctx.ui.info(`  Added ${gitignore.added.join(', ')} to .gitignore.`);
@@ -250,15 +280,38 @@ export async function initAction(raw: Record<string, unknown>, _args: string[], 
         .map(([k]) => k),
       gitignore: { file: '.gitignore', added: gitignore.added },
       store: storeDoc,
+      verified: verifications,
     });
     return;
   }
   const t = ctx.theme;
   ctx.ui.success(reports.some((r) => r.written) ? 'Project set up.' : 'Nothing to change: everything was already set up.');
   ctx.ui.info(`\n${t.bold('Next:')}`);
-  if (!has('BACKEND_URL')) ctx.ui.info(`  voxctl tunnel up                                   ${t.dim('# public URL → BACKEND_URL, WEBHOOK_URL')}`);
-  ctx.ui.info(`  voxctl webhook test bookClinicAppointment --local  ${t.dim('# try the receiver, no account needed')}`);
-  ctx.ui.info(`  voxctl doctor                                      ${t.dim('# check everything')}`);
+  const next = (cmd: string, note: string) => ctx.ui.info(`  ${`${ctx.commandPrefix} ${cmd}`.padEnd(54)} ${t.dim(`# ${note}`)}`);
+  next('webhook test bookClinicAppointment --local', 'try the receiver, no account needed');
+  next('orgs add --name "Sunrise Dental"', 'your first org (prints its id)');
+  if (!has('BACKEND_URL')) next('tunnel up --sync --all-orgs', 'public URL → .env; leave it running');
+  next('doctor', 'check everything');
+}
+
+/** The Vapi key (when there is one) and a Supabase store, checked online before anything is written. */
+async function verifyOnline(ctx: Context, vapiChecked?: Verification): Promise<Verification[]> {
+  const { verifySupabase, verifyVapiKey, VERIFY_TIMEOUT_MS } = await import('../init/verify.js');
+  const timeoutMs = ctx.service('checkTimeoutMs') ?? VERIFY_TIMEOUT_MS;
+  const settings = ctx.settings();
+  const spinner = await ctx.spinner('Checking the keys online…');
+  spinner.start();
+  try {
+    return await Promise.all([
+      ...(vapiChecked ? [Promise.resolve(vapiChecked)] : settings.vapiKey ? [verifyVapiKey(ctx, timeoutMs)] : []),
+      ...(settings.useSupabase ? [verifySupabase(ctx, timeoutMs)] : []),
+    ]);
+  } catch (e) {
+    spinner.fail('A check failed; no file was written.');
+    throw e;
+  } finally {
+    spinner.stop();
+  }
 }
 
 /** The project env with `updates` applied where the files decide (the environment still wins). */

@@ -298,6 +298,12 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   await tunnel?.close();
   await eventLog.close();
   await printed;
+  // The URL this run wrote to .env stays there (the next run replaces it) but now leads nowhere.
+  if (envReport && webhookUrl) {
+    ui.warn(
+      `WEBHOOK_URL in .env (${webhookUrl}) no longer answers now that the tunnel is closed: \`webhook test\` and Vapi's calls to it fail until \`voxctl tunnel up\` runs again${domain ? ` (${domain} is fixed: the same URL comes back)` : ' (with a new URL: add --sync to re-point the assistants)'}.`,
+    );
+  }
   if (json) ui.jsonDoc({ event: 'stopped', signal });
   else ui.info('Stopped.');
   return 0;

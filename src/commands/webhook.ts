@@ -164,8 +164,24 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
         ? checkToolCallsAnswer(outcome, { toolCallId: toolCallId!, name: toolName, timeoutMs: limitMs })
         : checkEventAnswer(opts.event!, outcome);
   const passed = check.problems.length === 0 && check.error === undefined;
-  report(ctx, { url, what, event: opts.event, toolCallId, outcome, check, passed, demo: target.demo ?? null });
+  // WEBHOOK_URL does not answer, but a receiver runs here: the URL is likely left from a `tunnel up` that stopped.
+  const receiverHint = outcome.kind === 'network-error' && !opts.url && !opts.local ? await runningReceiverHint(ctx, url, toolName) : null;
+  report(ctx, { url, what, event: opts.event, toolCallId, outcome, check, passed, demo: target.demo ?? null, receiverHint });
   return passed ? ExitCode.ok : ExitCode.failure;
+}
+
+/** When a receiver (`tunnel up`) runs on this project but the URL tested did not answer: how to reach it. */
+async function runningReceiverHint(ctx: Context, url: string, toolName: string | undefined): Promise<string | null> {
+  const { readReceiverState } = await import('../receiver/state.js');
+  const state = readReceiverState(ctx.dataDir());
+  if (!state || url.startsWith(state.localUrl)) return null;
+  const route = `${TOOLS_PATH}${toolName ? `/${encodeURIComponent(toolName)}` : ''}`;
+  const serves = state.webhookUrl ? `, published at ${state.webhookUrl}` : '';
+  return (
+    `A voxctl receiver is running on this machine (pid ${state.pid}, ${state.localUrl}${serves}), but ${url} does not answer: ` +
+    'WEBHOOK_URL in .env is probably left from a `voxctl tunnel up` that has stopped. ' +
+    `Test the running receiver with \`--url ${state.localUrl}${route}\`, or restart \`voxctl tunnel up\` to write a live URL.`
+  );
 }
 
 function remoteUrl(opts: TestOptions, webhookUrl: string | undefined, toolName: string | undefined): string | null {
@@ -206,16 +222,22 @@ async function resolveIdentity(ctx: Context, opts: TestOptions, localStore?: Sto
         hint: 'Add one with `voxctl orgs add` and `voxctl agents link`, pass --assistant-id, or use --local (it creates a demo org).',
       });
     }
-    if (orgs.length > 1) {
-      const list = orgs
+    // The demo org (`--local` on an empty store) steps aside once the user has an org of their own.
+    const demoIds = orgs.length > 1 ? await demoOrgIds(store, orgs) : new Set<string>();
+    const own = orgs.filter((o) => !demoIds.has(o.id));
+    if (own.length > 1) {
+      const list = own
         .slice(0, 5)
         .map((o) => `${o.id} (${o.name})`)
         .join(', ');
-      throw new UsageError(`The store has ${orgs.length} organizations; pick one with --org.`, {
-        hint: `e.g. --org ${orgs[0]!.id}. Orgs: ${list}${orgs.length > 5 ? ', …' : ''}`,
+      throw new UsageError(`The store has ${own.length} organizations${demoIds.size ? ` besides the demo org` : ''}; pick one with --org.`, {
+        hint: `e.g. --org ${own[0]!.id}. Orgs: ${list}${own.length > 5 ? ', …' : ''}`,
       });
     }
-    org = orgs[0]!;
+    org = own[0] ?? orgs[0]!;
+    if (demoIds.size) {
+      ctx.ui.info(`Using ${org.name} (${org.id}), the only org besides the demo org${demoIds.size > 1 ? 's' : ''}; pass --org to pick another.`, true);
+    }
   }
   const agents = await store.listAgents({ orgId: org.id });
   let agent: Agent | undefined;
@@ -261,6 +283,22 @@ async function avoidTakenSlot(ctx: Context, store: Store, org: Org, args: Json, 
 
 /** The demo org `--local` creates in an empty embedded store (contract: "Demo Clinic"). */
 export const DEMO_ORG_NAME = 'Demo Clinic';
+/** The mark in the demo org's settings that tells it from an org of the user's. */
+export const DEMO_ORG_SETTING = 'voxctlDemo';
+
+/**
+ * The demo orgs among `orgs`: marked in their settings, or (created before the mark) holding
+ * only demo assistants, which are not in Vapi.
+ */
+async function demoOrgIds(store: Store, orgs: Org[]): Promise<Set<string>> {
+  const agents = await store.listAgents();
+  const ids = new Set<string>();
+  for (const o of orgs) {
+    const mine = agents.filter((a) => a.orgId === o.id);
+    if (o.settings?.[DEMO_ORG_SETTING] === true || (mine.length > 0 && mine.every((a) => a.vapiAssistantId.startsWith(DEMO_ASSISTANT_PREFIX)))) ids.add(o.id);
+  }
+  return ids;
+}
 
 /**
  * --local: an in-process receiver on the embedded store, on a free loopback port, logging to the
@@ -304,7 +342,7 @@ async function ensureDemoOrg(ctx: Context, store: Store): Promise<DemoOrg | null
   } catch {
     // keep UTC
   }
-  const org = await store.addOrg({ name: DEMO_ORG_NAME, timezone });
+  const org = await store.addOrg({ name: DEMO_ORG_NAME, timezone, settings: { [DEMO_ORG_SETTING]: true } });
   const { randomUUID } = await import('node:crypto');
   const agent = await store.linkAgent({ orgId: org.id, type: 'inbound', vapiAssistantId: `${DEMO_ASSISTANT_PREFIX}${randomUUID()}` });
   ctx.ui.info(
@@ -342,6 +380,8 @@ interface Report {
   check: AnswerCheck;
   passed: boolean;
   demo: DemoOrg | null;
+  /** A receiver runs here while the URL tested did not answer (see runningReceiverHint). */
+  receiverHint: string | null;
 }
 
 function report(ctx: Context, r: Report): void {
@@ -357,7 +397,10 @@ function report(ctx: Context, r: Report): void {
     if (r.event && r.check.response !== undefined) doc.response = r.check.response;
     doc.problems = r.check.problems;
     if (r.demo) doc.demoOrg = r.demo;
-    if (!r.passed) doc.error = answerVerdict(r.what, r.outcome.kind === 'network-error', r.check, status);
+    if (!r.passed) {
+      const verdict = answerVerdict(r.what, r.outcome.kind === 'network-error', r.check, status);
+      doc.error = r.receiverHint ? { ...verdict, hint: r.receiverHint } : verdict;
+    }
     ctx.ui.jsonDoc(doc);
     return;
   }
@@ -379,4 +422,5 @@ function report(ctx: Context, r: Report): void {
     ctx.ui.line(`  ${t.dim('answer:')} ${JSON.stringify(r.check.response)}`);
   }
   for (const w of r.check.warnings) ctx.ui.warn(w);
+  if (r.receiverHint) ctx.ui.line(`  ${t.dim('→')} ${r.receiverHint}`);
 }

@@ -18,6 +18,7 @@ import { AGENT_TYPE_METADATA_KEY } from '../assistants/upsert.js';
 import type { VapiAssistant, VapiClient, VapiTool } from '../vapi/types.js';
 import { TOOLS_PATH, WEBHOOK_SECRET_MIN_LENGTH } from '../config/spec.js';
 import { isJsonObject as isObj } from '../util/json.js';
+import { findSecretAssignments } from './secret-scan.js';
 
 export interface CheckResult {
   id: string;
@@ -142,11 +143,16 @@ export async function checkEnvLocalMode(input: DoctorInput): Promise<CheckResult
   return pass(id, `.env.local has mode ${mode.toString(8).padStart(4, '0')}`);
 }
 
-const SECRET_ASSIGNMENT = new RegExp(`^\\s*(?:export\\s+)?(${SECRET_SETTING_NAMES.join('|')})\\s*[=:]\\s*["']?[^\\s"'#]`, 'm');
 const MAX_SCAN_BYTES = 1024 * 1024;
 const MAX_SCAN_FILES = 20_000;
+/** Example files carry placeholders by design; a configured secret's value is still found in them. */
+const isExampleFile = (rel: string) => /\.(example|sample|template)$/.test(rel);
 
-/** No secret value, and no secret variable with a value, in any file git tracks. */
+/**
+ * No secret in any file git tracks: neither the value of a configured secret, nor a secret
+ * variable assigned a value shaped like its key (see secret-scan). References such as
+ * `${{ secrets.VAPI_PRIVATE_KEY }}`, `$NGROK_AUTHTOKEN` or `process.env.X`, and code, pass.
+ */
 export async function checkSecretsUntracked(input: DoctorInput): Promise<CheckResult> {
   const id = 'no-secrets-tracked';
   const files = await input.git(['ls-files', '-z', '--cached']);
@@ -155,20 +161,25 @@ export async function checkSecretsUntracked(input: DoctorInput): Promise<CheckRe
   const secrets = configuredSecrets(input.projectEnv);
   const names = files.stdout.split('\0').filter(Boolean);
   const hits: string[] = [];
+  let configuredLeak = false;
   let scanned = 0;
   for (const rel of names.slice(0, MAX_SCAN_FILES)) {
     const text = await readSmallText(path.join(input.cwd, rel));
     if (text === null) continue;
     scanned++;
     const leaked = secrets.filter(([, v]) => text.includes(v)).map(([k]) => k);
-    if (leaked.length) hits.push(`${rel} contains the value of ${leaked.join(', ')}`);
-    else {
-      const m = SECRET_ASSIGNMENT.exec(text);
-      if (m && !/\.example$|\.sample$|\.template$/.test(rel)) hits.push(`${rel} sets ${m[1]}`);
+    if (leaked.length) {
+      configuredLeak = true;
+      hits.push(`${rel} contains the value of ${leaked.join(', ')}`);
+    } else if (!isExampleFile(rel)) {
+      for (const f of findSecretAssignments(text)) hits.push(`${rel}:${f.line} sets ${f.name} to ${f.shape}`);
     }
   }
   if (hits.length) {
-    return fail(id, `secrets in files git tracks: ${list(hits)}`, 'Remove them from those files (keep secrets in .env.local), commit, and rotate the keys: they are in the history.');
+    const hint = configuredLeak
+      ? 'Remove those values from the files (keep secrets in .env.local or your CI secrets), commit, and rotate the keys whose values are there: they stay in the git history.'
+      : 'Replace each literal with a reference (`${{ secrets.NAME }}` in CI, `process.env.NAME` in code) and keep the value in .env.local; if it is a real key, rotate it: it stays in the git history.';
+    return fail(id, `secrets in files git tracks: ${list(hits)}`, hint);
   }
   return pass(id, `no secret in the ${scanned} tracked file${scanned === 1 ? '' : 's'} scanned`);
 }
@@ -259,8 +270,17 @@ export interface RemoteState {
   vapi: { ok: true; assistants: VapiAssistant[]; client: VapiClient } | { ok: false; result: CheckResult };
 }
 
-/** No connection (as opposed to an answer that says no). */
-const offline = (e: unknown) => isVoxError(e) && e.code === 'network';
+/** No connection at all (as opposed to an answer that says no). */
+const noConnection = (e: unknown) => isVoxError(e) && e.code === 'network';
+
+/**
+ * The machine is offline, as far as one failure can tell: the host name did not resolve or
+ * there is no route. A refused connection or a timeout is a service that is down: a failure.
+ */
+export function looksOffline(e: unknown): boolean {
+  if (!noConnection(e)) return false;
+  return /\b(ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|ENETDOWN)\b|does not resolve|DNS lookup failed/.test((e as VoxError).message);
+}
 
 export async function checkStore(input: DoctorInput): Promise<{ result: CheckResult; state: RemoteState['store'] }> {
   const id = 'store';
@@ -273,10 +293,7 @@ export async function checkStore(input: DoctorInput): Promise<{ result: CheckRes
     store = await input.store();
   } catch (e) {
     const err = e as VoxError;
-    const r =
-      offline(e)
-          ? skip(id, `the store is unreachable (offline?): ${err.message}`, err.hint ?? null)
-          : fail(id, `cannot open the store: ${err.message}`, err.hint ?? 'Check SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, or unset them to use the embedded store.');
+    const r = fail(id, `cannot open the store: ${err.message}`, err.hint ?? 'Check SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, or unset them to use the embedded store.');
     return { result: r, state: { ok: false, result: r } };
   }
   try {
@@ -303,7 +320,11 @@ export async function checkStore(input: DoctorInput): Promise<{ result: CheckRes
     };
   } catch (e) {
     const err = e as VoxError;
-    const r = offline(e) ? skip(id, `the store is unreachable (offline?): ${err.message}`) : fail(id, `the store failed: ${err.message}`, err.hint ?? 'Re-run with --debug.');
+    // The configured store is where every command reads and writes: unreachable is a failure,
+    // offline or not (`orgs list` fails the same way).
+    const r = noConnection(e)
+      ? fail(id, `the store is unreachable: ${err.message}`, err.hint ?? 'Check SUPABASE_URL and your network.')
+      : fail(id, `the store failed: ${err.message}`, err.hint ?? 'Re-run with --debug.');
     return { result: r, state: { ok: false, result: r } };
   }
 }
@@ -325,7 +346,8 @@ export async function checkVapiKey(input: DoctorInput): Promise<{ result: CheckR
       const hint = (err.hint ?? '').replace(/\s*Run `voxctl doctor`[^.]*\.$/, '');
       return done(fail(id, err.message, hint || 'Use the private API key from the Vapi dashboard, not the public one.'));
     }
-    if (offline(e)) return done(skip(id, `Vapi is unreachable (offline?): ${err.message}`));
+    if (looksOffline(e)) return done(skip(id, `offline, Vapi cannot be checked: ${err.message}`, 'Run `voxctl doctor` again once this machine is online.'));
+    if (noConnection(e)) return done(fail(id, `Vapi is unreachable: ${err.message}`, err.hint ?? 'Check VAPI_BASE_URL and your network.'));
     return done(fail(id, `Vapi failed: ${err.message}`, err.hint ?? 'Re-run with --debug.'));
   }
 }

@@ -39,6 +39,11 @@ export interface SupabaseStoreOptions {
    * tests of unreachable hosts turn it off.
    */
   retry?: boolean;
+  /**
+   * Abort each request after this many ms (an unreachable host then fails fast instead of
+   * waiting on the TCP connect timeout). Default: no limit of voxctl's own.
+   */
+  timeoutMs?: number;
 }
 
 type Row = Record<string, unknown>;
@@ -144,7 +149,7 @@ export class SupabaseStore implements Store {
     if (status === 0) {
       // No HTTP answer: postgrest-js puts "TypeError: fetch failed" in message and the cause in details.
       const cause = /Caused by: ([^\n]+)/.exec(String(err.details ?? ''))?.[1];
-      const reason = this.clean((cause ?? message).replace(/^(Type)?Error: /, ''));
+      const reason = /^TimeoutError\b/.test(message) ? 'no answer in time (timed out)' : this.clean((cause ?? message).replace(/^(Type)?Error: /, ''));
       return new ApiError(`Cannot reach Supabase at ${this.host} while trying to ${what}: ${reason}.`, {
         code: 'network',
         hint: 'Check SUPABASE_URL (https://<project-ref>.supabase.co) and your network; a paused project must be resumed in the Supabase dashboard.',
@@ -568,7 +573,17 @@ export async function createSupabaseStore(opts: SupabaseStoreOptions): Promise<S
   const client = createClient(base, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: NoRealtimeSocket as unknown as never },
-    global: opts.fetch ? { fetch: opts.fetch } : {},
+    global: opts.fetch || opts.timeoutMs ? { fetch: withTimeout(opts.fetch ?? fetch, opts.timeoutMs) } : {},
   });
   return new SupabaseStore(client, host, key, opts.redactor, opts.retry ?? true);
+}
+
+/** `fetch` whose requests are aborted after `ms` (also when the caller's own signal aborts). */
+function withTimeout(f: typeof fetch, ms: number | undefined): typeof fetch {
+  if (!ms) return f;
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return f(input, { ...init, signal });
+  };
 }

@@ -1,4 +1,5 @@
 import type { Redactor } from '../util/mask.js';
+import { withCommandPrefix, type CommandPrefix } from './command.js';
 import type { IoStreams } from './io.js';
 import type { Theme } from './theme.js';
 
@@ -20,8 +21,13 @@ export class Ui {
     readonly io: IoStreams,
     readonly theme: Theme,
     readonly redactor: Redactor,
-    readonly flags: { json: boolean; debug: boolean; quiet?: boolean },
+    readonly flags: { json: boolean; debug: boolean; quiet?: boolean; commandPrefix?: CommandPrefix },
   ) {}
+
+  /** Redacted, with commands in backticks as the user runs voxctl (see ui/command). */
+  private clean(text: string): string {
+    return withCommandPrefix(this.redactor.redact(text), this.flags.commandPrefix ?? 'voxctl');
+  }
 
   get json(): boolean {
     return this.flags.json;
@@ -29,7 +35,7 @@ export class Ui {
 
   /** Writes raw text to stdout (redacted). */
   out(text: string): void {
-    this.io.stdout.write(this.redactor.redact(text));
+    this.io.stdout.write(this.clean(text));
   }
 
   /** One line of result text on stdout. */
@@ -44,7 +50,7 @@ export class Ui {
 
   /** Writes raw text to stderr (redacted). */
   err(text: string): void {
-    this.io.stderr.write(this.redactor.redact(text));
+    this.io.stderr.write(this.clean(text));
   }
 
   /** Informational message on stderr; silent in --json mode unless `always`. */

@@ -7,7 +7,8 @@ export interface AskOptions {
   flag: string;
   default?: string | undefined;
   /** Returns true or an error message. */
-  validate?: ((value: string) => true | string) | undefined;
+  /** May check online (a Promise): the prompt waits and shows the answer's problem. */
+  validate?: ((value: string) => true | string | Promise<true | string>) | undefined;
   /** Hide what is typed (secrets). */
   secret?: boolean;
 }

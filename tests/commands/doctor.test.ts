@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DOCTOR_TIMEOUT_MS } from '../../src/commands/doctor.js';
 import { ngrokTokenShape } from '../../src/doctor/checks.js';
 import type { Store } from '../../src/store/types.js';
 import { FAKE_VAPI_URL, FakeVapi, vapiHandlers } from '../fakes/vapi.js';
@@ -35,6 +37,15 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'voxctl-doctor-'));
 });
 afterEach(() => msw.reset());
+
+/** A loopback port where nothing listens (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const closed = http.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  return port;
+}
 
 const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=T', ...args], { stdio: 'pipe' });
 
@@ -178,7 +189,7 @@ describe('doctor', () => {
     const c = r.by('no-secrets-tracked');
     expect(c.ok).toBe(false);
     expect(c.message).toContain('client.js contains the value of VAPI_PRIVATE_KEY');
-    expect(c.message).toContain('.env.production sets NGROK_AUTHTOKEN');
+    expect(c.message).toContain('.env.production:1 sets NGROK_AUTHTOKEN to a 23-character token');
     expect(c.message).not.toContain('.env.local.example');
     expect(r.stdout).not.toContain(fake.apiKey);
   });
@@ -205,16 +216,14 @@ describe('doctor', () => {
     expect(r.stdout).not.toContain('sk-wrong-key-000000000000');
   });
 
-  it('runs offline: an unreachable Vapi or a missing key is skipped, not failed', async () => {
+  it('fails a Vapi that refuses the connection (a service down is not "offline"); skips a missing key', async () => {
     await healthyProject();
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const offline = await doctor({ VAPI_BASE_URL: `http://127.0.0.1:${port}` });
-    expect(offline.exitCode).toBe(0);
-    expect(offline.by('vapi-key')).toMatchObject({ ok: true, skipped: true, message: expect.stringContaining('unreachable') });
-    expect(offline.by('duplicate-assistants').skipped).toBe(true);
+    const port = await closedPort();
+    const down = await doctor({ VAPI_BASE_URL: `http://127.0.0.1:${port}` });
+    expect(down.exitCode).toBe(1);
+    expect(down.by('vapi-key')).toMatchObject({ ok: false, message: expect.stringContaining('Vapi is unreachable'), hint: expect.stringContaining('VAPI_BASE_URL') });
+    expect(down.by('vapi-key').skipped).toBeUndefined();
+    expect(down.by('duplicate-assistants').skipped).toBe(true);
 
     const noKey = await doctor({ VAPI_PRIVATE_KEY: '' });
     expect(noKey.exitCode).toBe(0);
@@ -330,5 +339,110 @@ describe('ngrokTokenShape', () => {
     expect(ngrokTokenShape(NGROK)).toEqual({ ok: true, legacy: false });
     expect(ngrokTokenShape('"abc"')).toMatchObject({ ok: false, why: expect.stringContaining('quotes') });
     expect(ngrokTokenShape('https://dashboard.ngrok.com')).toMatchObject({ ok: false, why: expect.stringContaining('URL') });
+  });
+});
+
+describe('doctor: secrets in tracked files are values, not names', () => {
+  const README = path.resolve(__dirname, '../../README.md');
+  /** The README's own GitHub Actions example, exactly as documented. */
+  const readmeWorkflow = () => {
+    const text = readFileSync(README, 'utf8');
+    const m = /```yaml\n(# \.github\/workflows\/voice\.yml\n[\s\S]*?)```/.exec(text);
+    if (!m) throw new Error('README has no .github/workflows/voice.yml example');
+    return m[1]!;
+  };
+
+  it("passes the README's CI workflow committed as is, and code that names the variables", async () => {
+    await healthyProject();
+    await mkdir(path.join(dir, '.github', 'workflows'), { recursive: true });
+    await writeFile(path.join(dir, '.github', 'workflows', 'voice.yml'), readmeWorkflow());
+    await writeFile(
+      path.join(dir, 'env.ts'),
+      [
+        'const schema = z.object({',
+        '  NGROK_AUTHTOKEN: optional(token),',
+        '  VAPI_PRIVATE_KEY: optional(token),',
+        "  SUPABASE_SERVICE_ROLE_KEY: { secret: true, file: '.env.local' },",
+        '});',
+        'const key = { VAPI_PRIVATE_KEY: process.env.VAPI_PRIVATE_KEY };',
+        'export VAPI_WEBHOOK_SECRET="$(openssl rand -hex 32)"',
+        'NGROK_AUTHTOKEN=${NGROK_AUTHTOKEN}',
+        'VAPI_PRIVATE_KEY=$VAPI_PRIVATE_KEY',
+        "VAPI_PRIVATE_KEY: 'your-vapi-private-key'",
+        '',
+      ].join('\n'),
+    );
+    git('add', '.');
+    git('commit', '-qm', 'ci');
+    const r = await doctor();
+    expect(r.by('no-secrets-tracked')).toMatchObject({ ok: true, message: expect.stringMatching(/^no secret in the \d+ tracked files scanned$/) });
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('fails values shaped like the key (Vapi UUID, JWT, sbp_, ngrok token), naming file:line and never the value', async () => {
+    await healthyProject();
+    const jwt = `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${Buffer.from('{"role":"service_role","iss":"supabase"}').toString('base64url')}.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU`;
+    const values = {
+      vapi: '3f0c1a52-8b7e-4d2a-9c11-2a6b0d9e7f41',
+      ngrok: '2zXyWvUtSrQpOnMlKjIhGfEdCbA_5fG6hI7jK8lM9nP0qR1sT',
+      pat: `sbp_${'0123456789abcdef'.repeat(2)}01234567`,
+    };
+    await mkdir(path.join(dir, '.github', 'workflows'), { recursive: true });
+    await writeFile(path.join(dir, '.github', 'workflows', 'leak.yml'), `env:\n  VAPI_PRIVATE_KEY: ${values.vapi}\n  NGROK_AUTHTOKEN: "${values.ngrok}"\n`);
+    await writeFile(path.join(dir, 'config.js'), `module.exports = {\n  "SUPABASE_SERVICE_ROLE_KEY": "${jwt}",\n  SUPABASE_ACCESS_TOKEN: '${values.pat}',\n};\n`);
+    git('add', '.');
+    git('commit', '-qm', 'leak');
+    const r = await doctor();
+    const c = r.by('no-secrets-tracked');
+    expect(c.ok).toBe(false);
+    expect(c.message).toContain('.github/workflows/leak.yml:2 sets VAPI_PRIVATE_KEY to a Vapi key (UUID)');
+    expect(c.message).toContain('.github/workflows/leak.yml:3 sets NGROK_AUTHTOKEN to an ngrok authtoken');
+    expect(c.message).toContain('config.js:2 sets SUPABASE_SERVICE_ROLE_KEY to a JWT (Supabase key)');
+    expect(c.message).toContain('config.js:3 sets SUPABASE_ACCESS_TOKEN to a Supabase access token (sbp_…)');
+    // Not a configured secret: replace it with a reference; rotate only if it is a real key.
+    expect(c.hint).toMatch(/^Replace each literal with a reference/);
+    expect(c.hint).toContain('if it is a real key, rotate it');
+    for (const v of [...Object.values(values), jwt]) expect(r.stdout).not.toContain(v);
+  });
+});
+
+describe('doctor: an unreachable configured store is a failed check', () => {
+  const supabaseEnv = (url: string) => ({ SUPABASE_URL: url, SUPABASE_SERVICE_ROLE_KEY: 'sb_secret_doctor0123456789abcdef' });
+
+  it('fails (exit 1) when SUPABASE_URL points at a closed loopback port, without retries', async () => {
+    await healthyProject();
+    const port = await closedPort();
+    const r = await runCli(['doctor', '--json'], { cwd: dir, env: supabaseEnv(`http://127.0.0.1:${port}`) });
+    expect(r.exitCode).toBe(1);
+    const doc = r.json<{ ok: boolean; checks: Check[]; error: { message: string } }>();
+    const store = doc.checks.find((c) => c.id === 'store')!;
+    expect(store).toMatchObject({ ok: false, message: expect.stringContaining(`Cannot reach Supabase at 127.0.0.1:${port}`), hint: expect.stringContaining('SUPABASE_URL') });
+    expect(store.skipped).toBeUndefined();
+    expect(doc.ok).toBe(false);
+    expect(doc.error.message).toContain('store');
+    expect(r.stdout).not.toContain('sb_secret_doctor0123456789abcdef');
+  });
+
+  it('bounds the wait: a store that accepts the connection and never answers fails after the check timeout', async () => {
+    await healthyProject();
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const r = await runCli(['doctor', '--json'], { cwd: dir, env: supabaseEnv(`http://127.0.0.1:${port}`), services: { checkTimeoutMs: 50 } });
+      expect(r.exitCode).toBe(1);
+      const store = r.json<{ checks: Check[] }>().checks.find((c) => c.id === 'store')!;
+      expect(store).toMatchObject({ ok: false, message: expect.stringContaining('no answer in time (timed out)') });
+      // One request: no retries behind the timeout.
+      expect(sockets.size).toBe(1);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('has a short default timeout', () => {
+    expect(DOCTOR_TIMEOUT_MS).toBeLessThanOrEqual(5_000);
   });
 });

@@ -5,13 +5,21 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMswServer } from '../msw/server.js';
+import { vapiKeyHandlers } from '../helpers/vapi-keys.js';
 import { runCli } from '../helpers/run-cli.js';
 import { useTestDb } from '../helpers/store.js';
 
 const VAPI_KEY = '3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b';
 const NGROK = '2aBcDeFgHiJkLmNoPqRsTuVwXyZ_3cD4eF5gH6iJ7kL8mN9pQ';
 const SERVICE_KEY = 'sb_secret_Zq8vT3kLmN0pQrStUvWx12345';
+
+// init checks the key online: a Vapi (msw, at api.vapi.ai) that knows the keys these tests use.
+const vapi = vapiKeyHandlers([VAPI_KEY, '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b']);
+const msw = createMswServer(...vapi.handlers);
+beforeAll(() => msw.listen());
+afterAll(() => msw.close());
 
 const testDb = useTestDb();
 let dir: string;
@@ -33,7 +41,8 @@ describe('init, interactive', () => {
   it('asks for what is missing, refuses a bad answer, masks secrets as they are typed, and writes the files', async () => {
     const result = start();
     await waitFor('Where should voxctl keep your orgs and agents?');
-    expect(screen.getScreen()).toContain('Embedded PostgreSQL in .voxctl/');
+    expect(screen.getScreen()).toContain('Embedded store: one SQLite file in .voxctl/');
+    expect(screen.getScreen()).not.toContain('PostgreSQL');
     screen.keypress('enter');
 
     await waitFor('Vapi private API key');
@@ -64,6 +73,26 @@ describe('init, interactive', () => {
     expect(everything).not.toContain(VAPI_KEY);
     expect(everything).not.toContain(NGROK);
     expect(r.stderr).toContain('voxctl tunnel up');
+  });
+
+  it('checks a typed Vapi key online and asks again when Vapi rejects it (one request per key)', async () => {
+    vapi.seen.length = 0;
+    const unknown = '0badc0de-0000-4000-8000-0000deadbeef';
+    const result = start(['--store', 'embedded', '--ngrok-token', NGROK]);
+    await waitFor('Vapi private API key');
+    screen.type(unknown);
+    screen.keypress('enter');
+    await waitFor('Vapi rejected this key (401)');
+    for (let i = 0; i < unknown.length; i++) screen.keypress('backspace');
+    screen.type(VAPI_KEY);
+    screen.keypress('enter');
+    const r = await result;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await envOf('.env.local')).VAPI_PRIVATE_KEY).toBe(VAPI_KEY);
+    expect(r.stderr).toContain('Vapi accepts the key.');
+    // The typed key's check is the one reported: no second request before writing.
+    expect(vapi.seen.map((s) => s.key)).toEqual([unknown, VAPI_KEY]);
+    expect(r.stdout + r.stderr + (await screen.getFullOutput())).not.toContain(unknown);
   });
 
   it('asks only for what is missing', async () => {

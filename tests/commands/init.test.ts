@@ -4,7 +4,9 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMswServer } from '../msw/server.js';
+import { vapiKeyHandlers } from '../helpers/vapi-keys.js';
 import { run } from '../../src/main.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { bufferIo } from '../../src/ui/io.js';
@@ -16,6 +18,12 @@ const VAPI_KEY = '3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b';
 const NGROK = '2aBcDeFgHiJkLmNoPqRsTuVwXyZ_3cD4eF5gH6iJ7kL8mN9pQ';
 const jwt = (role: string) => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify({ role, iss: 'supabase' })).toString('base64url')}.c2lnbmF0dXJlLXNpZ25hdHVyZQ`;
 const SERVICE_KEY = jwt('service_role');
+
+// init checks the key online: a Vapi (msw, at api.vapi.ai) that knows the keys these tests use.
+const vapi = vapiKeyHandlers([VAPI_KEY, '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b']);
+const msw = createMswServer(...vapi.handlers);
+beforeAll(() => msw.listen());
+afterAll(() => msw.close());
 
 const testDb = useTestDb();
 let dir: string;
@@ -44,6 +52,7 @@ describe('init, non-interactive (--yes or no TTY)', () => {
       generated: ['VAPI_WEBHOOK_SECRET'],
       gitignore: { file: '.gitignore', added: ['.env.local', '.voxctl/'] },
       store: { kind: 'embedded', dataDir: path.join(dir, '.voxctl'), version: SCHEMA_VERSION },
+      verified: [{ id: 'vapi-key', verified: true, message: 'Vapi accepts the key' }],
     });
     for (const s of [VAPI_KEY, NGROK, local.VAPI_WEBHOOK_SECRET!]) expect(r.stdout + r.stderr).not.toContain(s);
   });
@@ -203,7 +212,7 @@ describe('init, non-interactive (--yes or no TTY)', () => {
   it('reads a secret flag given as - from stdin', async () => {
     const io = bufferIo();
     io.stdin = Readable.from([`${VAPI_KEY}\n`]);
-    const code = await run(['init', '--yes', '--vapi-key', '-', '--ngrok-token', NGROK], { io, env: {}, cwd: dir, storeFactory: testDb.factory });
+    const code = await run(['init', '--yes', '--vapi-key', '-', '--ngrok-token', NGROK], { io, env: {}, cwd: dir, projectCeiling: dir, storeFactory: testDb.factory });
     expect(code).toBe(0);
     expect((await envOf('.env.local')).VAPI_PRIVATE_KEY).toBe(VAPI_KEY);
   });

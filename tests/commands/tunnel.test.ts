@@ -154,6 +154,9 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(lines[2]).toMatchObject({ event: 'request', status: 200, type: 'tool-calls', tools: ['checkAvailability'], orgId: ORG_A, assistantId: 'asst-a' });
     expect(lines[3]).toMatchObject({ event: 'request', status: 401, orgId: null });
     expect(lines[4]).toEqual({ event: 'stopped', signal: 'SIGINT' });
+    // The URL it wrote is dead now, and it says so (a random URL: --sync re-points next time).
+    expect(r.stderr).toContain(`WEBHOOK_URL in .env (${PUBLIC}/api/vapi/tools) no longer answers now that the tunnel is closed`);
+    expect(r.stderr).toContain('(with a new URL: add --sync to re-point the assistants)');
     expect(lines).toHaveLength(5);
     // Secrets never reach stdout or stderr.
     expect(r.stdout + r.stderr).not.toContain(TOKEN);
@@ -193,6 +196,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
     expect(r.stderr).toMatch(/VAPI_WEBHOOK_SECRET is not set: anyone/);
     expect(r.stderr).toContain('Updated .env: added BACKEND_URL');
     expect(r.stderr).toContain('SIGTERM received');
+    expect(r.stderr).toContain('no longer answers now that the tunnel is closed: `webhook test` and Vapi\'s calls to it fail until `voxctl tunnel up` runs again (fake-tunnel-42.ngrok-free.dev is fixed: the same URL comes back).');
     expect(readFileSync(path.join(cwd, '.env'), 'utf8')).toBe(`BACKEND_URL=${PUBLIC}\nWEBHOOK_URL=${PUBLIC}/api/vapi/tools\n`);
   });
 
@@ -253,6 +257,8 @@ describe('tunnel up end to end (fake tunnel)', () => {
     const r = await running;
     expect(r.exitCode).toBe(0);
     expect(r.lines()[0]).toMatchObject({ event: 'ready', localUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), publicUrl: null, webhookUrl: null, env: null });
+    // It wrote no URL, so it leaves none dead behind.
+    expect(r.stderr).not.toContain('no longer answers');
     expect(tunnel.opened).toHaveLength(0);
     expect(existsSync(path.join(cwd, '.env'))).toBe(false);
   });

@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openEventLog } from '../../src/receiver/event-log.js';
+import { writeReceiverState } from '../../src/receiver/state.js';
 import { deferred } from '../helpers/events.js';
 import { runCli } from '../helpers/run-cli.js';
 import { run } from '../../src/main.js';
@@ -571,6 +574,37 @@ describe('webhook test --local', () => {
     expect(r.stderr).toContain('pick one with --org');
   });
 
+  it('the demo org steps aside: with one org of the user besides it, that org is used and named', async () => {
+    const first = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const [demo] = await testDb.store.listOrgs();
+    // Marked in its settings, so it is recognisable.
+    expect(demo).toMatchObject({ name: 'Demo Clinic', settings: { voxctlDemo: true } });
+
+    const own = await testDb.store.addOrg({ name: 'Sunrise Dental', timezone: 'UTC' });
+    await testDb.store.linkAgent({ orgId: own.id, type: 'inbound', vapiAssistantId: 'asst-sunrise-1' });
+    const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Using Sunrise Dental (${own.id}), the only org besides the demo org; pass --org to pick another.`);
+    expect(await testDb.store.listBookedStarts(own.id, '2030-01-01T00:00:00Z', '2030-02-01T00:00:00Z')).toHaveLength(1);
+
+    // A second org of the user's: now the user must pick, and the demo org is not counted.
+    await testDb.store.addOrg({ name: 'Harbor Clinic', timezone: 'UTC' });
+    const two = await local(['webhook', 'test', 'bookClinicAppointment', '--local']);
+    expect(two.exitCode).toBe(2);
+    expect(two.stderr).toContain('The store has 2 organizations besides the demo org; pick one with --org.');
+    expect(two.stderr).not.toContain(demo!.id);
+  });
+
+  it('a demo org made before the mark (only demo assistants linked) steps aside too', async () => {
+    const old = await testDb.store.addOrg({ name: 'Demo Clinic', timezone: 'UTC' });
+    await testDb.store.linkAgent({ orgId: old.id, type: 'inbound', vapiAssistantId: 'demo-0000' });
+    const own = await testDb.store.addOrg({ name: 'Sunrise Dental', timezone: 'UTC' });
+    const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Using Sunrise Dental (${own.id})`);
+  });
+
   it('refuses --url with --local', async () => {
     const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--url', toolUrl()]);
     expect(r.exitCode).toBe(2);
@@ -649,5 +683,44 @@ describe('webhook replay', () => {
     const event = await local(['webhook', 'replay', 'abcd2222', '--url', `${hook.url}/api/vapi/tools`, '--json']);
     expect(event.exitCode, event.stderr).toBe(0);
     expect(event.json()).toMatchObject({ ok: true, type: 'status-update', status: 200, original: { status: 200 } });
+  });
+});
+
+describe('webhook test: a stale WEBHOOK_URL while a receiver runs here', () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = mkdtempSync(path.join(os.tmpdir(), 'voxctl-stale-'));
+  });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('names the running receiver (receiver.json) and how to test it when the configured URL does not answer', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const stale = `http://127.0.0.1:${port}/api/vapi/tools`;
+    // What a running `tunnel up` publishes; this process wrote it, so it counts as alive.
+    const dataDir = path.join(cwd, '.voxctl');
+    mkdirSync(dataDir);
+    const remove = writeReceiverState(dataDir, { pid: process.pid, since: NOW.toISOString(), localUrl: hook.url, publicUrl: null, webhookUrl: null, store: 'embedded store' });
+    try {
+      const run = (json: boolean) =>
+        runCli(['webhook', 'test', 'bookClinicAppointment', '--assistant-id', ASSISTANT, ...(json ? ['--json'] : [])], { env: { WEBHOOK_URL: stale }, now, cwd });
+      const r = await run(true);
+      expect(r.exitCode).toBe(1);
+      const err = r.json<{ error: { code: string; hint: string } }>().error;
+      expect(err.code).toBe('unreachable');
+      expect(err.hint).toContain(`A voxctl receiver is running on this machine (pid ${process.pid}, ${hook.url})`);
+      expect(err.hint).toContain(`\`--url ${hook.url}/api/vapi/tools/bookClinicAppointment\``);
+      expect(err.hint).toContain('restart `voxctl tunnel up`');
+      const human = await run(false);
+      expect(human.stdout).toContain('A voxctl receiver is running on this machine');
+      expect(hook.requests).toHaveLength(0);
+    } finally {
+      remove();
+    }
+    // Without a running receiver: the usual hint.
+    const none = await runCli(['webhook', 'test', 'bookClinicAppointment', '--assistant-id', ASSISTANT, '--json'], { env: { WEBHOOK_URL: stale }, now, cwd });
+    expect(none.json<{ error: { hint: string } }>().error.hint).not.toContain('receiver is running');
   });
 });
