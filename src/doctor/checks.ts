@@ -52,7 +52,7 @@ export interface DoctorInput {
 
 
 const pass = (id: string, message: string): CheckResult => ({ id, ok: true, message, hint: null });
-const fail = (id: string, message: string, hint: string): CheckResult => ({ id, ok: false, message, hint });
+const fail = (id: string, message: string, hint: string | null): CheckResult => ({ id, ok: false, message, hint });
 const skip = (id: string, message: string, hint: string | null = null): CheckResult => ({ id, ok: true, skipped: true, message: `skipped: ${message}`, hint });
 
 const list = (items: string[], max = 5) => `${items.slice(0, max).join('; ')}${items.length > max ? `; and ${items.length - max} more` : ''}`;
@@ -293,7 +293,12 @@ export async function checkStore(input: DoctorInput): Promise<{ result: CheckRes
     store = await input.store();
   } catch (e) {
     const err = e as VoxError;
-    const r = fail(id, `cannot open the store: ${err.message}`, err.hint ?? 'Check SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, or unset them to use the embedded store.');
+    // The Supabase advice fits only the Supabase store: an embedded store that cannot open
+    // (e.g. sqlite_unavailable, whose message already says the fix) gets no borrowed hint.
+    const fallback = input.settings.SUPABASE_URL
+      ? 'Check SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, or unset them to use the embedded store.'
+      : null;
+    const r = fail(id, `cannot open the store: ${err.message}`, err.hint ?? fallback);
     return { result: r, state: { ok: false, result: r } };
   }
   try {

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { looksOffline } from '../../src/doctor/checks.js';
+import { checkStore, looksOffline, type DoctorInput } from '../../src/doctor/checks.js';
+import type { Settings } from '../../src/config/env.js';
+import { VoxError } from '../../src/errors.js';
 import { createVapiClient } from '../../src/vapi/client.js';
 
 /** What doctor may skip as "offline" is told from the real client's errors, with no retries. */
@@ -29,5 +31,21 @@ describe('looksOffline', () => {
     const e = await failure(`http://127.0.0.1:${port}`);
     expect((e as { code?: string }).code).toBe('network');
     expect(looksOffline(e)).toBe(false);
+  });
+});
+
+describe('checkStore', () => {
+  const input = (settings: Partial<Settings>) =>
+    ({ settings, settingsError: null, store: async () => Promise.reject(new VoxError('sqlite_unavailable', 1, 'The embedded store needs SQLite …')) }) as unknown as DoctorInput;
+
+  it('an embedded store that cannot open keeps its own fix and borrows no Supabase advice', async () => {
+    const { result } = await checkStore(input({}));
+    expect(result).toMatchObject({ id: 'store', ok: false, message: 'cannot open the store: The embedded store needs SQLite …', hint: null });
+  });
+
+  it('a Supabase store that cannot open points at its settings', async () => {
+    const { result } = await checkStore(input({ SUPABASE_URL: 'http://127.0.0.1:9' }));
+    expect(result.ok).toBe(false);
+    expect(result.hint).toMatch(/SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY/);
   });
 });
