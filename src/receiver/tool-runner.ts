@@ -41,7 +41,8 @@ export function createToolRunner(opts: ToolRunnerOptions): ToolRunner {
     for (const r of running) if (r.deadline <= t) r.fail();
   };
   const watchdog = setInterval(check, opts.checkEveryMs ?? Math.max(10, Math.min(250, Math.floor(opts.timeoutMs / 4))));
-  watchdog.unref();
+  // Node: do not keep the process alive for it (Deno's timers have no unref; a served function lives anyway).
+  (watchdog as { unref?: () => void }).unref?.();
 
   return {
     check,

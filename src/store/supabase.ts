@@ -24,7 +24,7 @@ import type {
 } from './types.js';
 import { assertUuid, assistantTaken, isUuid, orgHasAgents, unknownOrg } from './validate.js';
 import { supabaseKeyRole } from '../config/supabase-key.js';
-import { SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_VERSION } from './schema-version.js';
 
 export interface SupabaseStoreOptions {
   /** The project URL, e.g. https://abcd.supabase.co (a trailing /rest/v1 is tolerated). */
