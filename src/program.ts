@@ -425,6 +425,33 @@ Examples:
     async () => (await import('./commands/tunnel.js')).tunnelUpAction,
   );
 
+  // edge
+  const edge = group('edge', 'Run the receiver as a Supabase Edge Function: one permanent webhook URL', ['edge build', 'edge serve --port 0', 'edge deploy --sync']);
+  define(
+    edge,
+    'build',
+    'Write supabase/functions/<name>/ and set verify_jwt = false for it in supabase/config.toml',
+    (c) =>
+      c
+        .option('--name <fn>', 'function name (its URL path)', 'voxctl')
+        .addHelpText('after', '\nThe folder holds the entry (index.ts) and every module it imports; `supabase functions deploy <fn>` can deploy it too.\n\nExamples:\n  $ voxctl edge build\n  $ voxctl edge build --name clinic-webhooks --json'),
+    async () => (await import('./commands/edge.js')).edgeBuildAction,
+  );
+  define(
+    edge,
+    'serve',
+    'Run the built function under Deno on 127.0.0.1 against the configured Supabase',
+    (c) =>
+      c
+        .option('--port <n>', 'local port on 127.0.0.1 (0 picks a free one)', '4243')
+        .option('--name <fn>', 'function name', 'voxctl')
+        .addHelpText(
+          'after',
+          '\nRuns until Ctrl-C (SIGINT) or SIGTERM. Deno: VOXCTL_DENO, else the `deno` npm package, else deno on PATH.\nWith --json: {"event":"ready","url":"http://127.0.0.1:<port>/<fn>"}.\n\nExamples:\n  $ voxctl edge serve\n  $ voxctl edge serve --port 0 --json',
+        ),
+    async () => (await import('./commands/edge.js')).edgeServeAction,
+  );
+
   // webhook
   const webhook = group('webhook', 'Test the webhook receiver, replay logged requests and read its log', [
     'webhook test bookClinicAppointment --local',
