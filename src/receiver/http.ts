@@ -70,19 +70,23 @@ export function storeFailure(e: unknown): HttpError {
 /** Names whose values are masked in an event's `requestHeaders`. */
 const MASKED = new Set(['x-vapi-secret', 'authorization', 'proxy-authorization', 'cookie', 'apikey', 'x-api-key']);
 
-/** Request headers for the event: lower-case names, credential values masked (`Bearer abcd…wxyz`). */
+/**
+ * Request headers for the event, credential values masked (`Bearer abcd…wxyz`). Both adapters
+ * hand over lower-case names (node:http's `headers`, the Fetch API's `Headers`).
+ */
 export function loggedHeaders(headers: RequestHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name in headers) {
-    const v = headers[name];
+  const names = Object.keys(headers);
+  for (let i = 0; i < names.length; i++) {
+    const key = names[i]!;
+    const v = headers[key];
     if (v === undefined) continue;
-    const key = name.toLowerCase();
     const value = typeof v === 'string' ? v : v.join(', ');
     if (MASKED.has(key)) {
-      const bearer = /^(bearer|basic)\s+/i.exec(value);
-      out[key] = bearer ? `${bearer[0]}${maskSecret(value.slice(bearer[0].length))}` : maskSecret(value);
+      const scheme = /^(bearer|basic)\s+/i.exec(value);
+      out[key] = scheme ? `${scheme[0]}${maskSecret(value.slice(scheme[0].length))}` : maskSecret(value);
     } else {
-      out[key] = clip(value, 500);
+      out[key] = value.length > 500 ? clip(value, 500) : value;
     }
   }
   return out;
