@@ -502,6 +502,7 @@ Examples:
         .option('--status <codes>', 'only these HTTP statuses: 401, 4xx or 401,403')
         .option('--since <when>', 'only requests since a duration ago (30s, 10m, 2h, 7d) or a date/time')
         .option('-f, --follow', 'keep printing new requests until Ctrl-C (exit 130)')
+        .option('--remote', 'read the events the deployed Edge Function stored in Supabase (default when there is no local log and Supabase is configured)')
         .option('-n, --lines <n>', 'how many of the latest matching requests to show (0 for all)', '50')
         .addHelpText(
           'after',
@@ -530,6 +531,7 @@ Examples:
         .argument('<eventId>', 'the event id, or its first 4+ characters (second column of `webhook logs`)')
         .option('--url <url>', 'post here instead of the running receiver (tunnel up) or BACKEND_URL, + the logged path')
         .option('--local', 'replay against an in-process receiver on the embedded store')
+        .option('--remote', 'find the event among those the deployed Edge Function stored in Supabase')
         .option('--timeout <seconds>', 'how long to wait for the answer (default: 20, assistant-request 7.5, as Vapi)')
         .addHelpText(
           'after',

@@ -15,7 +15,9 @@ import type { Store } from '../../src/store/types.js';
 import { Redactor } from '../../src/util/mask.js';
 import { request } from '../helpers/http.js';
 import { useProject } from '../supabase/project.js';
-import { receiverContract, SECRET } from '../webhook/receiver-contract.js';
+import { runCli } from '../helpers/run-cli.js';
+import { toolCallsMessage } from '../helpers/vapi-messages.js';
+import { ASSISTANT_A, ORG_A, receiverContract, SECRET } from '../webhook/receiver-contract.js';
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
 const project = useProject();
@@ -75,5 +77,49 @@ describe('the function itself', () => {
     const store = readFileSync(path.join(dir, 'voxctl', 'store', 'supabase.js'), 'utf8');
     expect(store).toMatch(/import\('npm:@supabase\/supabase-js@\d+\.\d+\.\d+'\)/);
     expect(logs.join('\n')).not.toContain(SECRET);
+  });
+});
+
+describe('events of the function', () => {
+  /** The function writes events after answering: wait (bounded) until `n` rows are in the table. */
+  async function storedEvents(n: number): Promise<Array<{ id: string; status: number; event: Record<string, unknown> }>> {
+    for (let i = 0; i < 200; i++) {
+      const rows = project.current.query<{ id: string; status: number; event: Record<string, unknown> }>('select id, status, event from voxctl_events order by time');
+      if (rows.length >= n) return rows;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`fewer than ${n} events were stored`);
+  }
+
+  it('stores every answered request in voxctl_events, secret masked; webhook logs/replay --remote read them', async () => {
+    project.current.reset();
+    project.current.exec('delete from voxctl_events;');
+    await store.addOrg({ id: ORG_A, name: 'Sunrise Dental', timezone: 'UTC' });
+    await store.linkAgent({ orgId: ORG_A, type: 'inbound', vapiAssistantId: ASSISTANT_A });
+    const url = `${guarded!.url}/api/vapi/tools/bookClinicAppointment`;
+    const body = toolCallsMessage([{ id: 'call-ev', name: 'bookClinicAppointment', args: { appointmentDate: '2031-03-18', appointmentTime: '10:00', patientEmail: 'ev@example.com', patientName: 'Eve', note: SECRET } }], { assistantId: ASSISTANT_A });
+    expect((await request(url, { body, headers: { 'x-vapi-secret': SECRET } })).status).toBe(200);
+    expect((await request(url, { body })).status).toBe(401);
+    const rows = await storedEvents(2);
+    expect(rows.map((r) => r.status).sort()).toEqual([200, 401]);
+    expect(JSON.stringify(rows)).not.toContain(SECRET);
+    const ok = rows.find((r) => r.status === 200)!.event;
+    expect(ok).toMatchObject({ orgId: ORG_A, tools: ['bookClinicAppointment'], path: '/api/vapi/tools/bookClinicAppointment' });
+    expect((ok.requestHeaders as Record<string, string>)['x-vapi-secret']).toBe('whse…cdef');
+    expect(String(ok.answer)).toContain('Booked');
+
+    // No local log in this folder and Supabase configured: logs reads the table (filters apply).
+    const env = { SUPABASE_URL: project.current.url, SUPABASE_SERVICE_ROLE_KEY: project.current.keys.serviceRole, VAPI_WEBHOOK_SECRET: SECRET };
+    const logs = await runCli(['webhook', 'logs', '--status', '2xx', '--json'], { cwd: tmp, env });
+    expect(logs.exitCode).toBe(0);
+    expect(logs.json()).toMatchObject({ ok: true, source: 'supabase', events: [expect.objectContaining({ id: rows.find((r) => r.status === 200)!.id, status: 200 })] });
+    expect((logs.json() as { events: unknown[] }).events).toHaveLength(1);
+
+    // Replay the stored request to the function: the slot is taken now, so the answer is an error result.
+    const id = rows.find((r) => r.status === 200)!.id;
+    const replay = await runCli(['webhook', 'replay', id.slice(0, 8), '--remote', '--url', url, '--json'], { cwd: tmp, env });
+    expect(replay.json()).toMatchObject({ eventId: id, status: 200 });
+    expect((replay.json() as { results: Array<{ toolCallId: string; error?: string }> }).results).toEqual([{ toolCallId: 'call-ev', name: 'bookClinicAppointment', error: expect.any(String) }]);
+    expect(replay.exitCode).toBe(1);
   });
 });
