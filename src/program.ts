@@ -452,6 +452,22 @@ Examples:
     async () => (await import('./commands/edge.js')).edgeServeAction,
   );
 
+  define(
+    edge,
+    'deploy',
+    'Build the function, upload it through the Supabase Management API, set VAPI_WEBHOOK_SECRET as its secret',
+    (c) =>
+      c
+        .option('--project-ref <ref>', 'Supabase project ref (default: from SUPABASE_URL https://<ref>.supabase.co)')
+        .option('--name <fn>', 'function name (its URL path)', 'voxctl')
+        .option('--sync', "then re-point every org's assistants at the function's webhook URL")
+        .addHelpText(
+          'after',
+          '\nNeeds SUPABASE_ACCESS_TOKEN (a personal access token, in .env.local) and VAPI_WEBHOOK_SECRET.\nSUPABASE_MANAGEMENT_API_URL overrides https://api.supabase.com.\nPrints {"ok":true,"url":"https://<ref>.supabase.co/functions/v1/<fn>","webhookUrl":"…/api/vapi/tools"} with --json.\n\nExamples:\n  $ voxctl edge deploy\n  $ voxctl edge deploy --project-ref abcdefghijklmnopqrst --sync --json',
+        ),
+    async () => (await import('./commands/edge.js')).edgeDeployAction,
+  );
+
   // webhook
   const webhook = group('webhook', 'Test the webhook receiver, replay logged requests and read its log', [
     'webhook test bookClinicAppointment --local',

@@ -39,9 +39,13 @@ export interface BuiltFunction {
   configFile: string;
 }
 
-/** voxctl's compiled modules (dist/): this file is dist/edge/build.js at run time. */
+/**
+ * voxctl's compiled modules (dist/): this file is dist/edge/build.js when installed; run from
+ * its TypeScript sources (tests), the dist/ beside src/ (what `npm run build` wrote).
+ */
 export function distDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  return path.basename(root) === 'src' ? path.join(path.dirname(root), 'dist') : root;
 }
 
 export function checkFunctionName(name: string): string {
