@@ -119,7 +119,7 @@ export async function edgeDeployAction(raw: Record<string, unknown>, _args: stri
   const { AuthError } = await import('../errors.js');
   if (!token) {
     throw new AuthError('SUPABASE_ACCESS_TOKEN is not set: `voxctl edge deploy` needs a Supabase personal access token.', {
-      hint: 'Create one at https://supabase.com/dashboard/account/tokens and put it in .env.local as SUPABASE_ACCESS_TOKEN=sbp_….',
+      hint: 'Create one at https://supabase.com/dashboard/account/tokens and put it in .env.local as SUPABASE_ACCESS_TOKEN (it starts with sbp_).',
     });
   }
   const { projectRefFromUrl, deployFunction, DEFAULT_MANAGEMENT_API_URL } = await import('../edge/deploy.js');

@@ -18,7 +18,7 @@ export const DEFAULT_MANAGEMENT_API_URL = 'https://api.supabase.com';
 /** Attempts per request when the API answers 429/5xx or cannot be reached. */
 export const MAX_ATTEMPTS = 3;
 
-const TOKEN_HINT = 'Create a personal access token at https://supabase.com/dashboard/account/tokens and put it in .env.local as SUPABASE_ACCESS_TOKEN=sbp_….';
+const TOKEN_HINT = 'Create a personal access token at https://supabase.com/dashboard/account/tokens and put it in .env.local as SUPABASE_ACCESS_TOKEN (it starts with sbp_).';
 
 export interface DeployOptions {
   apiUrl: string;
