@@ -319,5 +319,4 @@ export function describeForLog(text: string, ev: RequestEvent): void {
   }
 }
 
-export { HttpError };
 export type { CoreState };
