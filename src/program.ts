@@ -447,6 +447,49 @@ Examples:
     async () => (await import('./commands/tunnel.js')).tunnelUpAction,
   );
 
+  // edge
+  const edge = group('edge', 'Run the receiver as a Supabase Edge Function: one permanent webhook URL', ['edge build', 'edge serve --port 0', 'edge deploy --sync']);
+  define(
+    edge,
+    'build',
+    'Write supabase/functions/<name>/ and set verify_jwt = false for it in supabase/config.toml',
+    (c) =>
+      c
+        .option('--name <fn>', 'function name (its URL path)', 'voxctl')
+        .addHelpText('after', '\nThe folder holds the entry (index.ts) and every module it imports; `supabase functions deploy <fn>` can deploy it too.\n\nExamples:\n  $ voxctl edge build\n  $ voxctl edge build --name clinic-webhooks --json'),
+    async () => (await import('./commands/edge.js')).edgeBuildAction,
+  );
+  define(
+    edge,
+    'serve',
+    'Run the built function under Deno on 127.0.0.1 against the configured Supabase',
+    (c) =>
+      c
+        .option('--port <n>', 'local port on 127.0.0.1 (0 picks a free one)', '4243')
+        .option('--name <fn>', 'function name', 'voxctl')
+        .addHelpText(
+          'after',
+          '\nRuns until Ctrl-C (SIGINT) or SIGTERM. Deno: VOXCTL_DENO, else the `deno` npm package, else deno on PATH.\nWith --json: {"event":"ready","url":"http://127.0.0.1:<port>/<fn>"}.\n\nExamples:\n  $ voxctl edge serve\n  $ voxctl edge serve --port 0 --json',
+        ),
+    async () => (await import('./commands/edge.js')).edgeServeAction,
+  );
+
+  define(
+    edge,
+    'deploy',
+    'Build the function, upload it through the Supabase Management API, set VAPI_WEBHOOK_SECRET as its secret',
+    (c) =>
+      c
+        .option('--project-ref <ref>', 'Supabase project ref (default: from SUPABASE_URL https://<ref>.supabase.co)')
+        .option('--name <fn>', 'function name (its URL path)', 'voxctl')
+        .option('--sync', "then re-point every org's assistants at the function's webhook URL")
+        .addHelpText(
+          'after',
+          '\nNeeds SUPABASE_ACCESS_TOKEN (a personal access token, in .env.local) and VAPI_WEBHOOK_SECRET.\nSUPABASE_MANAGEMENT_API_URL overrides https://api.supabase.com.\nPrints {"ok":true,"url":"https://<ref>.supabase.co/functions/v1/<fn>","webhookUrl":"…/api/vapi/tools"} with --json.\n\nExamples:\n  $ voxctl edge deploy\n  $ voxctl edge deploy --project-ref abcdefghijklmnopqrst --sync --json',
+        ),
+    async () => (await import('./commands/edge.js')).edgeDeployAction,
+  );
+
   // webhook
   const webhook = group('webhook', 'Test the webhook receiver, replay logged requests and read its log', [
     'webhook test bookClinicAppointment --local',
@@ -497,6 +540,7 @@ Examples:
         .option('--status <codes>', 'only these HTTP statuses: 401, 4xx or 401,403')
         .option('--since <when>', 'only requests since a duration ago (30s, 10m, 2h, 7d) or a date/time')
         .option('-f, --follow', 'keep printing new requests until Ctrl-C (exit 0, like tail -f)')
+        .option('--remote', 'read the events the deployed Edge Function stored in Supabase (default when there is no local log and Supabase is configured)')
         .option('-n, --lines <n>', 'how many of the latest matching requests to show (0 for all)', '50')
         .addHelpText(
           'after',
@@ -525,6 +569,7 @@ Examples:
         .argument('<eventId>', 'the event id, or its first 4+ characters (second column of `webhook logs`)')
         .option('--url <url>', 'post here instead of the running receiver (tunnel up) or BACKEND_URL, + the logged path')
         .option('--local', 'replay against an in-process receiver on the embedded store')
+        .option('--remote', 'find the event among those the deployed Edge Function stored in Supabase')
         .option('--timeout <seconds>', 'how long to wait for the answer (default: 20, assistant-request 7.5, as Vapi)')
         .addHelpText(
           'after',

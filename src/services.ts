@@ -23,4 +23,6 @@ export interface Services {
   /** How `tunnel up` opens the tunnel (default ngrok). */
   tunnelFactory?: TunnelFactory;
   runSync?: RunSync;
+  /** The wait between `edge deploy`'s Management API retries (tests pass an instant one). */
+  managementRetrySleep?: (ms: number) => Promise<void>;
 }

@@ -1,4 +1,4 @@
--- voxctl schema (version 4).
+-- voxctl schema (version 5).
 -- Apply to Supabase with the SQL editor or `psql "$DATABASE_URL" -f schema.sql`
 -- (print it with `voxctl db schema`); the embedded store applies it itself (`voxctl db migrate`).
 -- Idempotent: safe to run again.
@@ -366,6 +366,21 @@ begin
   return jsonb_build_object('status', 'removed', 'agents', v_agents, 'org', to_jsonb(v_org));
 end $$;
 
+-- Version 5: the events of the receiver deployed as an Edge Function (`voxctl edge deploy`), one
+-- row per answered webhook request, written after the answer was sent; `voxctl webhook logs
+-- --remote` and `webhook replay --remote` read them. Secrets are masked before a row is written.
+-- Nothing prunes them: `delete from voxctl_events where time < now() - interval '30 days';`
+create table if not exists voxctl_events (
+  id          uuid primary key,
+  time        timestamptz not null,
+  status      integer not null,
+  org_id      uuid,
+  event       jsonb not null,
+  inserted_at timestamptz not null default now()
+);
+create index if not exists voxctl_events_time_idx on voxctl_events (time);
+alter table voxctl_events enable row level security;
+
 -- On Supabase, only the service role may call these functions.
 do $$
 begin
@@ -390,7 +405,7 @@ declare
   f regprocedure;
 begin
   if exists (select 1 from pg_roles where rolname = 'service_role') then
-    grant select, insert, update, delete on organizations, agents, contacts, appointments, agent_claims, voxctl_schema to service_role;
+    grant select, insert, update, delete on organizations, agents, contacts, appointments, agent_claims, voxctl_schema, voxctl_events to service_role;
     for f in
       select p.oid::regprocedure from pg_proc p
        where p.pronamespace = 'public'::regnamespace and p.proname like 'voxctl\_%' and p.prorettype <> 'trigger'::regtype
@@ -400,4 +415,4 @@ begin
   end if;
 end $$;
 
-insert into voxctl_schema (version) values (4) on conflict (version) do nothing;
+insert into voxctl_schema (version) values (5) on conflict (version) do nothing;

@@ -17,7 +17,7 @@ import {
   type IsoWeekday,
   type LocalDate,
 } from './calendar.js';
-import { isRecord, own, type JsonRecord } from '../receiver/messages.js';
+import { isRecord, own, type JsonRecord } from '../util/json.js';
 
 export const SLOT_MINUTES = 30;
 

@@ -2,10 +2,11 @@
  * `voxctl webhook logs [--follow] [--json] [-n <lines>]`: the receiver's event log
  * (`<VOXCTL_DATA_DIR>/events.ndjson` and its rotations), newest last.
  */
-import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { EVENT_LOG_NAME, followEvents, readEvents, type RequestEvent } from '../receiver/event-log.js';
+import { UsageError } from '../errors.js';
+import { followEvents, type RequestEvent } from '../receiver/event-log.js';
+import { readEventSource } from './event-source.js';
 import { formatRequestLine, localDay, requestLinesHeader } from '../receiver/format.js';
 import { unknownOrg } from '../store/validate.js';
 import { parseOptions, uuidFlag } from './options.js';
@@ -31,6 +32,7 @@ const schema = z.object({
     .refine((v) => DURATION.test(v) || !Number.isNaN(Date.parse(v)), 'takes a duration (30s, 10m, 2h, 7d) or a date/time (2030-03-04T09:00:00Z)')
     .optional(),
   follow: z.boolean().default(false),
+  remote: z.boolean().default(false),
   lines: z
     .string()
     .trim()
@@ -70,12 +72,14 @@ function sinceMs(raw: string | undefined, now: Date): number | undefined {
 
 export async function webhookLogsAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {
   const opts = parseOptions(schema, raw);
-  const file = path.join(ctx.dataDir(), EVENT_LOG_NAME);
-  const shown = path.relative(ctx.cwd, file) || file;
   const ui = ctx.ui;
   const filter: EventFilter = { org: opts.org, tool: opts.tool, status: opts.status, since: sinceMs(opts.since, ctx.now()) };
+  if (opts.follow && opts.remote) throw new UsageError('--follow watches the local log; it cannot be combined with --remote.', { hint: 'Run `voxctl webhook logs --remote` again to see newer stored events.' });
+  // The local log, or the deployed function's events (--remote, or no local log and Supabase configured).
+  const source = await readEventSource(ctx, { remote: opts.remote, auto: !opts.follow, sinceMs: filter.since });
+  const { file, shown } = source;
   // Filters first, then the last -n of what is left.
-  const all = await readEvents(file);
+  const all = source.events;
   const matching = all.filter((e) => matchesFilter(e, filter));
   // An org that neither the log nor the store knows is a typo, not an org without requests:
   // not_found (exit 1) as everywhere. (A removed org's requests are still in the log.)
@@ -127,7 +131,7 @@ export async function webhookLogsAction(raw: Record<string, unknown>, _args: str
 
   if (!opts.follow) {
     if (ctx.flags.json) {
-      ui.jsonDoc({ ok: true, file, events });
+      ui.jsonDoc({ ok: true, file: source.kind === 'file' ? file : null, source: source.kind, events });
       return 0;
     }
     if (events.length === 0) {

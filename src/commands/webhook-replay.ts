@@ -4,12 +4,12 @@
  * path), to `--url`, or to an in-process receiver
  * (`--local`), and checks the answer the way Vapi would.
  */
-import path from 'node:path';
 import { z } from 'zod';
 import type { Context } from '../context.js';
 import { ExitCode, NotFoundError, UsageError, VoxError } from '../errors.js';
 import { ASSISTANT_REQUEST_TIMEOUT_MS, answerVerdict, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../probe/check.js';
-import { EVENT_LOG_NAME, readEvents, type RequestEvent } from '../receiver/event-log.js';
+import type { RequestEvent } from '../receiver/event-log.js';
+import { readEventSource } from './event-source.js';
 import { extractToolCalls, parseEnvelope } from '../receiver/messages.js';
 import { sendServerMessage } from '../probe/send.js';
 import { parseOptions } from './options.js';
@@ -21,6 +21,7 @@ const httpUrl = z.string().trim().refine(isHttpUrl, 'must be an http(s) URL, e.g
 const replaySchema = z.object({
   url: httpUrl.optional(),
   local: z.boolean().default(false),
+  remote: z.boolean().default(false),
   timeout: z.coerce.number().min(0.1, 'must be at least 0.1 seconds').max(300, 'must be at most 300 seconds').optional(),
 });
 
@@ -37,8 +38,9 @@ export async function webhookReplayAction(raw: Record<string, unknown>, args: st
   }
   if (opts.url && opts.local) throw new UsageError('Pass either --url or --local, not both.', { hint: '--local starts a receiver of its own.' });
 
-  const file = path.join(ctx.dataDir(), EVENT_LOG_NAME);
-  const event = findEvent(await readEvents(file), wanted, path.relative(ctx.cwd, file) || file);
+  // The local log, or the deployed function's events (--remote, or no local log and Supabase configured).
+  const source = await readEventSource(ctx, { remote: opts.remote });
+  const event = findEvent(source.events, wanted, source.shown);
   if (event.body === undefined) {
     throw new VoxError('not_replayable', ExitCode.failure, `Event ${event.id} has no logged body to send again.`, {
       hint:

@@ -8,7 +8,10 @@ export function supabaseKeyRole(key: string): string | undefined {
   const parts = key.split('.');
   if (parts.length !== 3) return undefined;
   try {
-    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { role?: unknown };
+    // atob, not Buffer: the Edge Function (Deno) reads keys too.
+    const b64 = parts[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0));
+    const payload = JSON.parse(new TextDecoder().decode(bytes)) as { role?: unknown };
     return typeof payload.role === 'string' ? payload.role : undefined;
   } catch {
     return undefined;

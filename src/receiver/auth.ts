@@ -1,31 +1,34 @@
 /**
  * Who may call: VAPI_WEBHOOK_SECRET as `X-Vapi-Secret` or `Authorization: Bearer`, compared in
- * constant time before any body byte is read. Without a secret everyone may.
+ * constant time before any body byte is read. Without a secret everyone may. Runtime-neutral
+ * (TextEncoder and a byte loop, no node:crypto), so the Edge Function uses the same check.
  */
-import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { maskSecret } from '../util/mask.js';
-import { HttpError } from './http.js';
+import { HttpError, type RequestHeaders } from './http.js';
+
+const encoder = new TextEncoder();
 
 /** A check that throws 401 (HttpError) unless the request carries the secret. */
-export function createAuthenticator(secret: string | undefined): (req: IncomingMessage) => void {
+export function createAuthenticator(secret: string | undefined): (headers: RequestHeaders) => void {
   if (!secret) return () => {};
-  const secretBytes = Buffer.from(secret, 'utf8');
+  const secretBytes = encoder.encode(secret);
+  const n = secretBytes.length;
   /**
-   * Constant time in the secret: the presented value is copied into a buffer of the secret's
-   * length (cut or zero-padded) and compared whole; the length check is a separate integer test.
-   * Neither the secret's bytes nor where a guess first differs shows in the timing. The buffer
-   * is reused (comparisons are synchronous): no allocation per request.
+   * Constant time in the secret: the presented value is encoded into a buffer of the secret's
+   * length (cut or zero-padded) and every byte is compared (XOR, OR-accumulated, no early exit);
+   * the lengths are separate integer tests. Neither the secret's bytes nor where a guess first
+   * differs shows in the timing. The buffer is reused (comparisons are synchronous).
    */
-  const candidate = Buffer.alloc(secretBytes.length);
+  const candidate = new Uint8Array(n);
   const matches = (presented: string): boolean => {
     candidate.fill(0);
-    const written = candidate.write(presented, 'utf8');
-    const sameBytes = timingSafeEqual(candidate, secretBytes);
-    return sameBytes && written === secretBytes.length && Buffer.byteLength(presented, 'utf8') === secretBytes.length;
+    const { read, written } = encoder.encodeInto(presented, candidate);
+    let diff = 0;
+    for (let i = 0; i < n; i++) diff |= candidate[i]! ^ secretBytes[i]!;
+    // `read` < length: the value did not fit, so it is longer than the secret.
+    return (diff | (written ^ n) | (read ^ presented.length)) === 0;
   };
-  return (req) => {
-    const headers = req.headers;
+  return (headers) => {
     const x = headers['x-vapi-secret'];
     const auth = headers.authorization;
     const bearer = typeof auth === 'string' ? /^bearer\s+(.+)$/i.exec(auth.trim()) : null;

@@ -81,6 +81,13 @@ export interface RequestEvent {
   body?: string;
   /** Size of the body in bytes, when one was read. */
   bodyBytes?: number;
+  /**
+   * The request headers (lower-case names), with the values of x-vapi-secret, authorization and
+   * the other credential headers masked (`abcd…wxyz`, src/util/mask.ts).
+   */
+  requestHeaders?: Record<string, string>;
+  /** The response body text as sent; left out above MAX_LOGGED_BODY bytes. */
+  answer?: string;
   /** Set on a summary line of refused requests (then `status` is the most frequent one). */
   refused?: RefusalSummary;
 }

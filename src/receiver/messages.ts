@@ -5,27 +5,9 @@
  * Object.prototype through names such as `constructor` or `__proto__`.
  */
 
-export type JsonRecord = Record<string, unknown>;
+import { isRecord, own, ownPath, type JsonRecord } from '../util/json.js';
 
-/** A plain JSON object (not null, not an array). */
-export function isRecord(v: unknown): v is JsonRecord {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** An own property of a JSON object, or undefined. */
-export function own(obj: unknown, key: string): unknown {
-  return isRecord(obj) && Object.hasOwn(obj, key) ? obj[key] : undefined;
-}
-
-/** `own` along a path. */
-export function ownPath(obj: unknown, ...keys: string[]): unknown {
-  let cur: unknown = obj;
-  for (const k of keys) {
-    cur = own(cur, k);
-    if (cur === undefined) return undefined;
-  }
-  return cur;
-}
+export { isRecord, own, ownPath, type JsonRecord };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 

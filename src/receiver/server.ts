@@ -1,14 +1,9 @@
 /**
- * The embedded webhook receiver: Vapi server messages in, answers out, on node:http.
- *
- *   POST /api/vapi/tools[/<toolName>]   Vapi server messages ({"message":{…}})
- *   GET  /healthz                        200 {"ok":true}
- *
- * This file wires the parts and owns the server's life; each part has its own file in
- * src/receiver/: auth (the secret), body (the streamed body), routing (org routing and its
- * caches), tool-runner (tools and their watchdog), handlers (the answers), forward
- * (--forward-to), http (HttpError, JSON answers, the clock type), event-log, messages (reading
- * Vapi's envelope). The clinic tools it runs by default live in src/clinic/.
+ * The embedded webhook receiver on node:http: the Node adapter of the runtime-neutral core
+ * (core.ts). It owns what does not port: sockets, the streamed body with its running limit,
+ * 100-continue, the NDJSON event log, `--forward-to` (node:http relay), the server's life.
+ * Kept direct: the core takes node's own header object and the body Buffer, and the answer is
+ * written with one writeHead/end (no Request/Response per call).
  *
  * Order of checks, cheapest and safest first: route → secret (constant time, before any body
  * byte is read) → Content-Type → Content-Length → body read with a running limit → JSON →
@@ -20,19 +15,14 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../store/types.js';
-import { AvailabilityCache, BUILTIN_TOOLS, type ToolHandler } from '../clinic/booking.js';
-import { recordBody, type EventLog, type RequestEvent } from './event-log.js';
+import type { ToolHandler } from '../clinic/booking.js';
+import type { EventLog, RequestEvent } from './event-log.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, ForwardError, forwardRequest, parseForwardTarget, type ForwardTarget } from './forward.js';
-import { assistantIdOf, extractToolCalls, MAX_TOOL_CALLS, messageKind, parseEnvelope, TOOL_NAME } from './messages.js';
-import { createAuthenticator } from './auth.js';
 import { createBodyReader } from './body.js';
-import { handleAssistantRequest, handleFunctionCall, handleToolCalls } from './handlers.js';
-import { clip, HttpError, JSON_TYPE, monotonic, refusalOf, sendJson as send, type Clock } from './http.js';
-import { createRouter, type Route } from './routing.js';
-import { createToolRunner } from './tool-runner.js';
-import { TOOLS_PATH } from '../config/spec.js';
+import { createReceiverCore, describeForLog, MAX_BODY_BYTES, MAX_LOGGED_TEXT, PendingRequest, type Answered } from './core.js';
+import { HttpError, JSON_CONTENT_TYPE, monotonic, type Clock } from './http.js';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES };
 export const DEFAULT_PORT = 4242;
 
 export interface ReceiverOptions {
@@ -89,8 +79,6 @@ export interface WebhookReceiver {
 /** Starts the receiver; resolves once it listens. */
 export async function startWebhookReceiver(opts: ReceiverOptions): Promise<WebhookReceiver> {
   const host = opts.host ?? '127.0.0.1';
-  const store = opts.store;
-  const now = opts.now ?? (() => new Date());
   const clock = opts.clock ?? monotonic;
   const warn = (m: string) => {
     try {
@@ -105,172 +93,122 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
     if ('error' in t) throw new Error(`--forward-to: ${t.error}`);
     forward = t;
   }
-  const authenticate = createAuthenticator(opts.secret);
-  const bodies = createBodyReader(opts.maxBodyBytes ?? MAX_BODY_BYTES);
-  const readBody = bodies.read;
-  const ttl = opts.cacheTtlMs ?? 5000;
-  const router = createRouter(store, ttl, Math.min(opts.missTtlMs ?? 1000, ttl), clock);
-  const runner = createToolRunner({
-    tools: opts.tools ?? BUILTIN_TOOLS,
-    store,
-    availability: new AvailabilityCache(),
-    timeoutMs: opts.toolTimeoutMs ?? 10_000,
-    warn,
+  const eventLog = opts.eventLog;
+  const onEvent = opts.onEvent;
+  const core = createReceiverCore({
+    store: opts.store,
+    secret: opts.secret,
+    now: opts.now,
     clock,
+    tools: opts.tools,
+    cacheTtlMs: opts.cacheTtlMs,
+    missTtlMs: opts.missTtlMs,
+    maxBodyBytes: opts.maxBodyBytes ?? MAX_BODY_BYTES,
+    toolTimeoutMs: opts.toolTimeoutMs,
+    warn,
+    newId: randomUUID,
+    emit: (ev) => {
+      try {
+        eventLog?.append(ev);
+      } catch {
+        // logging never fails a request
+      }
+      try {
+        onEvent?.(ev);
+      } catch {
+        // nor does a listener
+      }
+    },
   });
+  const bodies = createBodyReader(core.maxBodyBytes);
+  const readBody = bodies.read;
 
-  const emit = (ev: RequestEvent) => {
-    try {
-      opts.eventLog?.append(ev);
-    } catch {
-      // logging never fails a request
+  /** Writes the core's answer (unless the socket is gone), then records its event. */
+  const send = (req: IncomingMessage, res: ServerResponse, a: Answered) => {
+    if (!res.headersSent && req.socket.writable) {
+      const headers: Record<string, string | number> = {
+        'content-type': JSON_CONTENT_TYPE,
+        'content-length': Buffer.byteLength(a.text),
+        'cache-control': 'no-store',
+      };
+      if (a.headers) Object.assign(headers, a.headers);
+      if (a.close) headers.connection = 'close';
+      res.writeHead(a.status, headers);
+      res.end(a.text);
     }
-    try {
-      opts.onEvent?.(ev);
-    } catch {
-      // nor does a listener
-    }
+    core.record(a);
   };
 
   // ---- the request ----------------------------------------------------------------------------
-  const handle = async (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> => {
-    const started = clock();
+  const handle = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
-
-    if (rawPath === '/healthz' || rawPath === '/healthz/') {
-      if (method === 'GET' || method === 'HEAD') {
-        send(res, 200, { ok: true });
-        return;
-      }
+    if (forward && !((rawPath === '/healthz' || rawPath === '/healthz/') && (method === 'GET' || method === 'HEAD'))) {
+      void relay(req, res, expectContinue, forward, method, rawPath);
+      return;
     }
-
-    // One clock reading per request: the event's time, and "now" for the tools it runs.
-    const arrived = now();
-    const ev: RequestEvent = {
-      id: randomUUID(),
-      time: arrived.toISOString(),
-      method,
-      path: clip(rawPath, 200),
-      type: null,
-      tools: [],
-      orgId: null,
-      assistantId: null,
-      status: 0,
-      latencyMs: 0,
-    };
-    let bodyRead = false;
-    const finish = (status: number, body: unknown, close = false) => {
-      if (!res.headersSent && req.socket.writable) send(res, status, body, close);
-      ev.status = status;
-      ev.latencyMs = Math.round((clock() - started) * 100) / 100;
-      emit(ev);
-    };
-
+    const step = core.begin(method, rawPath, req.headers);
+    if (!(step instanceof PendingRequest)) {
+      send(req, res, step);
+      return;
+    }
+    let reading: Promise<Buffer>;
     try {
-      if (forward) {
-        authenticate(req);
-        const body = await readBody(req, res, expectContinue);
-        bodyRead = true;
-        recordBody(ev, body);
-        describeForLog(body, ev);
-        ev.forwardedTo = forward.url.origin;
-        try {
-          const answer = await forwardRequest(forward, req, body, { requestId: ev.id, timeoutMs: opts.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS });
-          res.writeHead(answer.status, { ...answer.headers, 'content-length': answer.body.length });
-          res.end(answer.body);
-          ev.status = answer.status;
-          ev.latencyMs = Math.round((clock() - started) * 100) / 100;
-          emit(ev);
-        } catch (e) {
-          if (!(e instanceof ForwardError)) throw e;
-          ev.error = e.message;
-          const status = e.kind === 'timeout' ? 504 : 502;
-          finish(status, {
-            error: e.kind === 'timeout' ? 'gateway_timeout' : 'bad_gateway',
-            message: `${e.message} voxctl relays webhooks to --forward-to ${forward.url.href}; start your backend there or run without --forward-to.`,
-          });
-        }
-        return;
-      }
+      reading = readBody(req, res, expectContinue);
+    } catch (e) {
+      send(req, res, step.fail(e));
+      return;
+    }
+    reading
+      .then(
+        (raw) => step.complete(raw, raw.toString('utf8')).then((a) => send(req, res, a)),
+        (e: unknown) => send(req, res, step.fail(e)),
+      )
+      .catch((e: unknown) => {
+        warn(`unexpected receiver failure: ${(e as Error).message}`);
+        res.destroy();
+      });
+  };
 
-      const m = /^\/api\/vapi\/tools(?:\/([^/]+))?\/?$/.exec(rawPath);
-      let pathTool: string | undefined;
-      if (m && m[1] !== undefined) {
-        let name = '';
-        try {
-          name = m[1].includes('%') ? decodeURIComponent(m[1]) : m[1];
-        } catch {
-          name = '';
-        }
-        if (!TOOL_NAME.test(name)) throw new HttpError(404, 'not_found', 'Tool names in the path are 1-64 letters, digits, "_" or "-".');
-        pathTool = name;
-      }
-      if (!m) {
-        throw new HttpError(404, 'not_found', `Nothing here. Vapi messages go to POST ${TOOLS_PATH} or ${TOOLS_PATH}/<toolName>.`);
-      }
-      if (method !== 'POST') {
-        res.setHeader('allow', 'POST');
-        throw new HttpError(405, 'method_not_allowed', `Use POST for ${TOOLS_PATH}.`);
-      }
-      authenticate(req);
-      const ctype = req.headers['content-type'];
-      if (typeof ctype !== 'string' || !JSON_TYPE.test(ctype)) {
-        throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.', `Content-Type ${clip(String(ctype ?? '(none)'), 80)}`);
-      }
-      const raw = await readBody(req, res, expectContinue);
+  /** --forward-to: the secret is checked here, then the body goes to the user's backend and its answer back. */
+  const relay = async (req: IncomingMessage, res: ServerResponse, expectContinue: boolean, target: ForwardTarget, method: string, rawPath: string) => {
+    const started = clock();
+    const ev: RequestEvent = core.newEvent(method, rawPath, req.headers);
+    let bodyRead = false;
+    try {
+      core.authenticate(req.headers);
+      const body = await readBody(req, res, expectContinue);
       bodyRead = true;
-      const text = raw.toString('utf8');
-      recordBody(ev, raw, text);
-      let body: unknown;
+      const text = body.toString('utf8');
+      ev.bodyBytes = body.length;
+      if (body.length > 0 && body.length <= MAX_LOGGED_TEXT) ev.body = text;
+      describeForLog(text, ev);
+      ev.forwardedTo = target.url.origin;
       try {
-        body = JSON.parse(text);
-      } catch {
-        throw new HttpError(400, 'invalid_json', 'The body is not valid JSON.');
-      }
-      const env = parseEnvelope(body);
-      if (!env.ok) throw new HttpError(400, 'invalid_message', env.error);
-      ev.type = env.type;
-      const kind = messageKind(env.type);
-      const { present, id } = assistantIdOf(env.message);
-      ev.assistantId = present ? (id ?? '(invalid)') : null;
-
-      let route: Route;
-      try {
-        route = (present && router.cached(env.message, id)) || (await router.route(env.message, kind));
+        const answer = await forwardRequest(target, req, body, { requestId: ev.id, timeoutMs: opts.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS });
+        res.writeHead(answer.status, { ...answer.headers, 'content-length': answer.body.length });
+        res.end(answer.body);
+        ev.status = answer.status;
+        if (answer.body.length <= MAX_LOGGED_TEXT) ev.answer = answer.body.toString('utf8');
+        core.record({ status: answer.status, text: '', close: false, event: ev, started });
       } catch (e) {
-        if (e instanceof HttpError) throw e;
-        warn(`store lookup failed: ${(e as Error).message}`);
-        throw new HttpError(503, 'unavailable', 'The store is not reachable right now; try again shortly.', (e as Error).message);
+        if (!(e instanceof ForwardError)) throw e;
+        ev.error = e.message;
+        const status = e.kind === 'timeout' ? 504 : 502;
+        const text = JSON.stringify({
+          error: e.kind === 'timeout' ? 'gateway_timeout' : 'bad_gateway',
+          message: `${e.message} voxctl relays webhooks to --forward-to ${target.url.href}; start your backend there or run without --forward-to.`,
+        });
+        ev.status = status;
+        ev.answer = text;
+        send(req, res, { status, text, close: false, event: ev, started });
       }
-      ev.orgId = route.org?.id ?? null;
-
-      let answer: unknown;
-      if (kind === 'informational' || !route.org) {
-        answer = {};
-      } else if (kind === 'tool-calls') {
-        answer = await handleToolCalls(runner, env.message, route.org, pathTool, ev, arrived);
-      } else if (kind === 'function-call') {
-        answer = await handleFunctionCall(runner, env.message, route.org, pathTool, ev, arrived);
-      } else {
-        answer = await handleAssistantRequest(router, route.org, ev);
-      }
-      finish(200, answer);
     } catch (e) {
       if (res.headersSent) return;
-      const refusal = refusalOf(e);
-      if (refusal) {
-        ev.error = clip(refusal.detail ? `${refusal.message} (${refusal.detail})` : refusal.message, 500);
-        for (const [name, value] of Object.entries(refusal.headers ?? {})) res.setHeader(name, value);
-        // Refused before (or while) reading the body: close rather than drain what the caller sends.
-        finish(refusal.status, { error: refusal.code, message: refusal.message }, !bodyRead);
-        return;
-      }
-      warn(`unexpected receiver failure: ${(e as Error).message}`);
-      ev.error = clip(`internal error: ${(e as Error).message}`, 500);
-      finish(500, { error: 'internal', message: 'The receiver failed unexpectedly; see voxctl webhook logs.' }, true);
+      const a = core.failed(ev, started, e, !bodyRead || !(e instanceof HttpError));
+      send(req, res, a);
     }
   };
 
@@ -332,7 +270,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
     host,
     port,
     close(graceMs = 5000) {
-      runner.close();
+      core.close();
       closing ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();
@@ -345,19 +283,4 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       return closing;
     },
   };
-}
-
-/** Best effort `type` and tool names of a relayed body, for the event log only. */
-function describeForLog(body: Buffer, ev: RequestEvent): void {
-  if (body.length === 0) return;
-  try {
-    const env = parseEnvelope(JSON.parse(body.toString('utf8')));
-    if (!env.ok) return;
-    ev.type = env.type;
-    const { present, id } = assistantIdOf(env.message);
-    ev.assistantId = present ? (id ?? '(invalid)') : null;
-    if (env.type === 'tool-calls') ev.tools = extractToolCalls(env.message).slice(0, MAX_TOOL_CALLS).map((c) => clip(c.name, 64));
-  } catch {
-    // not JSON: the backend decides what to make of it
-  }
 }

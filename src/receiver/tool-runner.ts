@@ -2,7 +2,7 @@
  * Runs the receiver's tools: a tool that throws, rejects or runs past its deadline gets the
  * generic error result (and a warning); the answer never waits longer than the deadline. A
  * store locked by another process's write (StoreBusyError) is not the tool's failure: it
- * rejects the run, and the request is answered 503 store_busy (http.ts `refusalOf`). One
+ * rejects the run, and the request is answered 503 store_busy (http.ts `errorAnswer`). One
  * watchdog, on an injectable clock, checks every running call (no timer per call).
  */
 import { StoreBusyError } from '../errors.js';
@@ -44,7 +44,8 @@ export function createToolRunner(opts: ToolRunnerOptions): ToolRunner {
     for (const r of running) if (r.deadline <= t) r.fail();
   };
   const watchdog = setInterval(check, opts.checkEveryMs ?? Math.max(10, Math.min(250, Math.floor(opts.timeoutMs / 4))));
-  watchdog.unref();
+  // Node: do not keep the process alive for it (Deno's timers have no unref; a served function lives anyway).
+  (watchdog as { unref?: () => void }).unref?.();
 
   return {
     check,

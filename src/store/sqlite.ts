@@ -124,6 +124,9 @@ create table agent_claims (
   // Version 4 adds the Supabase functions behind orgs rename/remove and agents unlink; the
   // SQLite tables need nothing new (the store runs those as its own transactions).
   { version: 4, sql: '' },
+  // Version 5 adds voxctl_events, which only the Edge Function writes (on Supabase); the
+  // embedded store's receiver logs to events.ndjson. Nothing new here either.
+  { version: 5, sql: '' },
 ];
 
 /** The schema version this voxctl's SQLite migrations create. */

@@ -21,10 +21,12 @@ import type {
   SlotClaim,
   SlotClaimRequest,
   Store,
+  EventStore,
+  StoredEvent,
 } from './types.js';
 import { assertUuid, assistantTaken, isUuid, orgHasAgents, unknownOrg } from './validate.js';
 import { supabaseKeyRole } from '../config/supabase-key.js';
-import { SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_VERSION } from './schema-version.js';
 
 export interface SupabaseStoreOptions {
   /** The project URL, e.g. https://abcd.supabase.co (a trailing /rest/v1 is tolerated). */
@@ -117,7 +119,7 @@ function requireClaimUuid(claimId: string): void {
   }
 }
 
-export class SupabaseStore implements Store {
+export class SupabaseStore implements Store, EventStore {
   readonly kind = 'supabase' as const;
   readonly description: string;
   private closed = false;
@@ -514,6 +516,30 @@ export class SupabaseStore implements Store {
       this.client.rpc('voxctl_release_agent_claim', { p_org_id: req.orgId, p_type: req.type, p_claim_id: req.claimId }),
       { orgId: req.orgId },
     );
+  }
+
+  // ---- events of the deployed receiver (schema version 5) ---------------------------------------
+
+  async appendEvents(events: readonly StoredEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const rows = events.map((ev) => ({
+      id: ev.id,
+      time: ev.time,
+      status: typeof ev.status === 'number' ? ev.status : 0,
+      org_id: typeof ev.orgId === 'string' && isUuid(ev.orgId) ? ev.orgId : null,
+      event: ev,
+    }));
+    // An id already stored (a retried write) is skipped, not an error.
+    await this.run('store webhook events', this.client.from('voxctl_events').upsert(rows, { onConflict: 'id', ignoreDuplicates: true }));
+  }
+
+  async listEvents(query: { since?: string | undefined; limit: number }): Promise<StoredEvent[]> {
+    const limit = Math.max(1, Math.min(query.limit, PAGE));
+    let q = this.client.from('voxctl_events').select('event').order('time', { ascending: false }).order('id', { ascending: false }).limit(limit);
+    if (query.since) q = q.gte('time', query.since);
+    q.retry(this.retry);
+    const rows = ((await this.run('read webhook events', q)) ?? []) as Array<{ event: StoredEvent }>;
+    return rows.map((r) => r.event).reverse();
   }
 
   async schemaVersion(): Promise<number | null> {

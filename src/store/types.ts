@@ -166,3 +166,25 @@ export interface BookSlotRequest {
 export type BookSlotResult =
   | { status: 'booked'; appointmentId: string; contactId: string; startsAt: string }
   | { status: 'taken' };
+
+/**
+ * One answered webhook request as a deployed receiver (the Edge Function) stores it: the
+ * receiver's RequestEvent, secrets masked. `id` and `time` (ISO) are always there.
+ */
+export interface StoredEvent {
+  id: string;
+  time: string;
+  [field: string]: unknown;
+}
+
+/** Where a deployed receiver keeps its events (the Supabase store; the embedded one logs to a file). */
+export interface EventStore {
+  /** Inserts the events (an id already stored is skipped). */
+  appendEvents(events: readonly StoredEvent[]): Promise<void>;
+  /** The newest `limit` events (at or after `since`, an ISO time, when given), oldest first. */
+  listEvents(query: { since?: string | undefined; limit: number }): Promise<StoredEvent[]>;
+}
+
+export function isEventStore(store: object): store is EventStore {
+  return typeof (store as Partial<EventStore>).appendEvents === 'function' && typeof (store as Partial<EventStore>).listEvents === 'function';
+}

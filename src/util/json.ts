@@ -19,3 +19,27 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 export function isJsonObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
+
+/** A JSON object as the receiver reads it from untrusted bodies. */
+export type JsonRecord = Record<string, unknown>;
+
+/** A plain JSON object (not null, not an array). */
+export const isRecord: (v: unknown) => v is JsonRecord = isJsonObject;
+
+/**
+ * An own property of a JSON object, or undefined: a body cannot reach Object.prototype through
+ * names such as `constructor` or `__proto__`.
+ */
+export function own(obj: unknown, key: string): unknown {
+  return isJsonObject(obj) && Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** `own` along a path. */
+export function ownPath(obj: unknown, ...keys: string[]): unknown {
+  let cur: unknown = obj;
+  for (const k of keys) {
+    cur = own(cur, k);
+    if (cur === undefined) return undefined;
+  }
+  return cur;
+}

@@ -23,6 +23,7 @@ function olderVersion(version: number, nextPart: string): string {
 }
 const V2 = olderVersion(2, '-- Version 3: claims on agent slots.');
 const V3 = olderVersion(3, '-- Version 4:');
+const V4 = olderVersion(4, '-- Version 5:');
 
 /** The functions version 4 added (signatures as Postgres prints a regprocedure). */
 const V4_FUNCTIONS = ['voxctl_remove_org(uuid,boolean)', 'voxctl_rename_org(uuid,text)', 'voxctl_unlink_agent(uuid,text)'];
@@ -107,7 +108,7 @@ const fresh = useProject({ rest: false });
 let freshState: State | undefined;
 const current = () => (freshState ??= state(fresh.current));
 
-/** After applying the file: version 4 recorded, the same schema and grants as a fresh database, the service role only. */
+/** After applying the file: the current version recorded, the same schema and grants as a fresh database, the service role only. */
 function expectCurrent(after: State) {
   expect(Math.max(...(after.versions ?? []))).toBe(SCHEMA_VERSION);
   expect(after.catalog).toEqual(current().catalog);
@@ -119,14 +120,14 @@ function expectCurrent(after: State) {
 describe('schema SQL (Postgres)', () => {
   it('records its version, and applying the file again changes nothing', () => {
     const p = fresh.current;
-    expect(SCHEMA_VERSION).toBe(4);
+    expect(SCHEMA_VERSION).toBe(5);
     const org = randomUUID();
     const a = randomUUID();
     p.exec(`insert into organizations (id, name) values ('${org}', 'Claims Clinic');`);
     asServiceRole(p, [`voxctl_claim_agent_slot('${org}', 'inbound', '${a}', 'x', 60)`]);
     const data = `select (select json_agg(o) from organizations o) as orgs, (select json_agg(c) from agent_claims c) as claims`;
     const before = { state: current(), data: p.query(data) };
-    expect(before.state.versions).toEqual([4]);
+    expect(before.state.versions).toEqual([5]);
 
     p.exec(SQL);
     expect({ state: state(p), data: p.query(data) }).toEqual(before);
@@ -194,4 +195,21 @@ describe('schema SQL (Postgres)', () => {
       expectCurrent(state(p));
     });
   });
+
+  it('upgrades a version-4 database to version 5, which adds the events table (service role only), keeping the data', async () => {
+    const org = '0a000000-0000-4000-8000-00000000000a';
+    await withDatabase([V4, `insert into organizations (id, name) values ('${org}', 'Alpha');`], (p) => {
+      expect(Math.max(...(state(p).versions ?? []))).toBe(4);
+      expect(tableExists(p, 'voxctl_events')).toBe(false);
+      p.exec(SQL);
+      expectCurrent(state(p));
+      expect(tableExists(p, 'voxctl_events')).toBe(true);
+      expect(p.query('select name from organizations')).toEqual([{ name: 'Alpha' }]);
+      // RLS on and no policy: the API's other roles see no events.
+      p.exec(`insert into voxctl_events (id, time, status, event) values ('${randomUUID()}', now(), 200, '{}');`);
+      expect(p.query('select count(*)::int as n from voxctl_events', { as: 'anon' })).toEqual([{ n: 0 }]);
+      expect(p.query('select count(*)::int as n from voxctl_events', { as: 'service_role' })).toEqual([{ n: 1 }]);
+    });
+  });
 });
+

@@ -690,3 +690,20 @@ describe('close', () => {
     receiver = undefined;
   });
 });
+
+describe('events for the inspector', () => {
+  it('carry the request headers (credentials masked) and the answer as sent', async () => {
+    const r = await start({ secret: SECRET });
+    const body = toolCallsMessage([{ id: 'c9', name: 'sendFax', args: {} }], { assistantId: ASSISTANT_A });
+    const res = await request(toolsUrl(r, 'sendFax'), { body, headers: { 'x-vapi-secret': SECRET, 'x-call-id': 'abc' } });
+    expect(res.status).toBe(200);
+    await r.close();
+    const ev = events[0]!;
+    expect(ev.requestHeaders).toMatchObject({ 'x-vapi-secret': 'whse…cdef', 'x-call-id': 'abc', 'content-type': 'application/json' });
+    expect(ev.answer).toBe(res.text);
+    const refused = await start({ secret: SECRET });
+    await request(toolsUrl(refused), { body, headers: { authorization: `Bearer ${SECRET}x` } });
+    expect(events[1]!.requestHeaders!.authorization).toBe('Bearer whse…def' + 'x');
+    expect(JSON.stringify(events)).not.toContain(SECRET);
+  });
+});
