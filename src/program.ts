@@ -480,8 +480,9 @@ Examples:
           'after',
           `
 Reads <VOXCTL_DATA_DIR>/events.ndjson and its rotations (secrets are masked in the log).
-Refused requests (401, 403, 413, …) are counted in one "refused" line per second, with counts
-by status and path, so a flood of them cannot push answered requests out of the log.
+Refused requests (401, 403, 413, …) are logged one by one up to 20 a second; beyond that they are
+counted in one "refused" line per second, with counts by status and path, so a flood of them
+cannot push answered requests out of the log.
 With --json: one {"ok":true,"file","events":[…]} document, or NDJSON "request" events with --follow.
 
 Examples:

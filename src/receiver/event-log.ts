@@ -20,17 +20,23 @@
  * answered just before it; no JavaScript can run then, so nothing better is possible in-process.
  *
  * Refused requests (any 4xx the receiver answered itself: bad secret, unknown org, too large, not
- * JSON …) are not written one line each: they are counted per second and written as one summary
- * line per second with counts by status and path, so a flood cannot push answered requests out
- * of the log's retention. `onEvent` listeners (tunnel up's terminal and NDJSON output) still see
- * each one.
+ * JSON …) are written one line each up to REFUSALS_PER_WINDOW per second (so the id `tunnel up`
+ * or the inspector shows for one is found by `webhook logs` and `webhook replay`); beyond that
+ * they are counted and written as one summary line per second with counts by status and path,
+ * so a flood cannot push answered requests out of the log's retention. A listener shows what
+ * the log keeps: `summarized(ev)` says an event went into a summary, and `onSummary` receives
+ * each summary line as it is written.
+ *
+ * Several processes may append to one log (two receivers on one folder): before each batch the
+ * file is stat'ed, and a handle whose inode is no longer the log's (another process rotated it)
+ * is reopened, so no batch is stranded in a rotated file; the size bound follows the real size.
  */
-import { closeSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { ensureWritableDir } from '../util/fs-errors.js';
 import path from 'node:path';
-import type { Redactor } from '../util/mask.js';
+import { maskHeaders, type Redactor } from '../util/mask.js';
 
 export const EVENT_LOG_NAME = 'events.ndjson';
 export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
@@ -41,6 +47,8 @@ export const DEFAULT_MAX_DELAY_MS = 50;
 export const DEFAULT_MAX_BATCH = 256;
 /** Refusals are summed up per window of this length. */
 export const REFUSAL_WINDOW_MS = 1000;
+/** Refusals written one line each per window; those beyond are summed up. */
+export const REFUSALS_PER_WINDOW = 20;
 /** At most this many distinct paths are counted per refusal summary; the rest count as `(other)`. */
 const MAX_SUMMARY_PATHS = 20;
 
@@ -83,6 +91,10 @@ export interface RequestEvent {
   bodyBytes?: number;
   /** Set on a summary line of refused requests (then `status` is the most frequent one). */
   refused?: RefusalSummary;
+  /** The request's headers (lower-case names; secret-bearing values masked as `abcd…wxyz`). */
+  requestHeaders?: Record<string, string>;
+  /** The answer body as sent (UTF-8), left out above MAX_LOGGED_BODY bytes. */
+  answer?: string;
 }
 
 /** Bodies up to this size are kept in the log, so `webhook replay` can send them again. */
@@ -92,6 +104,22 @@ export const MAX_LOGGED_BODY = 64 * 1024;
 export function recordBody(ev: RequestEvent, raw: Buffer, text?: string): void {
   ev.bodyBytes = raw.length;
   if (raw.length > 0 && raw.length <= MAX_LOGGED_BODY) ev.body = text ?? raw.toString('utf8');
+}
+
+/** Records the request's headers on its event, lower-case, secrets masked (`abcd…wxyz`). */
+export function recordHeaders(ev: RequestEvent, headers: Record<string, string | string[] | undefined>): void {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(maskHeaders(headers))) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  ev.requestHeaders = out;
+}
+
+/** Records the answer body as sent, when it is small enough to keep. */
+export function recordAnswer(ev: RequestEvent, body: string | Buffer): void {
+  const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  if (bytes <= MAX_LOGGED_BODY) ev.answer = typeof body === 'string' ? body : body.toString('utf8');
 }
 
 /** The event without its body, for one-line-per-request output. */
@@ -111,6 +139,8 @@ export interface EventLog {
   readonly file: string;
   /** Queues the event (written with its batch, see above); do not change it afterwards. */
   append(event: RequestEvent): void;
+  /** Whether an appended event was counted into a refusal summary instead of written itself. */
+  summarized(event: RequestEvent): boolean;
   /** Writes everything appended so far (and the open refusal summary). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -140,15 +170,24 @@ export interface EventLogOptions {
   setTimer?: SetTimer;
   /** Called once per failing write (disk full, permissions); the receiver keeps answering. */
   onError?: (e: Error) => void;
+  /** Called with each refusal summary line when it is queued (its window closed). */
+  onSummary?: (summary: RequestEvent) => void;
+  /** Refusals written one by one per window (default REFUSALS_PER_WINDOW). */
+  refusalsPerWindow?: number;
 }
 
 /**
  * The project's log, `<dataDir>/events.ndjson`, as `tunnel up` and `webhook test --local` keep
  * it; a failing write is reported once through `warn` (the log itself reports only the first).
  */
-export function openProjectEventLog(dataDir: string, redactor: Redactor, warn: (message: string) => void): EventLog {
+export function openProjectEventLog(
+  dataDir: string,
+  redactor: Redactor,
+  warn: (message: string) => void,
+  onSummary?: (summary: RequestEvent) => void,
+): EventLog {
   const file = path.join(ensureWritableDir(dataDir), EVENT_LOG_NAME);
-  return openEventLog({ file, redactor, onError: (e) => warn(`Cannot write the event log ${file}: ${e.message}. Requests are still answered.`) });
+  return openEventLog({ file, redactor, onSummary, onError: (e) => warn(`Cannot write the event log ${file}: ${e.message}. Requests are still answered.`) });
 }
 
 export function rotatedName(file: string, n: number): string {
@@ -199,7 +238,13 @@ export function openEventLog(opts: EventLogOptions): EventLog {
   let pending: RequestEvent[] = [];
   let oldestAt = 0;
   let fd: number | null = null;
+  /** The inode `fd` refers to (another process may rotate the file under it). */
+  let fdIno = -1;
   let closed = false;
+  const perWindow = Math.max(0, opts.refusalsPerWindow ?? REFUSALS_PER_WINDOW);
+  /** Refusals written one by one in the current window. */
+  let burst = { start: -Infinity, n: 0 };
+  const summarized = new WeakSet<RequestEvent>();
   let reported = false;
   let cancelTimer: (() => void) | null = null;
 
@@ -214,6 +259,24 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       // already gone
     }
     fd = null;
+  };
+
+  /**
+   * Before a batch: the log as it is on disk now. Another process may have appended (the size
+   * bound follows the real size) or rotated it (the handle is for `.1` now: reopen).
+   */
+  const refresh = () => {
+    let st: { ino: number; size: number } | null;
+    try {
+      st = statSync(file);
+    } catch {
+      st = null;
+    }
+    if (fd !== null && (st === null || st.ino !== fdIno)) {
+      closeFd();
+      torn = false;
+    }
+    size = st?.size ?? 0;
   };
 
   const rotate = () => {
@@ -239,7 +302,10 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     let at = 0;
     if (lead) buf[at++] = 0x0a;
     for (let i = from; i < to; i++) at += buf.write(lines[i]!, at, sizes[i]!, 'utf8');
-    fd ??= openSync(file, 'a', 0o600);
+    if (fd === null) {
+      fd = openSync(file, 'a', 0o600);
+      fdIno = fstatSync(fd).ino;
+    }
     let done = 0;
     try {
       while (done < at) done += writeSync(fd, buf, done, at - done);
@@ -269,6 +335,7 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       sizes.push(Buffer.byteLength(line));
     }
     try {
+      refresh();
       // As many lines as fit go into one write; the log rotates before the line that would
       // push the file past maxBytes.
       let from = 0;
@@ -316,6 +383,11 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     win = null;
     if (pending.length === 0) oldestAt = t;
     pending.push(summaryEvent);
+    try {
+      opts.onSummary?.(summaryEvent);
+    } catch {
+      // a broken listener must not break the log
+    }
   };
 
   /** Counts a refusal; true when it opened a new window (its due time is new). */
@@ -364,8 +436,16 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       const t = now();
       closeWindow(t, false);
       let dueChanged = false;
-      if (isRefusal(event)) dueChanged = countRefusal(event, t);
-      else {
+      let single = true;
+      if (isRefusal(event)) {
+        if (t - burst.start >= REFUSAL_WINDOW_MS) burst = { start: t, n: 0 };
+        single = burst.n < perWindow;
+        if (single) burst.n++;
+      }
+      if (!single) {
+        summarized.add(event);
+        dueChanged = countRefusal(event, t);
+      } else {
         if (pending.length === 0) {
           oldestAt = t;
           dueChanged = true;
@@ -379,6 +459,9 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       // Re-armed only when the due time changed (the first pending event, a new refusal window, a
       // write), so a flood of refusals costs no timer per request.
       if (cancelTimer === null || dueChanged) arm();
+    },
+    summarized(event) {
+      return summarized.has(event);
     },
     async flush() {
       tick(now(), true);

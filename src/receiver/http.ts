@@ -22,7 +22,8 @@ export const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 
 /** `application/json`, `application/x+json`, with or without parameters. */
 export const JSON_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\s*(?:;|$)/i;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
+/** Writes the answer; returns its text (for the event's `answer`). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, close = false): string {
   const text = JSON.stringify(body);
   const headers: Record<string, string | number> = {
     'content-type': 'application/json; charset=utf-8',
@@ -32,6 +33,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, clo
   if (close) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(text);
+  return text;
 }
 
 /** Monotonic milliseconds (performance.now by default); every receiver part takes one. */

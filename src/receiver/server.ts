@@ -21,7 +21,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../store/types.js';
 import { AvailabilityCache, BUILTIN_TOOLS, type ToolHandler } from '../clinic/booking.js';
-import { recordBody, type EventLog, type RequestEvent } from './event-log.js';
+import { recordAnswer, recordBody, recordHeaders, type EventLog, type RequestEvent } from './event-log.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, ForwardError, forwardRequest, parseForwardTarget, type ForwardTarget } from './forward.js';
 import { assistantIdOf, extractToolCalls, MAX_TOOL_CALLS, messageKind, parseEnvelope, TOOL_NAME } from './messages.js';
 import { createAuthenticator } from './auth.js';
@@ -161,9 +161,10 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
       status: 0,
       latencyMs: 0,
     };
+    recordHeaders(ev, req.headers);
     let bodyRead = false;
     const finish = (status: number, body: unknown, close = false) => {
-      if (!res.headersSent && req.socket.writable) send(res, status, body, close);
+      if (!res.headersSent && req.socket.writable) recordAnswer(ev, send(res, status, body, close));
       ev.status = status;
       ev.latencyMs = Math.round((clock() - started) * 100) / 100;
       emit(ev);
@@ -181,6 +182,7 @@ export async function startWebhookReceiver(opts: ReceiverOptions): Promise<Webho
           const answer = await forwardRequest(forward, req, body, { requestId: ev.id, timeoutMs: opts.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS });
           res.writeHead(answer.status, { ...answer.headers, 'content-length': answer.body.length });
           res.end(answer.body);
+          recordAnswer(ev, answer.body);
           ev.status = answer.status;
           ev.latencyMs = Math.round((clock() - started) * 100) / 100;
           emit(ev);
