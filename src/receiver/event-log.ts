@@ -510,6 +510,44 @@ export async function readEvents(file: string, opts: { limit?: number; keep?: nu
 }
 
 /**
+ * The newest events across the rotated files (oldest first): at most `maxEvents`, read from
+ * the end of each file and no more than `maxBytes` in all, so a page can start from the log's
+ * tail without reading megabytes of history.
+ */
+export async function readRecentEvents(file: string, opts: { maxEvents: number; maxBytes: number; keep?: number }): Promise<RequestEvent[]> {
+  const keep = opts.keep ?? DEFAULT_KEEP;
+  const parts: RequestEvent[][] = [];
+  let n = 0;
+  let bytes = 0;
+  for (const f of [file, ...Array.from({ length: keep }, (_, i) => rotatedName(file, i + 1))]) {
+    if (n >= opts.maxEvents || bytes >= opts.maxBytes) break;
+    let fh;
+    try {
+      fh = await open(f, 'r');
+    } catch {
+      continue;
+    }
+    try {
+      const { size } = await fh.stat();
+      const want = Math.min(size, opts.maxBytes - bytes);
+      const buf = Buffer.alloc(want);
+      await fh.read(buf, 0, want, size - want);
+      let text = buf.toString('utf8');
+      // A cut in the middle of a line: that line is not ours to parse.
+      if (want < size) text = text.slice(text.indexOf('\n') + 1);
+      const events = parseEventLines(text);
+      const take = events.slice(Math.max(0, events.length - (opts.maxEvents - n)));
+      parts.unshift(take);
+      n += take.length;
+      bytes += want;
+    } finally {
+      await fh.close();
+    }
+  }
+  return parts.flat();
+}
+
+/**
  * Calls `onEvent` for every event appended to the log after this call, following rotation,
  * until `signal` aborts. Polls (fs.watch is unreliable across platforms and file systems).
  */

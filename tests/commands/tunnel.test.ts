@@ -149,6 +149,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
       assistants: 2,
       eventLog: path.join(cwd, '.voxctl', 'events.ndjson'),
       env: { file: '.env', changes: [expect.objectContaining({ key: 'BACKEND_URL', action: 'changed' }), expect.objectContaining({ key: 'WEBHOOK_URL', action: 'changed' })] },
+      inspectorUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/),
     });
     expect(lines[1]).toMatchObject({ event: 'sync', exitCode: 0, result: { ok: true, summary: { updated: 2 } } });
     expect(lines[2]).toMatchObject({ event: 'request', status: 200, type: 'tool-calls', tools: ['checkAvailability'], orgId: ORG_A, assistantId: 'asst-a' });
