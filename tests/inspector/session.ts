@@ -1,0 +1,121 @@
+/**
+ * A real `voxctl tunnel up --no-tunnel --json` (in-process, on a test store) whose NDJSON lines
+ * the test awaits as they come, plus a browser (Debian chromium through playwright-core) and a
+ * way to send webhooks the way Vapi does.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { run } from '../../src/main.js';
+import type { IoStreams } from '../../src/ui/io.js';
+import type { Store } from '../../src/store/types.js';
+import { Interrupts } from '../../src/util/signals.js';
+import { deferred, within } from '../helpers/events.js';
+import { request } from '../helpers/http.js';
+import { toolCallsMessage } from '../helpers/vapi-messages.js';
+
+export const SECRET = 'whsec-inspector-0123456789abcdef';
+export const ORG_A = '0a000000-0000-4000-8000-00000000000a';
+export const ORG_B = '0b000000-0000-4000-8000-00000000000b';
+
+export type Line = Record<string, unknown>;
+
+export interface Session {
+  cwd: string;
+  localUrl: string;
+  inspectorUrl: string;
+  /** `http://127.0.0.1:<port>` of the inspector. */
+  origin: string;
+  token: string;
+  lines: Line[];
+  /** Resolves with the first line (already printed or to come) that passes `pick`. */
+  line(pick: (l: Line) => boolean, what: string): Promise<Line>;
+  /** Stops it (SIGINT) and returns its exit code and output. */
+  stop(): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+}
+
+export async function startTunnel(storeFactory: () => Promise<Store>, extraArgs: string[] = [], env: Record<string, string> = { VAPI_WEBHOOK_SECRET: SECRET }): Promise<Session> {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'voxctl-inspector-'));
+  let out = '';
+  let err = '';
+  let consumed = 0;
+  const lines: Line[] = [];
+  const waiters: Array<{ pick: (l: Line) => boolean; done: (l: Line) => void }> = [];
+  const io: IoStreams = {
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        let nl: number;
+        while ((nl = out.indexOf('\n', consumed)) !== -1) {
+          const parsed = JSON.parse(out.slice(consumed, nl)) as Line;
+          consumed = nl + 1;
+          lines.push(parsed);
+          for (const w of [...waiters]) {
+            if (w.pick(parsed)) {
+              waiters.splice(waiters.indexOf(w), 1);
+              w.done(parsed);
+            }
+          }
+        }
+        return true;
+      },
+    },
+    stderr: { write: (s: string) => ((err += s), true) },
+    isStdoutTTY: false,
+    isStderrTTY: false,
+    isStdinTTY: false,
+    columns: 100,
+  };
+  const em = new EventEmitter();
+  const interrupts = new Interrupts(em);
+  const running = run(['tunnel', 'up', '--no-tunnel', '--port', '0', '--inspect-port', '0', '--json', ...extraArgs], { cwd, env, io, storeFactory, interrupts });
+  const line = (pick: (l: Line) => boolean, what: string) => {
+    const found = lines.find(pick);
+    if (found) return Promise.resolve(found);
+    const d = deferred<Line>();
+    waiters.push({ pick, done: d.resolve });
+    return within(
+      Promise.race([d.promise, running.then((code) => Promise.reject(new Error(`tunnel up ended (exit ${code}) before ${what}: ${err}`)))]),
+      15_000,
+      what,
+    );
+  };
+  const ready = await line((l) => l.event === 'ready', 'the ready line');
+  const inspectorUrl = ready.inspectorUrl as string;
+  const u = new URL(inspectorUrl);
+  return {
+    cwd,
+    localUrl: ready.localUrl as string,
+    inspectorUrl,
+    origin: u.origin,
+    token: u.searchParams.get('token')!,
+    lines,
+    line,
+    async stop() {
+      await interrupts.waiting();
+      em.emit('SIGINT');
+      const exitCode = await running;
+      rmSync(cwd, { recursive: true, force: true });
+      return { exitCode, stdout: out, stderr: err };
+    },
+  };
+}
+
+export const bookArgs = (over: Record<string, unknown> = {}) => ({
+  appointmentDate: '2030-03-04',
+  appointmentTime: '10:00',
+  patientEmail: 'ann.lee@example.com',
+  patientName: 'Ann Lee',
+  patientPhone: '+14155550123',
+  ...over,
+});
+
+let calls = 0;
+/** Posts one tool call as Vapi would (with the secret unless `secret` is null); resolves with the answer. */
+export function sendTool(base: string, tool: string, args: Record<string, unknown>, o: { assistantId?: string; secret?: string | null } = {}) {
+  const id = `call-${++calls}`;
+  const headers: Record<string, string> = {};
+  if (o.secret !== null) headers['x-vapi-secret'] = o.secret ?? SECRET;
+  return request(`${base}/api/vapi/tools/${tool}`, { body: toolCallsMessage([{ id, name: tool, args }], { assistantId: o.assistantId ?? 'asst-a' }), headers, keepAlive: false });
+}
