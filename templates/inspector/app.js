@@ -69,6 +69,8 @@ const clock = (iso) => {
 function label(ev) {
   if (ev.refused) return ev.summary || `${ev.refused.count} refused`;
   if (ev.tools && ev.tools.length) return ev.tools.join(', ');
+  // A request refused before its body was read: why, rather than its path (shown below it).
+  if (ev.status >= 400 && ev.error) return ev.error;
   return ev.type || ev.path;
 }
 
@@ -479,6 +481,8 @@ function bindFilters() {
     renderList();
   };
   $('q').addEventListener('input', apply);
+  // Escape or the clear button of a search field empties it without an input event.
+  $('q').addEventListener('search', apply);
   for (const id of ['org', 'tool', 'status']) $(id).addEventListener('change', apply);
   $('export').addEventListener('click', exportShown);
   document.addEventListener('keydown', onKey);
