@@ -26,19 +26,18 @@ export type { RunSync };
 
 const DOMAIN = /^(?!-)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$/i;
 
-const portFlag = (fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535 (0 picks a free port)')
-    .transform(Number)
-    .refine((n) => n <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
-    .default(fallback);
+const portFlag = z
+  .string()
+  .trim()
+  .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535 (0 picks a free port)')
+  .transform(Number)
+  .refine((n) => n <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)');
 
 const schema = z
   .object({
-    port: portFlag(DEFAULT_PORT),
-    inspectPort: portFlag(DEFAULT_INSPECT_PORT).optional(),
+    port: portFlag.default(DEFAULT_PORT),
+    // Absent: the default port, or any free one when it is taken.
+    inspectPort: portFlag.optional(),
     inspect: z.boolean().default(true),
     domain: z.string().trim().optional(),
     forwardTo: z.string().trim().min(1, 'must be a URL, e.g. http://localhost:3001').optional(),

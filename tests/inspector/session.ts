@@ -35,8 +35,19 @@ export interface Session {
   stop(): Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
 
-export async function startTunnel(storeFactory: () => Promise<Store>, extraArgs: string[] = [], env: Record<string, string> = { VAPI_WEBHOOK_SECRET: SECRET }): Promise<Session> {
-  const cwd = mkdtempSync(path.join(tmpdir(), 'voxctl-inspector-'));
+export interface RunningCli {
+  lines: Line[];
+  /** Resolves with the first line (already printed or to come) that passes `pick`. */
+  line(pick: (l: Line) => boolean, what: string): Promise<Line>;
+  /** Stops it (SIGINT) and returns its exit code and output. */
+  stop(): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** Resolves when it ends by itself. */
+  ended: Promise<number>;
+  stderr(): string;
+}
+
+/** Runs a long-running voxctl command in-process with --json, its NDJSON lines awaitable as they come. */
+export function startCli(argv: string[], o: { cwd: string; storeFactory?: () => Promise<Store>; env?: Record<string, string> }): RunningCli {
   let out = '';
   let err = '';
   let consumed = 0;
@@ -69,20 +80,43 @@ export async function startTunnel(storeFactory: () => Promise<Store>, extraArgs:
   };
   const em = new EventEmitter();
   const interrupts = new Interrupts(em);
-  const running = run(['tunnel', 'up', '--no-tunnel', '--port', '0', '--inspect-port', '0', '--json', ...extraArgs], { cwd, env, io, storeFactory, interrupts });
-  const line = (pick: (l: Line) => boolean, what: string) => {
-    const found = lines.find(pick);
-    if (found) return Promise.resolve(found);
-    const d = deferred<Line>();
-    waiters.push({ pick, done: d.resolve });
-    return within(
-      Promise.race([d.promise, running.then((code) => Promise.reject(new Error(`tunnel up ended (exit ${code}) before ${what}: ${err}`)))]),
-      15_000,
-      what,
-    );
+  const running = run([...argv, '--json'], { cwd: o.cwd, env: o.env ?? {}, io, interrupts, ...(o.storeFactory ? { storeFactory: o.storeFactory } : {}) });
+  return {
+    lines,
+    ended: running,
+    stderr: () => err,
+    line(pick, what) {
+      const found = lines.find(pick);
+      if (found) return Promise.resolve(found);
+      const d = deferred<Line>();
+      waiters.push({ pick, done: d.resolve });
+      return within(
+        Promise.race([d.promise, running.then((code) => Promise.reject(new Error(`${argv.join(' ')} ended (exit ${code}) before ${what}: ${err}`)))]),
+        15_000,
+        what,
+      );
+    },
+    async stop() {
+      await interrupts.waiting();
+      em.emit('SIGINT');
+      const exitCode = await running;
+      return { exitCode, stdout: out, stderr: err };
+    },
   };
-  const ready = await line((l) => l.event === 'ready', 'the ready line');
-  const inspectorUrl = ready.inspectorUrl as string;
+}
+
+/** `tunnel up --no-tunnel --json` in `cwd` (default: a temp folder it removes when stopped). */
+export async function startTunnel(
+  storeFactory: () => Promise<Store>,
+  extraArgs: string[] = [],
+  env: Record<string, string> = { VAPI_WEBHOOK_SECRET: SECRET },
+  given?: string,
+): Promise<Session> {
+  const cwd = given ?? mkdtempSync(path.join(tmpdir(), 'voxctl-inspector-'));
+  const inspect = extraArgs.includes('--no-inspect') ? [] : ['--inspect-port', '0'];
+  const cli = startCli(['tunnel', 'up', '--no-tunnel', '--port', '0', ...inspect, ...extraArgs], { cwd, storeFactory, env });
+  const ready = await cli.line((l) => l.event === 'ready', 'the ready line');
+  const inspectorUrl = (ready.inspectorUrl as string | null) ?? 'http://127.0.0.1:0/?token=';
   const u = new URL(inspectorUrl);
   return {
     cwd,
@@ -90,14 +124,12 @@ export async function startTunnel(storeFactory: () => Promise<Store>, extraArgs:
     inspectorUrl,
     origin: u.origin,
     token: u.searchParams.get('token')!,
-    lines,
-    line,
+    lines: cli.lines,
+    line: cli.line,
     async stop() {
-      await interrupts.waiting();
-      em.emit('SIGINT');
-      const exitCode = await running;
-      rmSync(cwd, { recursive: true, force: true });
-      return { exitCode, stdout: out, stderr: err };
+      const r = await cli.stop();
+      if (!given) rmSync(cwd, { recursive: true, force: true });
+      return r;
     },
   };
 }
