@@ -112,8 +112,13 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
 
   // A refusal the log counts into a summary is shown as that summary (when its second is over),
   // so every id the terminal and the inspector show is one `webhook logs` and `webhook replay` find.
+  // The inspector gets the log's own lines (serialised and redacted once, for both).
   let onSummary: (ev: RequestEvent) => void = () => {};
-  const eventLog = openProjectEventLog(ctx.dataDir(), ctx.redactor, (m) => ui.warn(m), (ev) => onSummary(ev));
+  let inspector: Inspector | null = null;
+  const eventLog = openProjectEventLog(ctx.dataDir(), ctx.redactor, (m) => ui.warn(m), {
+    onSummary: (ev) => onSummary(ev),
+    onLine: (ev, line) => inspector?.publishJson(ev.id, line),
+  });
   const logFile = eventLog.file;
   ctx.onDispose(() => eventLog.close());
 
@@ -145,7 +150,6 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   // loopback listener of its own: the tunnel's traffic arrives on loopback too, so it must never
   // share the receiver's port.
   let receiverUrl: string | null = null;
-  let inspector: Inspector | null = null;
   if (opts.inspect) {
     const { startProjectInspector } = await import('../inspector/project.js');
     inspector = await startProjectInspector({
@@ -162,10 +166,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     const opened = inspector;
     ctx.onDispose(() => opened.close());
   }
-  onSummary = (ev) => {
-    inspector?.publish(ev);
-    whenReady(() => printRequest(ev));
-  };
+  onSummary = (ev) => whenReady(() => printRequest(ev));
   let receiver: WebhookReceiver;
   try {
     receiver = await startWebhookReceiver({
@@ -177,9 +178,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
       eventLog,
       now: ctx.now,
       onEvent: (ev) => {
-        if (eventLog.summarized(ev)) return;
-        inspector?.publish(ev);
-        whenReady(() => printRequest(ev));
+        if (!eventLog.summarized(ev)) whenReady(() => printRequest(ev));
       },
       onWarning: (m) => ui.warn(m),
     });

@@ -87,6 +87,8 @@ export interface Inspector {
   ring: EventRing;
   /** Queues an event for the ring and every connected page; never blocks, never throws. */
   publish(event: RequestEvent): void;
+  /** The same for an event already serialised and redacted (an event log's line). */
+  publishJson(id: string, json: string): void;
   /** Connected event streams. */
   clients(): number;
   close(): Promise<void>;
@@ -157,24 +159,34 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
   const frame = (seq: number, json: string) => `id: ${run}.${seq}\nevent: request\ndata: ${json}\n\n`;
 
   // ---- publishing: queued, serialised once per batch, never waiting for a browser ----------------
-  let queue: RequestEvent[] = [];
+  let queue: Array<RequestEvent | { id: string; json: string }> = [];
   let scheduled = false;
   const flush = () => {
     scheduled = false;
     const batch = queue;
     queue = [];
     let out = '';
-    for (const ev of batch) {
+    for (const item of batch) {
       let json: string;
-      try {
-        json = redact(JSON.stringify(ev));
-      } catch {
-        continue;
+      if ('json' in item && typeof item.json === 'string') json = item.json;
+      else {
+        try {
+          json = redact(JSON.stringify(item));
+        } catch {
+          continue;
+        }
       }
-      const entry = ring.add(ev.id, json);
+      const entry = ring.add(item.id, json);
       if (entry) out += frame(entry.seq, entry.json);
     }
     if (out) for (const c of clients) write(c, out);
+  };
+  const enqueue = (item: RequestEvent | { id: string; json: string }) => {
+    queue.push(item);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   };
   const write = (c: Client, text: string) => {
     // A browser that does not read (stuck, throttled tab) is dropped instead of buffered without
@@ -368,13 +380,8 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
     origin,
     port,
     ring,
-    publish(event) {
-      queue.push(event);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    },
+    publish: enqueue,
+    publishJson: (id, json) => enqueue({ id, json }),
     clients: () => clients.size,
     close() {
       closing ??= new Promise<void>((resolve) => {

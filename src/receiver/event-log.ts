@@ -174,6 +174,11 @@ export interface EventLogOptions {
   onSummary?: (summary: RequestEvent) => void;
   /** Refusals written one by one per window (default REFUSALS_PER_WINDOW). */
   refusalsPerWindow?: number;
+  /**
+   * Called with each line as the log writes it (redacted JSON, no newline), summaries included:
+   * what the log keeps, serialised once (the inspector shows these, at no extra cost per request).
+   */
+  onLine?: (event: RequestEvent, line: string) => void;
 }
 
 /**
@@ -184,10 +189,10 @@ export function openProjectEventLog(
   dataDir: string,
   redactor: Redactor,
   warn: (message: string) => void,
-  onSummary?: (summary: RequestEvent) => void,
+  listeners: Pick<EventLogOptions, 'onSummary' | 'onLine'> = {},
 ): EventLog {
   const file = path.join(ensureWritableDir(dataDir), EVENT_LOG_NAME);
-  return openEventLog({ file, redactor, onSummary, onError: (e) => warn(`Cannot write the event log ${file}: ${e.message}. Requests are still answered.`) });
+  return openEventLog({ file, redactor, ...listeners, onError: (e) => warn(`Cannot write the event log ${file}: ${e.message}. Requests are still answered.`) });
 }
 
 export function rotatedName(file: string, n: number): string {
@@ -330,7 +335,15 @@ export function openEventLog(opts: EventLogOptions): EventLog {
         continue;
       }
       // Redacted before it can reach the disk.
-      line = `${redactor ? redactor.redact(line) : line}\n`;
+      if (redactor) line = redactor.redact(line);
+      if (opts.onLine) {
+        try {
+          opts.onLine(ev, line);
+        } catch {
+          // a broken listener must not break the log
+        }
+      }
+      line += '\n';
       lines.push(line);
       sizes.push(Buffer.byteLength(line));
     }
