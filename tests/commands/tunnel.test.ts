@@ -480,6 +480,8 @@ describe('tunnel up failures', () => {
     [['--sync', '--all-orgs', '--no-tunnel'], /--sync: needs the public URL; drop --no-tunnel/],
     [['--port', 'http'], /--port: must be a port number/],
     [['--port', '70000'], /--port: must be a port number/],
+    [['--inspect-port', 'http'], /--inspect-port: must be a port number/],
+    [['--no-inspect', '--inspect-port', '4243'], /--inspect-port: has no inspector to place/],
     [['--sync', '--org', 'acme'], /--org must be a uuid/],
     [['--forward-to', 'ftp://x'], /--forward-to: "ftp:\/\/x" must be an http:\/\/ or https:\/\/ URL/],
     [['--domain', 'not a domain'], /--domain "not a domain" is not a domain/],

@@ -3,7 +3,7 @@
  * download), against a real `tunnel up --no-tunnel` on a test store. Every wait is on something
  * the page or the command shows (a row, a line of output), never on the clock.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -37,6 +37,7 @@ beforeAll(async () => {
       '--host-resolver-rules=MAP rebind.evil.test 127.0.0.1',
     ],
     viewport: { width: 1280, height: 760 },
+    acceptDownloads: true,
   });
   await browser.grantPermissions(['clipboard-read', 'clipboard-write']);
 }, 60_000);
@@ -163,6 +164,19 @@ describe('the inspector in chromium', () => {
     await page.waitForSelector(`${row(b)}.sel`);
     await page.keyboard.press('k');
     await page.waitForSelector(`${row(refused)}.sel`);
+    // Export: the shown events (here one org's), as NDJSON.
+    await page.selectOption('#org', ORG_B);
+    await rowCount(2);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const exported = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; orgId: string; body: string });
+    expect(exported.map((e) => e.id)).toEqual([b, c]);
+    expect(exported.every((e) => e.orgId === ORG_B && e.body.includes('tool-calls'))).toBe(true);
+    expect(JSON.stringify(exported)).not.toContain(SECRET);
+    await page.selectOption('#org', '');
+    await rowCount(4);
     await page.click(row(a));
     await page.waitForSelector('#detail .answer pre');
     const file = await screenshot('inspector.png');
