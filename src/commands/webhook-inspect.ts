@@ -68,7 +68,11 @@ export async function webhookInspectAction(raw: Record<string, unknown>, _args: 
     receiverUrl,
     secret: () => settings.VAPI_WEBHOOK_SECRET,
     redact: (text) => ctx.redactor.redact(text),
-    orgs: () => orgs,
+    // Asked when a page loads or meets an org it cannot name (one linked since): read again.
+    orgs: async () => {
+      await loadOrgs();
+      return orgs;
+    },
     notice: (m) => ui.info(m),
   });
   ctx.onDispose(() => inspector.close());

@@ -20,7 +20,7 @@ export interface ProjectInspectorOptions {
   receiverUrl: () => string | null;
   secret: () => string | undefined;
   redact: (text: string) => string;
-  orgs: () => Record<string, string>;
+  orgs: () => Record<string, string> | Promise<Record<string, string>>;
   /** Said once when the default port was taken and another one is used. */
   notice?: (message: string) => void;
   ring?: EventRing;
@@ -34,7 +34,7 @@ export async function startProjectInspector(o: ProjectInspectorOptions): Promise
     ring,
     redact: o.redact,
     ...(o.token !== undefined ? { token: o.token } : {}),
-    info: (): InspectorInfo => ({ mode: o.mode, receiverUrl: o.receiverUrl(), secretRequired: Boolean(o.secret()), eventLog: o.logFile, orgs: o.orgs() }),
+    info: async (): Promise<InspectorInfo> => ({ mode: o.mode, receiverUrl: o.receiverUrl(), secretRequired: Boolean(o.secret()), eventLog: o.logFile, orgs: await o.orgs() }),
     replay: async ({ event, body }: { event: { path: string }; body: string }) => {
       const base = o.receiverUrl();
       if (!base) throw new Error('No receiver runs for this folder: start one with `voxctl tunnel up`, then replay again.');

@@ -66,7 +66,8 @@ export interface InspectorOptions {
   host?: '127.0.0.1' | '::1';
   port: number;
   ring?: EventRing;
-  info: () => InspectorInfo;
+  /** Asked on each page load (and when the page meets an org it cannot name). */
+  info: () => InspectorInfo | Promise<InspectorInfo>;
   /** Sends a request again (server-side, with the secret); absent: replay answers 409. */
   replay?: ((req: { event: RequestEvent; body: string }) => Promise<ReplayOutcome>) | undefined;
   /** Applied to every event's JSON before it is kept or sent (the CLI's Redactor). */
@@ -337,7 +338,15 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
         return;
       }
       if (url.pathname === '/api/events') return stream(req, res);
-      if (url.pathname === '/api/info') return sendJson(res, 200, { ...opts.info(), events: ring.size });
+      if (url.pathname === '/api/info') {
+        void Promise.resolve()
+          .then(() => opts.info())
+          .then(
+            (info) => sendJson(res, 200, { ...info, events: ring.size }),
+            () => sendJson(res, 500, { error: 'internal', message: 'The inspector could not describe itself.' }),
+          );
+        return;
+      }
       return sendJson(res, 404, { error: 'not_found', message: 'Nothing here.' });
     }
     if (method === 'POST' && url.pathname === '/api/replay') {
