@@ -131,7 +131,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   let printed: Promise<void> = Promise.resolve();
   const printRequest = (ev: RequestEvent) => {
     printed = printed.then(async () => {
-      // (the inspector's org names come from the same map)
+      // The inspector names orgs from the same map.
       if (ev.orgId && !orgNames.has(ev.orgId)) {
         const org = await store.getOrg(ev.orgId).catch(() => null);
         if (org) orgNames.set(org.id, org.name);
