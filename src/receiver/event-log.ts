@@ -122,14 +122,6 @@ export function recordAnswer(ev: RequestEvent, body: string | Buffer): void {
   if (bytes <= MAX_LOGGED_BODY) ev.answer = typeof body === 'string' ? body : body.toString('utf8');
 }
 
-/** The event without its body, for one-line-per-request output. */
-export function withoutBody(ev: RequestEvent): Omit<RequestEvent, 'body'> {
-  if (ev.body === undefined) return ev;
-  const { body, ...rest } = ev;
-  void body;
-  return rest;
-}
-
 /** A request the receiver refused itself (4xx not relayed from a --forward-to backend): summed up, not logged one by one. */
 export function isRefusal(ev: RequestEvent): boolean {
   return ev.status >= 400 && ev.status < 500 && ev.forwardedTo === undefined && ev.refused === undefined;
