@@ -122,7 +122,7 @@ export function recordAnswer(ev: RequestEvent, body: string | Buffer): void {
   if (bytes <= MAX_LOGGED_BODY) ev.answer = typeof body === 'string' ? body : body.toString('utf8');
 }
 
-/** A request the receiver refused itself (4xx not relayed from a --forward-to backend): summed up, not logged one by one. */
+/** A request the receiver refused itself (4xx not relayed from a --forward-to backend): beyond REFUSALS_PER_WINDOW a second, summed up. */
 export function isRefusal(ev: RequestEvent): boolean {
   return ev.status >= 400 && ev.status < 500 && ev.forwardedTo === undefined && ev.refused === undefined;
 }
