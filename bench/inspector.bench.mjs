@@ -9,6 +9,7 @@ import { fork } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { setImmediate } from 'node:timers';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,6 +91,21 @@ async function serve() {
     if (m.cmd === 'cpu') {
       const u = process.cpuUsage();
       process.send({ cpuUs: u.user + u.system, ...served, clients: inspector.clients() });
+    } else if (m.cmd === 'isolated') {
+      // The inspector's own cost per event, without HTTP load: lines as the log hands them over
+      // (batches of 256, one per turn of the loop), into the ring and out to the pages connected.
+      const line = JSON.stringify({ id: 'x', body, answer: '{"results":[]}', requestHeaders: { host: '127.0.0.1', 'x-vapi-secret': 'benc…cdef' } });
+      const n = 100_000;
+      const ids = Array.from({ length: n }, (_, i) => `${m.label}-${i}`);
+      const lines = ids.map((id) => line.replace('"x"', JSON.stringify(id)));
+      const c0 = process.cpuUsage();
+      for (let b = 0; b < n; b += 256) {
+        for (let i = b; i < Math.min(n, b + 256); i++) inspector.publishJson(ids[i], lines[i]);
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const c = process.cpuUsage(c0);
+      process.send({ usPerEvent: (c.user + c.system) / n, clients: inspector.clients() });
     } else if (m.cmd === 'stop') {
       await plain.close();
       await inspected.close();
@@ -186,10 +202,10 @@ async function main() {
     // BENCH_CPU_PROF=<dir> profiles the server process (open the .cpuprofile in Chrome DevTools).
     execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
   });
-  const ask = (cmd) =>
+  const ask = (cmd, extra = {}) =>
     new Promise((resolve) => {
       child.once('message', resolve);
-      child.send({ cmd });
+      child.send({ cmd, ...extra });
     });
   const urls = await new Promise((resolve, reject) => {
     child.once('message', resolve);
@@ -223,6 +239,12 @@ async function main() {
     await measured('stuckPage', urls.inspected);
     await stuck.close();
   }
+  // The inspector alone (no HTTP load): CPU per event into the ring, without and with a page reading.
+  const alone = await ask('isolated', { label: 'alone' });
+  const reader = await startPage(urls.inspector, false);
+  const reading = await ask('isolated', { label: 'reading' });
+  await reader.close();
+
   // The machine is shared and noisy: each figure is the best of its runs (the least disturbed,
   // as timeit reports), the median beside it.
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -248,8 +270,9 @@ async function main() {
   row('receiver, page reading every event', sum.withPage);
   row('receiver, stuck page (stopped reading)', sum.stuckPage);
   console.log(`page (last round): ${page.events} events, ${(page.bytes / 1e6).toFixed(1)} MB, ${page.cpuMs} ms CPU in its own process`);
+  console.log(`inspector alone, per event: ${alone.usPerEvent.toFixed(2)} µs CPU without a page, ${reading.usPerEvent.toFixed(2)} µs with one reading (${reading.clients} connected)`);
   console.log(`with page / without: ${ratio.toFixed(3)} (req/s), ${cpuRatio.toFixed(3)} (CPU per request) — goal ≥ 0.9`);
-  console.log(JSON.stringify({ bench: 'inspector', ...sum, ratio: Number(ratio.toFixed(3)), cpuRatio: Number(cpuRatio.toFixed(3)) }));
+  console.log(JSON.stringify({ bench: 'inspector', ...sum, inspectorUsPerEvent: { alone: Number(alone.usPerEvent.toFixed(2)), reading: Number(reading.usPerEvent.toFixed(2)) }, ratio: Number(ratio.toFixed(3)), cpuRatio: Number(cpuRatio.toFixed(3)) }));
   await ask('stop').catch(() => {});
   const failed = Object.values(sum).some((s) => s.failed > 0);
   if (failed) console.log('!! some requests failed');

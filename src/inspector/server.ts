@@ -178,7 +178,7 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
         }
       }
       const entry = ring.add(item.id, json);
-      if (entry) out += frame(entry.seq, entry.json);
+      if (entry && clients.size) out += frame(entry.seq, entry.json);
     }
     if (out) for (const c of clients) write(c, out);
   };
