@@ -16,6 +16,16 @@ export default tseslint.config(
     },
   },
   {
+    // The inspector page: a browser ES module (no build step), with the browser's globals.
+    files: ['templates/inspector/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['document', 'navigator', 'EventSource', 'fetch', 'CSS', 'Blob', 'HTMLInputElement', 'HTMLTextAreaElement', 'HTMLSelectElement', 'queueMicrotask'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     // Only the UI layer, the bin and the benchmarks talk to the console directly.
     files: ['src/**/*.ts'],
     ignores: ['src/ui/**'],

@@ -431,11 +431,15 @@ Examples:
         .option('--sync', 'run `assistants sync` against the new webhook URL (needs --org or --all-orgs)')
         .option('--org <id>', 'org to sync (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
         .option('--all-orgs', 'sync every org')
+        .option('--inspect-port <n>', 'port of the browser inspector on 127.0.0.1 (default 4243, or a free one if taken; 0 picks a free one)')
+        .option('--no-inspect', 'do not serve the browser inspector')
         .addHelpText(
           'after',
           `
 Runs until Ctrl-C (SIGINT) or SIGTERM, then closes the receiver and the tunnel and exits 0.
-With --json, stdout is NDJSON: a "ready" event, then one "request" event per webhook.
+The browser inspector (every request live, with replay) is at the printed Inspector URL; its
+token is new each run. With --json, stdout is NDJSON: a "ready" event (with "inspectorUrl"),
+then one "request" event per webhook.
 Requests are also appended to <VOXCTL_DATA_DIR>/events.ndjson (see \`voxctl webhook logs\`).
 
 Examples:
@@ -495,6 +499,7 @@ Examples:
     'webhook test bookClinicAppointment --local',
     'webhook logs --follow',
     'webhook replay <event-id>',
+    'webhook inspect',
   ]);
   define(
     webhook,
@@ -546,8 +551,9 @@ Examples:
           'after',
           `
 Reads <VOXCTL_DATA_DIR>/events.ndjson and its rotations (secrets are masked in the log).
-Refused requests (401, 403, 413, …) are counted in one "refused" line per second, with counts
-by status and path, so a flood of them cannot push answered requests out of the log.
+Refused requests (401, 403, 413, …) are logged one by one up to 20 a second; beyond that they are
+counted in one "refused" line per second, with counts by status and path, so a flood of them
+cannot push answered requests out of the log.
 With --json: one {"ok":true,"file","events":[…]} document, or NDJSON "request" events with --follow.
 
 Examples:
@@ -585,6 +591,29 @@ Examples:
   $ voxctl webhook logs -n 1 --json | jq -r '.events[0].id' | xargs voxctl webhook replay --local --json`,
         ),
     async () => (await import('./commands/webhook-replay.js')).webhookReplayAction,
+  );
+
+  define(
+    webhook,
+    'inspect',
+    "Open the browser inspector over this folder's event log (no receiver needed)",
+    (c) =>
+      c
+        .option('--port <n>', 'port on 127.0.0.1 (default 4243, or a free one if taken; 0 picks a free one)')
+        .option('--remote', "show the events a deployed function stored (voxctl edge deploy) instead")
+        .addHelpText(
+          'after',
+          `
+Serves the page \`tunnel up\` serves, over <VOXCTL_DATA_DIR>/events.ndjson, following it for new
+requests. Replays go to the running \`tunnel up\` on this folder, else BACKEND_URL. Open the
+printed URL (its token is new each run). With --json: one {"event":"ready","inspectorUrl"} line.
+Runs until Ctrl-C, then exits 0.
+
+Examples:
+  $ voxctl webhook inspect
+  $ voxctl webhook inspect --port 0 --json`,
+        ),
+    async () => (await import('./commands/webhook-inspect.js')).webhookInspectAction,
   );
 
   define(

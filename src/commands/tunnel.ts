@@ -10,7 +10,7 @@ import type { Context } from '../context.js';
 import { errorDocument, InternalError, UsageError, VoxError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { Tunnel, TunnelFactory } from '../tunnel/types.js';
-import { openProjectEventLog, withoutBody, type RequestEvent } from '../receiver/event-log.js';
+import { openProjectEventLog, type RequestEvent } from '../receiver/event-log.js';
 import { formatRequestLine } from '../receiver/format.js';
 import { parseForwardTarget } from '../receiver/forward.js';
 import { STORE_LOCK_WAIT_MS } from '../receiver/http.js';
@@ -19,6 +19,7 @@ import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../rec
 import { parseOptions, uuidFlag } from './options.js';
 import { orgSelection } from '../sync/orgs.js';
 import { readReceiverState, writeReceiverState } from '../receiver/state.js';
+import { DEFAULT_INSPECT_PORT, type Inspector } from '../inspector/server.js';
 
 import type { RunSync } from '../services.js';
 /** Runs the sync for `tunnel up --sync`; injectable as `ctx.service('runSync')`. */
@@ -26,15 +27,19 @@ export type { RunSync };
 
 const DOMAIN = /^(?!-)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$/i;
 
+const portFlag = z
+  .string()
+  .trim()
+  .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535 (0 picks a free port)')
+  .transform(Number)
+  .refine((n) => n <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)');
+
 const schema = z
   .object({
-    port: z
-      .string()
-      .trim()
-      .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535 (0 picks a free port)')
-      .transform(Number)
-      .refine((n) => n <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
-      .default(DEFAULT_PORT),
+    port: portFlag.default(DEFAULT_PORT),
+    // Absent: the default port, or any free one when it is taken.
+    inspectPort: portFlag.optional(),
+    inspect: z.boolean().default(true),
     domain: z.string().trim().optional(),
     forwardTo: z.string().trim().min(1, 'must be a URL, e.g. http://localhost:3001').optional(),
     tunnel: z.boolean().default(true),
@@ -47,6 +52,7 @@ const schema = z
     if (!o.sync && (o.allOrgs || o.org.length > 0)) issue(o.allOrgs ? 'allOrgs' : 'org', 'only applies with --sync');
     if (!o.tunnel && o.sync) issue('sync', 'needs the public URL; drop --no-tunnel');
     if (!o.tunnel && o.domain) issue('domain', 'needs a tunnel; drop --no-tunnel');
+    if (!o.inspect && o.inspectPort !== undefined) issue('inspectPort', 'has no inspector to place; drop --no-inspect');
   });
 
 /** `https://name.ngrok-free.dev/` → `name.ngrok-free.dev`; anything else that is not a bare domain → UsageError. */
@@ -106,7 +112,15 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   const orgNames = new Map(orgs.map((o) => [o.id, o.name]));
   const servedOrgs = orgs.filter((o) => agents.some((a) => a.orgId === o.id));
 
-  const eventLog = openProjectEventLog(ctx.dataDir(), ctx.redactor, (m) => ui.warn(m));
+  // A refusal the log counts into a summary is shown as that summary (when its second is over),
+  // so every id the terminal and the inspector show is one `webhook logs` and `webhook replay` find.
+  // The inspector gets the log's own lines (serialised and redacted once, for both).
+  let onSummary: (ev: RequestEvent) => void = () => {};
+  let inspector: Inspector | null = null;
+  const eventLog = openProjectEventLog(ctx.dataDir(), ctx.redactor, (m) => ui.warn(m), {
+    onSummary: (ev) => onSummary(ev),
+    onLine: (ev, line) => inspector?.publishJson(ev.id, line),
+  });
   const logFile = eventLog.file;
   ctx.onDispose(() => eventLog.close());
 
@@ -118,19 +132,43 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   // up once, so its lines show its name like `webhook logs` does.
   let printed: Promise<void> = Promise.resolve();
   const printRequest = (ev: RequestEvent) => {
-    if (json) {
-      ui.jsonDoc({ event: 'request', ...withoutBody(ev) });
-      return;
-    }
     printed = printed.then(async () => {
+      // The inspector names orgs from the same map.
       if (ev.orgId && !orgNames.has(ev.orgId)) {
         const org = await store.getOrg(ev.orgId).catch(() => null);
         if (org) orgNames.set(org.id, org.name);
+      }
+      if (json) {
+        // One short line per request: bodies, headers and answers are in the log and the inspector.
+        const { body: _body, requestHeaders: _headers, answer: _answer, ...line } = ev;
+        ui.jsonDoc({ event: 'request', ...line });
+        return;
       }
       ui.line(formatRequestLine(ev, { theme: ctx.theme, orgName: (id) => orgNames.get(id) }));
     });
   };
 
+  // The inspector first (its ring starts from the log's tail, then every request follows), on a
+  // loopback listener of its own: the tunnel's traffic arrives on loopback too, so it must never
+  // share the receiver's port.
+  let receiverUrl: string | null = null;
+  if (opts.inspect) {
+    const { startProjectInspector } = await import('../inspector/project.js');
+    inspector = await startProjectInspector({
+      port: opts.inspectPort ?? DEFAULT_INSPECT_PORT,
+      portIsDefault: opts.inspectPort === undefined,
+      mode: 'tunnel',
+      logFile,
+      receiverUrl: () => receiverUrl,
+      secret: () => settings.VAPI_WEBHOOK_SECRET,
+      redact: (text) => ctx.redactor.redact(text),
+      orgs: () => Object.fromEntries(orgNames),
+      notice: (m) => ui.info(m),
+    });
+    const opened = inspector;
+    ctx.onDispose(() => opened.close());
+  }
+  onSummary = (ev) => whenReady(() => printRequest(ev));
   let receiver: WebhookReceiver;
   try {
     receiver = await startWebhookReceiver({
@@ -141,7 +179,9 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
       forwardTo: opts.forwardTo,
       eventLog,
       now: ctx.now,
-      onEvent: (ev) => whenReady(() => printRequest(ev)),
+      onEvent: (ev) => {
+        if (!eventLog.summarized(ev)) whenReady(() => printRequest(ev));
+      },
       onWarning: (m) => ui.warn(m),
     });
   } catch (e) {
@@ -153,6 +193,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     throw e;
   }
   ctx.onDispose(() => receiver.close());
+  receiverUrl = receiver.url;
 
   let tunnel: Tunnel | null = null;
   let publicUrl: string | null = null;
@@ -271,6 +312,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
       assistants: agents.length,
       eventLog: logFile,
       env: envReport,
+      inspectorUrl: inspector?.url ?? null,
     });
     if (syncEvent) ui.jsonDoc(syncEvent);
   } else {
@@ -286,6 +328,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
     row('Orgs served', servedOrgs.length ? `${servedOrgs.length} (${agents.length} assistant${agents.length === 1 ? '' : 's'}): ${names.join(', ')}${more}` : t.yellow('none yet — link assistants with `voxctl agents link`'));
     row('Secret', settings.VAPI_WEBHOOK_SECRET ? 'required (X-Vapi-Secret or Authorization: Bearer)' : t.yellow('not set — anyone with the URL can call'));
     row('Event log', path.relative(ctx.cwd, logFile) || logFile);
+    row('Inspector', inspector ? t.cyan(inspector.url) : t.dim('off (--no-inspect)'));
     ui.line(t.dim('Press Ctrl-C to stop.'));
   }
   ready = true;
@@ -297,6 +340,7 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
   await receiver.close();
   await tunnel?.close();
   await eventLog.close();
+  await inspector?.close();
   await printed;
   // The URL this run wrote to .env stays there (the next run replaces it) but now leads nowhere.
   if (envReport && webhookUrl) {

@@ -20,12 +20,18 @@
  * answered just before it; no JavaScript can run then, so nothing better is possible in-process.
  *
  * Refused requests (any 4xx the receiver answered itself: bad secret, unknown org, too large, not
- * JSON …) are not written one line each: they are counted per second and written as one summary
- * line per second with counts by status and path, so a flood cannot push answered requests out
- * of the log's retention. `onEvent` listeners (tunnel up's terminal and NDJSON output) still see
- * each one.
+ * JSON …) are written one line each up to REFUSALS_PER_WINDOW per second (so the id `tunnel up`
+ * or the inspector shows for one is found by `webhook logs` and `webhook replay`); beyond that
+ * they are counted and written as one summary line per second with counts by status and path,
+ * so a flood cannot push answered requests out of the log's retention. A listener shows what
+ * the log keeps: `summarized(ev)` says an event went into a summary, and `onSummary` receives
+ * each summary line as it is written.
+ *
+ * Several processes may append to one log (two receivers on one folder): before each batch the
+ * file is stat'ed, and a handle whose inode is no longer the log's (another process rotated it)
+ * is reopened, so no batch is stranded in a rotated file; the size bound follows the real size.
  */
-import { closeSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { ensureWritableDir } from '../util/fs-errors.js';
@@ -41,6 +47,8 @@ export const DEFAULT_MAX_DELAY_MS = 50;
 export const DEFAULT_MAX_BATCH = 256;
 /** Refusals are summed up per window of this length. */
 export const REFUSAL_WINDOW_MS = 1000;
+/** Refusals written one line each per window; those beyond are summed up. */
+export const REFUSALS_PER_WINDOW = 20;
 /** At most this many distinct paths are counted per refusal summary; the rest count as `(other)`. */
 const MAX_SUMMARY_PATHS = 20;
 
@@ -101,15 +109,8 @@ export function recordBody(ev: RequestEvent, raw: Buffer, text?: string): void {
   if (raw.length > 0 && raw.length <= MAX_LOGGED_BODY) ev.body = text ?? raw.toString('utf8');
 }
 
-/** The event without its body, for one-line-per-request output. */
-export function withoutBody(ev: RequestEvent): Omit<RequestEvent, 'body'> {
-  if (ev.body === undefined) return ev;
-  const { body, ...rest } = ev;
-  void body;
-  return rest;
-}
 
-/** A request the receiver refused itself (4xx not relayed from a --forward-to backend): summed up, not logged one by one. */
+/** A request the receiver refused itself (4xx not relayed from a --forward-to backend): beyond REFUSALS_PER_WINDOW a second, summed up. */
 export function isRefusal(ev: RequestEvent): boolean {
   return ev.status >= 400 && ev.status < 500 && ev.forwardedTo === undefined && ev.refused === undefined;
 }
@@ -118,6 +119,8 @@ export interface EventLog {
   readonly file: string;
   /** Queues the event (written with its batch, see above); do not change it afterwards. */
   append(event: RequestEvent): void;
+  /** Whether an appended event was counted into a refusal summary instead of written itself. */
+  summarized(event: RequestEvent): boolean;
   /** Writes everything appended so far (and the open refusal summary). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -147,15 +150,29 @@ export interface EventLogOptions {
   setTimer?: SetTimer;
   /** Called once per failing write (disk full, permissions); the receiver keeps answering. */
   onError?: (e: Error) => void;
+  /** Called with each refusal summary line when it is queued (its window closed). */
+  onSummary?: (summary: RequestEvent) => void;
+  /** Refusals written one by one per window (default REFUSALS_PER_WINDOW). */
+  refusalsPerWindow?: number;
+  /**
+   * Called with each line as the log writes it (redacted JSON, no newline), summaries included:
+   * what the log keeps, serialised once (the inspector shows these, at no extra cost per request).
+   */
+  onLine?: (event: RequestEvent, line: string) => void;
 }
 
 /**
  * The project's log, `<dataDir>/events.ndjson`, as `tunnel up` and `webhook test --local` keep
  * it; a failing write is reported once through `warn` (the log itself reports only the first).
  */
-export function openProjectEventLog(dataDir: string, redactor: Redactor, warn: (message: string) => void): EventLog {
+export function openProjectEventLog(
+  dataDir: string,
+  redactor: Redactor,
+  warn: (message: string) => void,
+  listeners: Pick<EventLogOptions, 'onSummary' | 'onLine'> = {},
+): EventLog {
   const file = path.join(ensureWritableDir(dataDir), EVENT_LOG_NAME);
-  return openEventLog({ file, redactor, onError: (e) => warn(`Cannot write the event log ${file}: ${e.message}. Requests are still answered.`) });
+  return openEventLog({ file, redactor, ...listeners, onError: (e) => warn(`Cannot write the event log ${file}: ${e.message}. Requests are still answered.`) });
 }
 
 export function rotatedName(file: string, n: number): string {
@@ -206,7 +223,13 @@ export function openEventLog(opts: EventLogOptions): EventLog {
   let pending: RequestEvent[] = [];
   let oldestAt = 0;
   let fd: number | null = null;
+  /** The inode `fd` refers to (another process may rotate the file under it). */
+  let fdIno = -1;
   let closed = false;
+  const perWindow = Math.max(0, opts.refusalsPerWindow ?? REFUSALS_PER_WINDOW);
+  /** Refusals written one by one in the current window. */
+  let burst = { start: -Infinity, n: 0 };
+  const summarized = new WeakSet<RequestEvent>();
   let reported = false;
   let cancelTimer: (() => void) | null = null;
 
@@ -221,6 +244,24 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       // already gone
     }
     fd = null;
+  };
+
+  /**
+   * Before a batch: the log as it is on disk now. Another process may have appended (the size
+   * bound follows the real size) or rotated it (the handle is for `.1` now: reopen).
+   */
+  const refresh = () => {
+    let st: { ino: number; size: number } | null;
+    try {
+      st = statSync(file);
+    } catch {
+      st = null;
+    }
+    if (fd !== null && (st === null || st.ino !== fdIno)) {
+      closeFd();
+      torn = false;
+    }
+    size = st?.size ?? 0;
   };
 
   const rotate = () => {
@@ -246,7 +287,10 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     let at = 0;
     if (lead) buf[at++] = 0x0a;
     for (let i = from; i < to; i++) at += buf.write(lines[i]!, at, sizes[i]!, 'utf8');
-    fd ??= openSync(file, 'a', 0o600);
+    if (fd === null) {
+      fd = openSync(file, 'a', 0o600);
+      fdIno = fstatSync(fd).ino;
+    }
     let done = 0;
     try {
       while (done < at) done += writeSync(fd, buf, done, at - done);
@@ -271,11 +315,20 @@ export function openEventLog(opts: EventLogOptions): EventLog {
         continue;
       }
       // Redacted before it can reach the disk.
-      line = `${redactor ? redactor.redact(line) : line}\n`;
+      if (redactor) line = redactor.redact(line);
+      if (opts.onLine) {
+        try {
+          opts.onLine(ev, line);
+        } catch {
+          // a broken listener must not break the log
+        }
+      }
+      line += '\n';
       lines.push(line);
       sizes.push(Buffer.byteLength(line));
     }
     try {
+      refresh();
       // As many lines as fit go into one write; the log rotates before the line that would
       // push the file past maxBytes.
       let from = 0;
@@ -323,6 +376,11 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     win = null;
     if (pending.length === 0) oldestAt = t;
     pending.push(summaryEvent);
+    try {
+      opts.onSummary?.(summaryEvent);
+    } catch {
+      // a broken listener must not break the log
+    }
   };
 
   /** Counts a refusal; true when it opened a new window (its due time is new). */
@@ -371,8 +429,16 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       const t = now();
       closeWindow(t, false);
       let dueChanged = false;
-      if (isRefusal(event)) dueChanged = countRefusal(event, t);
-      else {
+      let single = true;
+      if (isRefusal(event)) {
+        if (t - burst.start >= REFUSAL_WINDOW_MS) burst = { start: t, n: 0 };
+        single = burst.n < perWindow;
+        if (single) burst.n++;
+      }
+      if (!single) {
+        summarized.add(event);
+        dueChanged = countRefusal(event, t);
+      } else {
         if (pending.length === 0) {
           oldestAt = t;
           dueChanged = true;
@@ -386,6 +452,9 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       // Re-armed only when the due time changed (the first pending event, a new refusal window, a
       // write), so a flood of refusals costs no timer per request.
       if (cancelTimer === null || dueChanged) arm();
+    },
+    summarized(event) {
+      return summarized.has(event);
     },
     async flush() {
       tick(now(), true);
@@ -431,6 +500,44 @@ export async function readEvents(file: string, opts: { limit?: number; keep?: nu
     events.push(...parseEventLines(text));
   }
   return opts.limit !== undefined && opts.limit >= 0 ? events.slice(Math.max(0, events.length - opts.limit)) : events;
+}
+
+/**
+ * The newest events across the rotated files (oldest first): at most `maxEvents`, read from
+ * the end of each file and no more than `maxBytes` in all, so a page can start from the log's
+ * tail without reading megabytes of history.
+ */
+export async function readRecentEvents(file: string, opts: { maxEvents: number; maxBytes: number; keep?: number }): Promise<RequestEvent[]> {
+  const keep = opts.keep ?? DEFAULT_KEEP;
+  const parts: RequestEvent[][] = [];
+  let n = 0;
+  let bytes = 0;
+  for (const f of [file, ...Array.from({ length: keep }, (_, i) => rotatedName(file, i + 1))]) {
+    if (n >= opts.maxEvents || bytes >= opts.maxBytes) break;
+    let fh;
+    try {
+      fh = await open(f, 'r');
+    } catch {
+      continue;
+    }
+    try {
+      const { size } = await fh.stat();
+      const want = Math.min(size, opts.maxBytes - bytes);
+      const buf = Buffer.alloc(want);
+      await fh.read(buf, 0, want, size - want);
+      let text = buf.toString('utf8');
+      // A cut in the middle of a line: that line is not ours to parse.
+      if (want < size) text = text.slice(text.indexOf('\n') + 1);
+      const events = parseEventLines(text);
+      const take = events.slice(Math.max(0, events.length - (opts.maxEvents - n)));
+      parts.unshift(take);
+      n += take.length;
+      bytes += want;
+    } finally {
+      await fh.close();
+    }
+  }
+  return parts.flat();
 }
 
 /**

@@ -149,6 +149,7 @@ describe('tunnel up end to end (fake tunnel)', () => {
       assistants: 2,
       eventLog: path.join(cwd, '.voxctl', 'events.ndjson'),
       env: { file: '.env', changes: [expect.objectContaining({ key: 'BACKEND_URL', action: 'changed' }), expect.objectContaining({ key: 'WEBHOOK_URL', action: 'changed' })] },
+      inspectorUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/),
     });
     expect(lines[1]).toMatchObject({ event: 'sync', exitCode: 0, result: { ok: true, summary: { updated: 2 } } });
     expect(lines[2]).toMatchObject({ event: 'request', status: 200, type: 'tool-calls', tools: ['checkAvailability'], orgId: ORG_A, assistantId: 'asst-a' });
@@ -485,6 +486,8 @@ describe('tunnel up failures', () => {
     [['--sync', '--all-orgs', '--no-tunnel'], /--sync: needs the public URL; drop --no-tunnel/],
     [['--port', 'http'], /--port: must be a port number/],
     [['--port', '70000'], /--port: must be a port number/],
+    [['--inspect-port', 'http'], /--inspect-port: must be a port number/],
+    [['--no-inspect', '--inspect-port', '4243'], /--inspect-port: has no inspector to place/],
     [['--sync', '--org', 'acme'], /--org must be a uuid/],
     [['--forward-to', 'ftp://x'], /--forward-to: "ftp:\/\/x" must be an http:\/\/ or https:\/\/ URL/],
     [['--domain', 'not a domain'], /--domain "not a domain" is not a domain/],

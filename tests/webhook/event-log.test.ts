@@ -215,36 +215,68 @@ describe('torn last line', () => {
 });
 
 describe('refusals', () => {
-  it('a flood of refused requests does not push answered ones out of retention: one summary line per second', async () => {
+  it('a flood of refused requests does not push answered ones out of retention: 20 lines, then one summary line per second', async () => {
     const file = path.join(dir, 'events.ndjson');
     const clock = manualTime();
-    const log = openEventLog({ file, maxBytes: 4000, keep: 1, ...clock });
+    const summaries: RequestEvent[] = [];
+    const log = openEventLog({ file, maxBytes: 20_000, keep: 1, ...clock, onSummary: (s) => summaries.push(s) });
     log.append(ev(1));
     // 66,000 unauthenticated requests over 3 s, on two paths, one 413 among them.
+    const sent: RequestEvent[] = [];
     for (let i = 0; i < 66_000; i++) {
       if (i % 22_000 === 0 && i > 0) clock.advance(1000);
       const status = i === 5 ? 413 : 401;
-      log.append({ ...ev(100 + i, 'Missing or wrong X-Vapi-Secret'), status, path: i % 2 ? '/api/vapi/tools' : '/api/vapi/tools/x' });
+      const e = { ...ev(100 + i, 'Missing or wrong X-Vapi-Secret'), status, path: i % 2 ? '/api/vapi/tools' : '/api/vapi/tools/x' };
+      sent.push(e);
+      log.append(e);
     }
     log.append(ev(2));
     await log.close();
     const events = await readEvents(file, { keep: 1 });
-    expect(events.filter((e) => !e.refused).map((e) => e.id)).toEqual(['e1', 'e2']);
-    const summaries = events.filter((e) => e.refused);
-    expect(summaries).toHaveLength(3);
-    expect(summaries.reduce((n, s) => n + s.refused!.count, 0)).toBe(66_000);
-    expect(summaries[0]!.refused).toMatchObject({ count: 22_000, byStatus: { '401': 21_999, '413': 1 }, byPath: { '/api/vapi/tools': 11_000, '/api/vapi/tools/x': 11_000 } });
-    expect(summaries[0]).toMatchObject({ status: 401, type: 'refused', tools: [] });
+    expect(events.filter((e) => e.status === 200).map((e) => e.id)).toEqual(['e1', 'e2']);
+    // The first 20 of each second are lines of their own (findable by id), the rest are counted.
+    const single = events.filter((e) => e.status !== 200 && !e.refused);
+    const firsts = [0, 22_000, 44_000].flatMap((s) => Array.from({ length: 20 }, (_, i) => `e${100 + s + i}`));
+    expect(single.map((e) => e.id)).toEqual(firsts);
+    expect(sent.filter((e) => !log.summarized(e)).map((e) => e.id)).toEqual(firsts);
+    expect(single.find((e) => e.id === 'e105')).toMatchObject({ status: 413 });
+    const lines = events.filter((e) => e.refused);
+    expect(lines).toHaveLength(3);
+    // What listeners were given is what the log holds.
+    expect(summaries.map((s) => s.id)).toEqual(lines.map((s) => s.id));
+    expect(lines.reduce((n, s) => n + s.refused!.count, 0)).toBe(66_000 - 60);
+    expect(lines[0]!.refused).toMatchObject({ count: 21_980, byStatus: { '401': 21_980 }, byPath: { '/api/vapi/tools': 10_990, '/api/vapi/tools/x': 10_990 } });
+    expect(lines[0]).toMatchObject({ status: 401, type: 'refused', tools: [] });
   });
 
   it('counts at most 20 distinct paths per summary, the rest as (other)', async () => {
     const file = path.join(dir, 'events.ndjson');
     const log = openEventLog({ file, ...manualTime() });
-    for (let i = 0; i < 50; i++) log.append({ ...ev(i), status: 404, path: `/probe/${i}` });
+    for (let i = 0; i < 70; i++) log.append({ ...ev(i), status: 404, path: `/probe/${i}` });
     await log.close();
-    const [summary] = await readEvents(file);
+    const summary = (await readEvents(file)).find((e) => e.refused);
+    expect(summary!.refused!.count).toBe(50);
     expect(Object.keys(summary!.refused!.byPath)).toHaveLength(21);
     expect(summary!.refused!.byPath['(other)']).toBe(30);
+  });
+
+  it('two logs on one file lose nothing when one of them rotates', async () => {
+    const file = path.join(dir, 'events.ndjson');
+    const a = openEventLog({ file, maxBytes: 2000, keep: 50, maxBatch: 1 });
+    const b = openEventLog({ file, maxBytes: 2000, keep: 50, maxBatch: 1 });
+    // Interleaved, each written at once (maxBatch 1): both rotate the file under the other.
+    for (let i = 0; i < 60; i++) (i % 2 ? b : a).append(ev(i));
+    await a.close();
+    await b.close();
+    const events = await readEvents(file, { keep: 50 });
+    expect(events.map((e) => e.id).sort()).toEqual(Array.from({ length: 60 }, (_, i) => `e${i}`).sort());
+    // The newest lines of both writers are in the live file, not stranded in a rotated one.
+    expect(onDisk(file).slice(-2)).toEqual(['e58', 'e59']);
+    // Each writer saw the other's lines: no file grew past the bound.
+    for (let n = 0; n <= 50; n++) {
+      const f = n === 0 ? file : `${file}.${n}`;
+      if (existsSync(f)) expect(statSync(f).size).toBeLessThanOrEqual(2000);
+    }
   });
 
   it('4xx answers relayed from a --forward-to backend are logged one by one', async () => {

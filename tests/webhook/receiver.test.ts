@@ -625,9 +625,11 @@ describe('event log', () => {
     const text = lines.join('\n');
     expect(text).not.toContain(SECRET);
     expect(text).toContain('whse…cdef');
-    // The refusal is counted in a summary line (written when its window closes, here at flush).
-    const [second, first] = lines.map((l) => JSON.parse(l) as RequestEvent);
-    expect(first).toMatchObject({ status: 401, path: '/api/vapi/tools/bookClinicAppointment', refused: { count: 1, byStatus: { '401': 1 } } });
+    // The refusal is a line of its own (findable by its id), its secret header masked.
+    const [first, second] = lines.map((l) => JSON.parse(l) as RequestEvent);
+    expect(first).toMatchObject({ status: 401, path: '/api/vapi/tools/bookClinicAppointment', requestHeaders: { 'x-vapi-secret': 'whse…defx' } });
+    expect(JSON.parse(first!.answer!)).toMatchObject({ error: 'unauthorized' });
+    expect(first!.refused).toBeUndefined();
     expect(second).toMatchObject({ status: 200, type: 'tool-calls', orgId: ORG_A, assistantId: ASSISTANT_A, tools: ['noSuchTool', 'bookClinicAppointment'] });
     expect(Object.keys(second!)).toEqual(expect.arrayContaining(['id', 'time', 'latencyMs', 'results']));
     // The body is kept for `webhook replay` (refused before reading: none), masked like the rest.
