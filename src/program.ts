@@ -80,6 +80,8 @@ export function createProgram(ctx: Context): Command {
     else ctx.io.stdout.write(`${VERSION}\n`);
     throw new CommanderError(0, 'commander.version', VERSION);
   });
+  /** Read-only commands whose settings are validated (zod loaded) only when some are set. */
+  const lazySettings = new WeakSet<Command>();
   program.hook('preAction', async (_root, action) => {
     const g = action.optsWithGlobals() as Record<string, unknown>;
     ctx.applyFlags({
@@ -89,13 +91,14 @@ export function createProgram(ctx: Context): Command {
       debug: Boolean(g.debug),
       cwd: typeof g.cwd === 'string' ? g.cwd : undefined,
     });
-    await ctx.prepare();
+    await ctx.prepare({ lazySettings: lazySettings.has(action) });
     // Reads the env files (no validation yet) so their secrets are masked in all output.
     ctx.projectEnv();
   });
 
-  const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>) => {
+  const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>, opts: { lazySettings?: boolean } = {}) => {
     const c = parent.command(name).description(description);
+    if (opts.lazySettings) lazySettings.add(c);
     configure(c);
     c.action(async (...all: unknown[]) => {
       const cmd = all[all.length - 1] as Command;
@@ -131,7 +134,9 @@ export function createProgram(ctx: Context): Command {
     'list',
     'List organizations',
     (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl orgs list\n  $ voxctl orgs list --json | jq -r ".orgs[].id"'),
-    async () => (await import('./commands/orgs.js')).orgsListAction,
+    // Its own module, without zod: the list path loads only what listing needs.
+    async () => (await import('./commands/orgs-list.js')).orgsListAction,
+    { lazySettings: true },
   );
   define(
     orgs,
