@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.voxctl/**', '.bench-tmp/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.voxctl/**', '.bench-tmp/**', '.ci/cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

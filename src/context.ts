@@ -10,7 +10,7 @@ import type * as EnvModuleNs from './config/env.js';
 import type { Settings } from './config/env.js';
 import type * as LoadEnvModuleNs from './config/load-env.js';
 import type { ProjectEnv } from './config/load-env.js';
-import { readTerminalEnv, SECRET_SETTING_NAMES, type TerminalEnv } from './config/spec.js';
+import { DEFAULT_VAPI_BASE_URL, readTerminalEnv, SECRET_SETTING_NAMES, SETTING_NAMES, type TerminalEnv } from './config/spec.js';
 import { dataDir } from './config/paths.js';
 import { findProjectDir } from './config/project.js';
 import { AuthError, InternalError, UsageError } from './errors.js';
@@ -89,7 +89,7 @@ export class Context {
   private _cwd: string | undefined;
   private _ui: Ui | undefined;
   private _theme: Theme = plainTheme;
-  private modules: { env: EnvModule; loadEnv: LoadEnvModule } | undefined;
+  private modules: { env: EnvModule | undefined; loadEnv: LoadEnvModule } | undefined;
   private _projectEnv: ProjectEnv | undefined;
   private _settings: Settings | undefined;
   private _store: Promise<Store> | undefined;
@@ -130,13 +130,16 @@ export class Context {
 
   /**
    * Loads what running a command needs (zod schema, dotenv-flow, chalk) — kept out of start-up
-   * so `--help` stays fast. Called before every action and before rendering an error.
+   * so `--help` stays fast. Called before every action and before rendering an error. With
+   * `lazySettings` (read-only commands such as `orgs list`) the settings' zod schema is loaded
+   * only when the project sets a setting: with none set there is nothing to validate.
    */
-  async prepare(): Promise<void> {
+  async prepare(opts: { lazySettings?: boolean } = {}): Promise<void> {
     if (!this.modules) {
-      const [env, loadEnv] = await Promise.all([import('./config/env.js'), import('./config/load-env.js')]);
+      const [env, loadEnv] = await Promise.all([opts.lazySettings ? undefined : import('./config/env.js'), import('./config/load-env.js')]);
       this.modules = { env, loadEnv };
     }
+    if (!this.modules.env && (!opts.lazySettings || anySetting(this.projectEnv().values))) this.modules.env = await import('./config/env.js');
     const level = colorLevel({ colorFlag: this.flags.color, term: this.term, isTTY: this.io.isStderrTTY });
     if (this._theme.level !== level) {
       this._theme = await loadTheme(level);
@@ -209,7 +212,11 @@ export class Context {
   settings(): Settings {
     if (!this._settings) {
       const pe = this.projectEnv();
-      this._settings = this.mod().env.parseSettings(pe.values, pe.sources);
+      const env = this.mod().env;
+      if (env) this._settings = env.parseSettings(pe.values, pe.sources);
+      // What parseSettings gives when nothing is set (see prepare's lazySettings).
+      else if (!anySetting(pe.values)) this._settings = { vapiKey: undefined, vapiBaseUrl: DEFAULT_VAPI_BASE_URL, useSupabase: false };
+      else throw new InternalError('Context.prepare() did not load the settings schema, and a setting is set.');
     }
     return this._settings;
   }
@@ -313,6 +320,11 @@ export class Context {
 export interface StoreTuning {
   retry?: boolean;
   timeoutMs?: number;
+}
+
+/** True when the environment sets any voxctl setting (a blank value counts as unset). */
+function anySetting(values: Record<string, string | undefined>): boolean {
+  return SETTING_NAMES.some((k) => (values[k] ?? '').trim() !== '');
 }
 
 async function openDefaultStore(ctx: Context, tuning: StoreTuning): Promise<Store> {

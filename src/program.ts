@@ -98,6 +98,8 @@ export function createProgram(ctx: Context): Command {
     else ctx.io.stdout.write(`${VERSION}\n`);
     throw new CommanderError(0, 'commander.version', VERSION);
   });
+  /** Read-only commands whose settings are validated (zod loaded) only when some are set. */
+  const lazySettings = new WeakSet<Command>();
   program.hook('preAction', async (_root, action) => {
     const g = action.optsWithGlobals() as Record<string, unknown>;
     ctx.applyFlags({
@@ -107,13 +109,14 @@ export function createProgram(ctx: Context): Command {
       debug: Boolean(g.debug),
       cwd: typeof g.cwd === 'string' ? g.cwd : undefined,
     });
-    await ctx.prepare();
+    await ctx.prepare({ lazySettings: lazySettings.has(action) });
     // Reads the env files (no validation yet) so their secrets are masked in all output.
     ctx.projectEnv();
   });
 
-  const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>, hidden = false) => {
-    const c = parent.command(name, { hidden }).description(description);
+  const define = (parent: Command, name: string, description: string, configure: (c: Command) => void, action: () => Promise<Action>, opts: { lazySettings?: boolean; hidden?: boolean } = {}) => {
+    const c = parent.command(name, { hidden: opts.hidden ?? false }).description(description);
+    if (opts.lazySettings) lazySettings.add(c);
     configure(c);
     rejectUnknownOptionsFirst(c);
     c.action(async (...all: unknown[]) => {
@@ -150,7 +153,9 @@ export function createProgram(ctx: Context): Command {
     'list',
     'List organizations',
     (c) => c.addHelpText('after', '\nExamples:\n  $ voxctl orgs list\n  $ voxctl orgs list --json | jq -r ".orgs[].id"'),
-    async () => (await import('./commands/orgs.js')).orgsListAction,
+    // Its own module, without zod: the list path loads only what listing needs.
+    async () => (await import('./commands/orgs-list.js')).orgsListAction,
+    { lazySettings: true },
   );
   define(
     orgs,
@@ -640,7 +645,7 @@ Examples:
     'Values for shell completion (used by the completion scripts)',
     (c) => c.argument('<what>', 'orgs'),
     async () => (await import('./commands/completion.js')).completeAction,
-    true,
+    { hidden: true },
   );
 
   return program;

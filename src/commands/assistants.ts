@@ -87,6 +87,11 @@ function progressOnUi(ctx: Context): (e: SyncProgress) => Promise<void> {
         bar?.stop();
         bar = undefined;
         return;
+      case 'stopping':
+        bar?.stop();
+        bar = undefined;
+        ctx.ui.warn('Stopping: the writes in flight finish, no new one starts (interrupt again to quit at once).');
+        return;
     }
   };
 }

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import type { Context } from '../context.js';
 import { CancelledError, UsageError } from '../errors.js';
 import { canonicalTimezone, CONTROL_CHARS_MESSAGE, hasControlChars, orgHasAgents, unknownOrg } from '../store/validate.js';
-import type { Org } from '../store/types.js';
 import { FLAG_HINT, issueMessage, parseOptions, uuidFlag } from './options.js';
+import { publicOrg } from './orgs-list.js';
+
+export { orgsListAction } from './orgs-list.js';
 
 const nameFlag = z
   .string()
@@ -17,8 +19,6 @@ const addSchema = z.object({
   id: uuidFlag('the org id').optional(),
   timezone: z.string().trim().default('UTC'),
 });
-
-const publicOrg = (o: Org) => ({ id: o.id, name: o.name, timezone: o.timezone });
 
 const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
@@ -39,24 +39,6 @@ export async function orgsAddAction(raw: Record<string, unknown>, _args: string[
   }
   ctx.ui.success(`Added ${org.name} (${org.timezone}) to the ${store.kind} store.`);
   ctx.ui.line(org.id);
-}
-
-export async function orgsListAction(_raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<void> {
-  const store = await ctx.store();
-  const orgs = await store.listOrgs();
-  if (ctx.flags.json) {
-    ctx.ui.jsonDoc({ ok: true, orgs: orgs.map(publicOrg) });
-    return;
-  }
-  if (orgs.length === 0) {
-    ctx.ui.info('No organizations yet. Add one with `voxctl orgs add --name <name>`.');
-    return;
-  }
-  ctx.ui.table(orgs, [
-    { header: 'id', value: (o) => o.id },
-    { header: 'name', value: (o) => o.name },
-    { header: 'timezone', value: (o) => o.timezone },
-  ]);
 }
 
 const orgArg = uuidFlag('the org id');

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { SETTING_NAMES, WEBHOOK_SECRET_MIN_LENGTH } from './spec.js';
+import { DEFAULT_VAPI_BASE_URL, SETTING_NAMES, WEBHOOK_SECRET_MIN_LENGTH } from './spec.js';
 import { isHttpUrl } from '../util/url.js';
 
 export * from './spec.js';
@@ -48,8 +48,6 @@ export interface Settings extends RawSettings {
   /** True when both Supabase variables are set. */
   useSupabase: boolean;
 }
-
-export const DEFAULT_VAPI_BASE_URL = 'https://api.vapi.ai';
 
 /** Where each value came from, for error messages that name the file to fix. */
 export type SourceMap = Partial<Record<string, string>>;

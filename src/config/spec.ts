@@ -19,6 +19,9 @@ export interface SettingSpec {
  */
 export const WEBHOOK_SECRET_MIN_LENGTH = 16;
 
+/** VAPI_BASE_URL when it is not set. */
+export const DEFAULT_VAPI_BASE_URL = 'https://api.vapi.ai';
+
 /** Every project setting from the contract, in the order the docs list them. */
 export const SETTINGS = {
   NGROK_AUTHTOKEN: { secret: true, file: '.env.local', doc: 'ngrok agent authtoken (dashboard.ngrok.com → Your Authtoken)' },

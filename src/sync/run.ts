@@ -50,7 +50,24 @@ export type SyncProgress =
   | { kind: 'reading'; assistants: number }
   | { kind: 'read'; ok: boolean }
   | { kind: 'writing'; phase: 'Updating' | 'Restoring'; done: number; total: number; failed: number; limit?: number | undefined }
-  | { kind: 'written' };
+  | { kind: 'written' }
+  /** Interrupted while writing: the writes in flight finish, no new one starts (reported at once). */
+  | { kind: 'stopping' };
+
+/**
+ * Runs the writes; an interrupt while they run is reported the moment it arrives (`stopping`),
+ * so the user (and a test) knows it was seen before the writes in flight come back.
+ */
+async function writing<T>(signal: AbortSignal, report: (e: SyncProgress) => Promise<void>, work: () => Promise<T>): Promise<T> {
+  const stopping = () => void report({ kind: 'stopping' });
+  signal.addEventListener('abort', stopping, { once: true });
+  try {
+    return await work();
+  } finally {
+    signal.removeEventListener('abort', stopping);
+    await report({ kind: 'written' });
+  }
+}
 
 /** Each waiting request listens to the signal; many listeners are expected, not a leak. */
 function quiet(signal: AbortSignal): AbortSignal {
@@ -227,19 +244,17 @@ export async function syncOrgs(deps: SyncDeps, opts: SyncOptions): Promise<SyncR
     // Saved before the first write: if this fails, nothing is written.
     snapshotPath = await saveSnapshot(deps.dataDir, snapshot, deps.secrets);
     await report({ kind: 'note', message: `Saved the previous values to ${snapshotPath} (undo with \`voxctl assistants restore\`).` });
-    try {
-      const res = await applyWrites(plan.writes, {
+    const res = await writing(signal, report, () =>
+      applyWrites(plan.writes, {
         client,
         concurrency,
         signal,
         limiter,
         onProgress: (p) => void report({ kind: 'writing', phase: 'Updating', done: p.done, total: p.total, failed: p.failed, limit: p.limit }),
-      });
-      outcomes = res.outcomes;
-      interrupted = res.interrupted;
-    } finally {
-      await report({ kind: 'written' });
-    }
+      }),
+    );
+    outcomes = res.outcomes;
+    interrupted = res.interrupted;
   }
 
   const results: SyncResult[] = plan.entries.map((e) => {
@@ -394,18 +409,15 @@ export async function restoreSnapshot(
   }
 
   if (writes.length) {
-    let res;
-    try {
-      res = await applyWrites(writes, {
+    const res = await writing(signal, report, () =>
+      applyWrites(writes, {
         client,
         concurrency,
         signal,
         limiter,
         onProgress: (p) => void report({ kind: 'writing', phase: 'Restoring', done: p.done, total: p.total, failed: p.failed }),
-      });
-    } finally {
-      await report({ kind: 'written' });
-    }
+      }),
+    );
     results.forEach((r, i) => {
       const w = writeOf[i];
       if (w === undefined) return;

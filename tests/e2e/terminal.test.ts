@@ -132,7 +132,12 @@ function inTerminal(shell: string, env: NodeJS.ProcessEnv) {
   return spawnBounded('script', ['-qec', shell, '/dev/null'], { env: { PATH: process.env.PATH, TERM: 'xterm-256color', ...env } });
 }
 
-describe.skipIf(!hasScript)('in a terminal (pseudo-terminal via script)', () => {
+describe('in a terminal (pseudo-terminal via script)', () => {
+  // Not skipped when `script` is missing: the run fails and says what to install.
+  beforeAll(() => {
+    if (!hasScript) throw new Error('These tests need `script` from util-linux (Debian: bsdutils) for a pseudo-terminal.');
+  });
+
   it('a terminal reporting 0 columns gets no spinner: plain status lines, and the command ends', async () => {
     const r = await inTerminal(`stty cols 0; "${process.execPath}" "${BIN}" doctor --no-color; echo "exit=$?"`, {});
     const all = r.stdout;
