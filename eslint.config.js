@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.voxctl/**', '.bench-tmp/**', '.ci/cache/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.voxctl/**', '.bench-tmp/**', '.ci/cache/**', '.ci/artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
