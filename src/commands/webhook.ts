@@ -93,6 +93,14 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
     ctx.ui.warn(`No template for ${toolName} in templates/payloads/: sending only the --arg values as its arguments.`);
   }
 
+  // Every --arg is checked before anything starts or is created: a usage error leaves the store as
+  // it was (no demo org). An event is built once with stand-in ids, which only adds fields.
+  if (toolName) applyToolOverrides(template as ToolTemplate | null, toolName, {}, overrides);
+  else if (template?.kind === 'event') {
+    const stand = { now: ctx.now(), timeZone: 'UTC', assistantId: 'check', orgId: 'check', serverUrl: `https://check.invalid${TOOLS_PATH}` };
+    buildEventMessage(opts.event!, renderPlaceholders(template.message, stand), stand, overrides);
+  }
+
   let target: Target;
   if (opts.local) target = await startLocalTarget(ctx, toolName);
   else {
