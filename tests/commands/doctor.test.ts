@@ -339,6 +339,10 @@ describe('ngrokTokenShape', () => {
     expect(ngrokTokenShape(NGROK)).toEqual({ ok: true, legacy: false });
     expect(ngrokTokenShape('"abc"')).toMatchObject({ ok: false, why: expect.stringContaining('quotes') });
     expect(ngrokTokenShape('https://dashboard.ngrok.com')).toMatchObject({ ok: false, why: expect.stringContaining('URL') });
+    // One reason, the one that holds: too short, or a character no token has.
+    expect(ngrokTokenShape('abc')).toEqual({ ok: false, why: 'it has only 3 characters (an authtoken has 30 or more)' });
+    expect(ngrokTokenShape(`${'a'.repeat(30)}.b`)).toEqual({ ok: false, why: 'it holds ".", which ngrok authtokens never contain (letters, digits, "_" and "-" only)' });
+    expect(ngrokTokenShape('a'.repeat(101))).toEqual({ ok: false, why: 'it has 101 characters (an authtoken has at most 100)' });
   });
 });
 
