@@ -326,6 +326,14 @@ describe('--arg overrides', () => {
     expect(sentArgs()).toEqual({ count: 3, rush: true, note: null, items: ['a', 'b'], meta: { x: 1 }, zip: '02134', name: 'Ann Lee' });
   });
 
+  it('a tool name one typo away from a template says which one it probably meant', async () => {
+    const r = await cli(['webhook', 'test', 'bookClinicAppointmnt', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('No template for bookClinicAppointmnt in templates/payloads/ (did you mean bookClinicAppointment?): sending only the --arg values as its arguments.');
+    const custom = await cli(['webhook', 'test', 'lookupOrder', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--dry-run']);
+    expect(custom.stderr).toContain('No template for lookupOrder in templates/payloads/: sending');
+  });
+
   it('rejects an override the tool does not take (exit 2), naming the parameters it does take', async () => {
     const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--arg', 'appointmentTyme=10:30', '--json']);
     expect(r.exitCode).toBe(2);
