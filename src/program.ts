@@ -24,7 +24,7 @@ Environment:
   NO_COLOR / FORCE_COLOR set colour; CI or VOXCTL_NO_PROMPT turn prompts off.
 
 Examples:
-  $ voxctl orgs add --name "Demo Clinic"
+  $ voxctl orgs add --name "Sunrise Dental"
   $ voxctl agents link --org <org-id> --type inbound --assistant-id <vapi-id>
   $ voxctl assistants sync --all-orgs --dry-run
 `;
@@ -37,7 +37,7 @@ type Action = (opts: Record<string, unknown>, args: string[], ctx: Context, cmd:
 function addGlobalOptions(cmd: Command): Command {
   return cmd
     .option('--json', 'print one JSON document on stdout (NDJSON for long-running commands)')
-    .option('--cwd <dir>', 'project directory (default: the current directory)')
+    .option('--cwd <dir>', 'project directory (default: the nearest folder upward with env files or .voxctl/, as git finds its repository)')
     .option('--no-color', 'disable colour (also NO_COLOR=1)')
     .option('-y, --yes', 'never prompt; take values from flags and the environment')
     .option('--debug', 'show stack traces and HTTP details (secrets stay masked)');

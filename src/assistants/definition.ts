@@ -42,7 +42,7 @@ export interface LoadedDefinition {
   dropped: string[];
 }
 
-/** Reads `--file` (relative to the project) or the template named after the agent type. */
+/** Reads `--file` (relative to `cwd`: where the user is, or --cwd) or the template named after the agent type. */
 export async function loadDefinition(opts: { file?: string | undefined; type: string; cwd: string }): Promise<LoadedDefinition> {
   let text: string;
   let source: string;
@@ -52,7 +52,7 @@ export async function loadDefinition(opts: { file?: string | undefined; type: st
       text = await readFile(path.resolve(opts.cwd, opts.file), 'utf8');
     } catch (e) {
       // A file voxctl cannot read is exit 1 naming it (contract: "Exit codes"), not a usage error.
-      throw fileError(e, opts.file, 'read --file', 'Pass the path of an assistant JSON file (relative to the project dir).');
+      throw fileError(e, opts.file, 'read --file', `Pass the path of an assistant JSON file (absolute, or relative to ${opts.cwd}).`);
     }
   } else {
     const names = await listAssistantTemplates();

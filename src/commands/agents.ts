@@ -224,7 +224,7 @@ async function readInput(ctx: Context, file: string): Promise<{ text: string; so
     return { text: await readFile(full, 'utf8'), source: file };
   } catch (e) {
     // A file voxctl cannot read is exit 1 naming it (contract: "Exit codes"), not a usage error.
-    throw fileError(e, file, 'read', 'Pass the path of a JSON file (relative to the project dir), or - to read stdin.');
+    throw fileError(e, file, 'read', `Pass the path of a JSON file (absolute, or relative to ${ctx.workDir}), or - to read stdin.`);
   }
 }
 

@@ -90,7 +90,18 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
     throw new UsageError(`${toolName} is a message type, not a tool.`, { hint: `Use --event ${toolName}.` });
   }
   if (toolName && !template) {
-    ctx.ui.warn(`No template for ${toolName} in templates/payloads/: sending only the --arg values as its arguments.`);
+    // A tool of your own is fine; a near-miss of a template is most likely a typo.
+    const { editDistance } = await import('./agent-type.js');
+    const near = (await listPayloadTemplates()).find((t) => t.kind === 'tool' && editDistance(toolName.toLowerCase(), t.name.toLowerCase()) <= 2);
+    ctx.ui.warn(`No template for ${toolName} in templates/payloads/${near ? ` (did you mean ${near.name}?)` : ''}: sending only the --arg values as its arguments.`);
+  }
+
+  // Every --arg is checked before anything starts or is created: a usage error leaves the store as
+  // it was (no demo org). An event is built once with stand-in ids, which only adds fields.
+  if (toolName) applyToolOverrides(template as ToolTemplate | null, toolName, {}, overrides);
+  else if (template?.kind === 'event') {
+    const stand = { now: ctx.now(), timeZone: 'UTC', assistantId: 'check', orgId: 'check', serverUrl: `https://check.invalid${TOOLS_PATH}` };
+    buildEventMessage(opts.event!, renderPlaceholders(template.message, stand), stand, overrides);
   }
 
   let target: Target;

@@ -222,7 +222,10 @@ export function ngrokTokenShape(token: string): { ok: true; legacy: boolean } | 
   if (/^(cr|ak|ep|rd|tn)_/.test(t)) return { ok: false, why: `it starts with "${t.slice(0, 3)}", an ngrok resource id, not the authtoken` };
   if (/^[1-9A-Za-z][0-9A-Za-z]{26}_[0-9A-Za-z]{20,40}$/.test(t)) return { ok: true, legacy: false };
   if (/^[0-9A-Za-z_-]{30,100}$/.test(t)) return { ok: true, legacy: true };
-  return { ok: false, why: `it has ${t.length} characters or characters ngrok tokens do not use` };
+  if (t.length < 30) return { ok: false, why: `it has only ${t.length} characters (an authtoken has 30 or more)` };
+  const odd = /[^0-9A-Za-z_-]/.exec(t);
+  if (odd) return { ok: false, why: `it holds "${odd[0]}", which ngrok authtokens never contain (letters, digits, "_" and "-" only)` };
+  return { ok: false, why: `it has ${t.length} characters (an authtoken has at most 100)` };
 }
 
 export function checkNgrokToken(input: DoctorInput): CheckResult {

