@@ -105,7 +105,9 @@ export async function webhookTestAction(raw: Record<string, unknown>, args: stri
   }
 
   let target: Target;
-  if (opts.local) target = await startLocalTarget(ctx, toolName);
+  // The demo org is for a caller-less first run only: with --org or --assistant-id the user named
+  // the caller, and an org that does not exist must stay not_found, not become a demo org.
+  if (opts.local) target = await startLocalTarget(ctx, toolName, !opts.org && !opts.assistantId);
   else {
     // No WEBHOOK_URL (e.g. `tunnel up --no-tunnel`): the running receiver, if there is one.
     let fallback: string | undefined;
@@ -364,8 +366,8 @@ async function ensureDemoOrg(ctx: Context, store: Store): Promise<DemoOrg | null
   return { id: org.id, name: org.name, assistantId: agent.vapiAssistantId };
 }
 
-async function startLocalTarget(ctx: Context, toolName: string | undefined): Promise<Target> {
-  const { baseUrl, store, demo } = await startLocalReceiver(ctx, { demo: true });
+async function startLocalTarget(ctx: Context, toolName: string | undefined, demoIfEmpty: boolean): Promise<Target> {
+  const { baseUrl, store, demo } = await startLocalReceiver(ctx, { demo: demoIfEmpty });
   return { url: toolName ? `${baseUrl}${TOOLS_PATH}/${encodeURIComponent(toolName)}` : `${baseUrl}${TOOLS_PATH}`, store, demo };
 }
 

@@ -628,6 +628,14 @@ describe('webhook test --local', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('--org naming an org that does not exist, on an empty store: not_found, no demo org, nothing created', async () => {
+    const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--org', '7d2f5b7e-0000-4000-8000-000000000001', '--json']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.json<{ error: { code: string } }>().error.code).toBe('not_found');
+    expect(r.stderr).not.toContain('demo org');
+    expect(await testDb.store.listOrgs()).toEqual([]);
+  });
+
   it('refuses --url with --local', async () => {
     const r = await local(['webhook', 'test', 'bookClinicAppointment', '--local', '--url', toolUrl()]);
     expect(r.exitCode).toBe(2);
