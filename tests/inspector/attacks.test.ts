@@ -80,6 +80,31 @@ describe('request targets', () => {
   });
 });
 
+describe('what was already refused (kept that way)', () => {
+  it('Host: only the exact three forms (no trailing dot, other IPv6 spellings, userinfo or case games on the port)', async () => {
+    const i = await start();
+    const cookie = await login(i);
+    for (const host of [`127.0.0.1.:${i.port}`, `localhost.:${i.port}`, `[0:0:0:0:0:0:0:1]:${i.port}`, `[::ffff:127.0.0.1]:${i.port}`, `[::1]`, `::1:${i.port}`, `a@127.0.0.1:${i.port}`, `127.1:${i.port}`, `2130706433:${i.port}`, `127.0.0.1:0${i.port}`]) {
+      const answer = await raw(i.port, `GET / HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`);
+      expect([400, 403], host).toContain(statusOf(answer));
+    }
+  });
+
+  it('a preflight gets 403 and no CORS header; traversal reaches no file but the four assets', async () => {
+    const i = await start();
+    const cookie = await login(i);
+    const host = `127.0.0.1:${i.port}`;
+    const pre = await raw(i.port, `OPTIONS /api/replay HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://evil.test\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-voxctl-inspector, content-type\r\nConnection: close\r\n\r\n`);
+    expect(statusOf(pre)).toBe(403);
+    expect(pre).not.toMatch(/access-control-/i);
+    for (const p of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/app.js/../../package.json', '/%2e%2e%2f%2e%2e%2fpackage.json', '/index.html', '/inspector/app.js', '/app.js%00.css']) {
+      const answer = await raw(i.port, `GET ${p} HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`);
+      expect(answer, p).not.toContain('"name": "voxctl"');
+      expect([400, 403, 404], p).toContain(statusOf(answer));
+    }
+  });
+});
+
 describe('Sec-Fetch-Site', () => {
   it('refuses what another site, or another port on this machine, asks for, even with the cookie (no Origin on no-cors GETs)', async () => {
     const i = await start();
