@@ -3,7 +3,9 @@
  * the tunneled port: tunneled traffic arrives from loopback too).
  *
  * It shows patients' names and phone numbers, so every request passes, in this order:
- *   Host      exactly 127.0.0.1:<port>, localhost:<port> or [::1]:<port> (DNS rebinding);
+ *   Host      exactly 127.0.0.1:<port>, localhost:<port> or [::1]:<port> (DNS rebinding), and
+ *             only origin-form targets (`/path`, never `http://other/…`);
+ *   Sec-Fetch-Site  when sent, same-origin or none (another port of this machine is the same site);
  *   token     `/?token=<per-run random>` is exchanged for an HttpOnly SameSite=Strict cookie and
  *             redirected away from the address bar; every other request needs the cookie
  *             (the event stream too);
