@@ -14,7 +14,7 @@ import { extractToolCalls, parseEnvelope } from '../receiver/messages.js';
 import { sendServerMessage } from '../probe/send.js';
 import { parseOptions } from './options.js';
 import { startLocalReceiver } from './webhook.js';
-import { isHttpUrl } from '../util/url.js';
+import { isHttpUrl, replayUrl } from '../util/url.js';
 
 const httpUrl = z.string().trim().refine(isHttpUrl, 'must be an http(s) URL, e.g. http://127.0.0.1:4242/api/vapi/tools');
 
@@ -54,7 +54,7 @@ export async function webhookReplayAction(raw: Record<string, unknown>, args: st
   let url: string;
   if (opts.local) {
     const { baseUrl } = await startLocalReceiver(ctx, { demo: false });
-    url = `${baseUrl}${event.path}`;
+    url = replayUrl(baseUrl, event.path);
   } else if (opts.url) {
     url = opts.url;
   } else {
@@ -67,7 +67,7 @@ export async function webhookReplayAction(raw: Record<string, unknown>, args: st
         hint: 'Start one with `voxctl tunnel up` (it writes BACKEND_URL), pass --url <url>, or use --local.',
       });
     }
-    url = `${base.replace(/\/+$/, '')}${event.path}`;
+    url = replayUrl(base, event.path);
   }
 
   // What the logged body was: tool calls are checked one by one, other messages as such.

@@ -6,6 +6,7 @@
 import { ASSISTANT_REQUEST_TIMEOUT_MS, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS } from '../probe/check.js';
 import { sendServerMessage } from '../probe/send.js';
 import { extractToolCalls, parseEnvelope } from '../receiver/messages.js';
+import { replayUrl } from '../util/url.js';
 
 export interface ReplayRequest {
   /** The receiver's base URL, e.g. http://127.0.0.1:4242. */
@@ -31,7 +32,7 @@ export interface ReplayOutcome {
 const MAX_ANSWER = 64 * 1024;
 
 export async function replayRequest(r: ReplayRequest): Promise<ReplayOutcome> {
-  const url = `${r.baseUrl.replace(/\/+$/, '')}${r.path}`;
+  const url = replayUrl(r.baseUrl, r.path);
   let type: string | null = null;
   let calls: Array<{ id: string; name: string }> = [];
   try {

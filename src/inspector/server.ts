@@ -3,7 +3,9 @@
  * the tunneled port: tunneled traffic arrives from loopback too).
  *
  * It shows patients' names and phone numbers, so every request passes, in this order:
- *   Host      exactly 127.0.0.1:<port>, localhost:<port> or [::1]:<port> (DNS rebinding);
+ *   Host      exactly 127.0.0.1:<port>, localhost:<port> or [::1]:<port> (DNS rebinding), and
+ *             only origin-form targets (`/path`, never `http://other/…`);
+ *   Sec-Fetch-Site  when sent, same-origin or none (another port of this machine is the same site);
  *   token     `/?token=<per-run random>` is exchanged for an HttpOnly SameSite=Strict cookie and
  *             redirected away from the address bar; every other request needs the cookie
  *             (the event stream too);
@@ -305,7 +307,8 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
     }
     try {
       const out = await opts.replay({ event, body });
-      sendJson(res, 200, { ...out, answer: out.answer === null ? null : redact(out.answer) });
+      // Everything the page gets passes the redactor: problems quote the answer, url the address.
+      sendJson(res, 200, { ...out, url: redact(out.url), answer: out.answer === null ? null : redact(out.answer), problems: out.problems.map(redact) });
     } catch (e) {
       sendJson(res, 502, { error: 'replay_failed', message: redact((e as Error).message) });
     }
@@ -317,7 +320,17 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
     const origin = req.headers.origin;
     const own = `http://${hostSeen}`;
     if (origin !== undefined && origin !== own) return forbid(res, 'Cross-origin requests are refused.');
-    const url = new URL(req.url ?? '/', own);
+    // Another page on this machine (any port of 127.0.0.1/localhost is the same site, so
+    // SameSite=Strict sends the cookie) can GET without an Origin (<script>, <img>): refuse what
+    // the browser says another site or port asked for.
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return forbid(res, 'Requests from other sites or ports are refused.');
+    // Origin-form only: an absolute-form target (`GET http://evil/ HTTP/1.1`) or `//host/…` names
+    // another authority than the Host checked above.
+    const target = req.url ?? '/';
+    const base = new URL(own);
+    const url = new URL(target, base);
+    if (!target.startsWith('/') || url.host !== base.host) return forbid(res, 'Only origin-form request targets (/path) are served.');
     const method = req.method ?? 'GET';
 
     // The printed URL: its token becomes the session cookie, and leaves the address bar.

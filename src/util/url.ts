@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError, VoxError } from '../errors.js';
 
 /** True for an absolute http: or https: URL (what every URL flag and setting must be). */
 export function isHttpUrl(v: string): boolean {
@@ -8,6 +8,27 @@ export function isHttpUrl(v: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A receiver's base URL + a logged path, for a replay that carries the webhook secret. The path
+ * comes from an event log or a store, so it may not move the request to another address
+ * (`@evil/…`, `.evil/…`, `//evil/…` right after the base's host).
+ */
+export function replayUrl(base: string, path: string): string {
+  const url = `${base.replace(/\/+$/, '')}${path}`;
+  let stays = path.startsWith('/') && !path.startsWith('//');
+  try {
+    stays &&= new URL(url).origin === new URL(base).origin;
+  } catch {
+    stays = false;
+  }
+  if (!stays) {
+    throw new VoxError('not_replayable', ExitCode.failure, `Refusing to replay to the logged path ${JSON.stringify(path.slice(0, 80))}: it would leave ${base}.`, {
+      hint: 'A logged path starts with a single "/"; this event was not written by a voxctl receiver. Pass --url to choose the address yourself.',
+    });
+  }
+  return url;
 }
 
 /**

@@ -212,7 +212,7 @@ function renderDetail() {
     el('button', { type: 'button', id: 'replay', disabled: !replayable, onclick: () => replay(ev), title: 'Send it again to the receiver (r)', text: 'Replay' }),
     el('button', { type: 'button', id: 'edit', disabled: !replayable, onclick: () => startEdit(), title: 'Edit the body, then send it (e)', text: 'Edit & replay' }),
     el('button', { type: 'button', id: 'copy-curl', disabled: !replayable, onclick: () => copy(curlOf(ev), 'curl command copied'), title: 'Copy as curl (c)', text: 'Copy curl' }),
-    el('button', { type: 'button', id: 'copy-voxctl', onclick: () => copy(`npx voxctl webhook replay ${ev.id}`, 'voxctl command copied'), text: 'Copy voxctl replay' }),
+    el('button', { type: 'button', id: 'copy-voxctl', onclick: () => copy(`npx voxctl webhook replay ${/^[\w.-]+$/.test(ev.id) ? ev.id : shq(ev.id)}`, 'voxctl command copied'), text: 'Copy voxctl replay' }),
   );
   const results = (ev.results || []).map((r) => `${r.name} (${r.toolCallId}): ${r.error !== undefined ? `error: ${r.error}` : r.result}`).join('\n');
   const meta = kv([
