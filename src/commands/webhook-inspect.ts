@@ -13,6 +13,7 @@ import { EVENT_LOG_NAME, followEvents, type RequestEvent } from '../receiver/eve
 import { DEFAULT_INSPECT_PORT } from '../inspector/server.js';
 import { parseOptions } from './options.js';
 import type { StoredEvents } from '../inspector/remote.js';
+import { backendOfWebhookUrl } from '../util/url.js';
 
 const schema = z.object({
   port: z
@@ -54,7 +55,7 @@ export async function webhookInspectAction(raw: Record<string, unknown>, _args: 
 
   const file = path.join(ctx.dataDir(), EVENT_LOG_NAME);
   const receiverUrl = () => {
-    if (opts.remote) return settings.BACKEND_URL ?? (settings.WEBHOOK_URL ? new URL(settings.WEBHOOK_URL).origin : null);
+    if (opts.remote) return settings.BACKEND_URL ?? (settings.WEBHOOK_URL ? backendOfWebhookUrl(settings.WEBHOOK_URL) : null);
     return readReceiverState(ctx.dataDir())?.localUrl ?? settings.BACKEND_URL ?? null;
   };
   const shutdown = ctx.interrupts.untilInterrupted();

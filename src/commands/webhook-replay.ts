@@ -14,7 +14,7 @@ import { extractToolCalls, parseEnvelope } from '../receiver/messages.js';
 import { sendServerMessage } from '../probe/send.js';
 import { parseOptions } from './options.js';
 import { startLocalReceiver } from './webhook.js';
-import { isHttpUrl, replayUrl } from '../util/url.js';
+import { backendOfWebhookUrl, isHttpUrl, replayUrl } from '../util/url.js';
 
 const httpUrl = z.string().trim().refine(isHttpUrl, 'must be an http(s) URL, e.g. http://127.0.0.1:4242/api/vapi/tools');
 
@@ -61,7 +61,7 @@ export async function webhookReplayAction(raw: Record<string, unknown>, args: st
     // The running receiver on loopback first (no tunnel round trip), else the public one.
     const { readReceiverState } = await import('../receiver/state.js');
     const base =
-      readReceiverState(ctx.dataDir())?.localUrl ?? settings.BACKEND_URL ?? (settings.WEBHOOK_URL ? new URL(settings.WEBHOOK_URL).origin : undefined);
+      readReceiverState(ctx.dataDir())?.localUrl ?? settings.BACKEND_URL ?? (settings.WEBHOOK_URL ? backendOfWebhookUrl(settings.WEBHOOK_URL) : undefined);
     if (!base) {
       throw new UsageError('No receiver to replay to: BACKEND_URL and WEBHOOK_URL are not set and no --url was given.', {
         hint: 'Start one with `voxctl tunnel up` (it writes BACKEND_URL), pass --url <url>, or use --local.',

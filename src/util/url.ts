@@ -1,4 +1,5 @@
 import { ExitCode, UsageError, VoxError } from '../errors.js';
+import { TOOLS_PATH } from '../config/spec.js';
 
 /** True for an absolute http: or https: URL (what every URL flag and setting must be). */
 export function isHttpUrl(v: string): boolean {
@@ -15,6 +16,16 @@ export function isHttpUrl(v: string): boolean {
  * comes from an event log or a store, so it may not move the request to another address
  * (`@evil/…`, `.evil/…`, `//evil/…` right after the base's host).
  */
+/**
+ * The receiver's base URL behind a WEBHOOK_URL: the URL without its trailing `/api/vapi/tools`
+ * (which keeps a prefix such as an Edge Function's `/functions/v1/<name>`), else its origin.
+ */
+export function backendOfWebhookUrl(webhookUrl: string): string {
+  const u = new URL(webhookUrl);
+  const p = u.pathname.replace(/\/+$/, '');
+  return p.endsWith(TOOLS_PATH) ? `${u.origin}${p.slice(0, -TOOLS_PATH.length)}` : u.origin;
+}
+
 export function replayUrl(base: string, path: string): string {
   const url = `${base.replace(/\/+$/, '')}${path}`;
   let stays = path.startsWith('/') && !path.startsWith('//');

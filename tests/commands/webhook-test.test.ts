@@ -686,6 +686,14 @@ describe('webhook replay', () => {
     expect(hook.requests[0]!.path).toBe('/api/vapi/tools/checkAvailability');
   });
 
+  it('without BACKEND_URL, posts under WEBHOOK_URL\'s base, keeping a path prefix (an Edge Function at /functions/v1/voxctl)', async () => {
+    expect((await local(['webhook', 'test', 'checkAvailability', '--local'])).exitCode).toBe(0);
+    const [ev] = await loggedEvents();
+    const r = await local(['webhook', 'replay', ev!.id, '--json'], { WEBHOOK_URL: `${hook.url}/functions/v1/voxctl/api/vapi/tools` });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(hook.requests[0]!.path).toBe('/functions/v1/voxctl/api/vapi/tools/checkAvailability');
+  });
+
   it('explains what cannot be replayed: unknown, ambiguous or too short ids, bodies never read, no target', async () => {
     const log = openEventLog({ file: path.join(cwd, '.voxctl', 'events.ndjson') });
     const base = { time: NOW.toISOString(), method: 'POST', path: '/api/vapi/tools', type: null, tools: [], orgId: null, assistantId: null, latencyMs: 1 };
