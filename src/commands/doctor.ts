@@ -70,13 +70,22 @@ export async function doctorAction(_raw: Record<string, unknown>, _args: string[
   checks.push(checkNgrokToken(input));
   checks.push(checkWebhookUrl(input));
   spinner.text = 'Checking the store and Vapi…';
-  const [store, vapi] = await Promise.all([checkStore(input), checkVapiKey(input)]);
+  const { checkEdgeFunction, edgeFunctionUrl } = await import('../doctor/edge-check.js');
+  // A deployed Edge Function is checked where there is one to check: WEBHOOK_URL points at one,
+  // or SUPABASE_URL names a supabase.co project (whose default function may answer).
+  const functionUrl = settings ? edgeFunctionUrl(settings.WEBHOOK_URL, settings.SUPABASE_URL) : null;
+  const [store, vapi, edge] = await Promise.all([
+    checkStore(input),
+    checkVapiKey(input),
+    functionUrl ? checkEdgeFunction({ functionUrl, secret: settings?.VAPI_WEBHOOK_SECRET, timeoutMs }) : null,
+  ]);
   checks.push(store.result, vapi.result);
   const remote = { store: store.state, vapi: vapi.state };
   checks.push(await checkAssistantUrls(input, remote).catch((e: unknown) => failedCheck('assistants-webhook-url', e)));
   checks.push(checkOrgMetadata(remote));
   checks.push(checkDuplicates(remote));
   checks.push(checkUnlinkedClaims(remote));
+  if (edge) checks.push(edge);
   spinner.stop();
 
   const ok = checks.every((c) => c.ok);

@@ -1,5 +1,5 @@
 /**
- * The `doctor` check for a deployed Edge Function (to be listed by doctor's owner): does the
+ * The `doctor` check for a deployed Edge Function: does the
  * function answer at its URL (`GET /healthz`), and does it hold the same VAPI_WEBHOOK_SECRET as
  * this project (an informational `status-update` with our secret is answered 200, not 401; it
  * names no assistant, so nothing is booked or routed). Skipped when no function URL is known.
@@ -14,6 +14,23 @@ export interface EdgeCheckInput {
   timeoutMs?: number;
 }
 
+/**
+ * The function doctor checks: the one WEBHOOK_URL points at when it is an Edge Function's
+ * (`…/functions/v1/<name>/api/vapi/tools`), else the default one of SUPABASE_URL's project.
+ */
+export function edgeFunctionUrl(webhookUrl: string | undefined, supabaseUrl: string | undefined): string | null {
+  if (webhookUrl) {
+    try {
+      const u = new URL(webhookUrl);
+      const m = /^(\/functions\/v1\/[^/]+)\/api\/vapi\/tools\/?$/.exec(u.pathname);
+      if (m) return `${u.origin}${m[1]}`;
+    } catch {
+      // Not a URL: the webhook URL check says so.
+    }
+  }
+  return defaultFunctionUrl(supabaseUrl);
+}
+
 /** The default function URL for a project: from SUPABASE_URL `https://<ref>.supabase.co`. */
 export function defaultFunctionUrl(supabaseUrl: string | undefined, name = 'voxctl'): string | null {
   if (!supabaseUrl) return null;
@@ -26,8 +43,8 @@ export function defaultFunctionUrl(supabaseUrl: string | undefined, name = 'voxc
 }
 
 export async function checkEdgeFunction(input: EdgeCheckInput): Promise<CheckResult> {
-  const id = 'edge_function';
-  if (!input.functionUrl) return { id, ok: true, skipped: true, message: 'no Edge Function URL (SUPABASE_URL is not a supabase.co project)', hint: null };
+  const id = 'edge-function';
+  if (!input.functionUrl) return { id, ok: true, skipped: true, message: 'no deployed Edge Function to check (WEBHOOK_URL is not one, and SUPABASE_URL names no supabase.co project)', hint: null };
   const doFetch = input.fetch ?? fetch;
   const base = input.functionUrl.replace(/\/+$/, '');
   const signal = () => AbortSignal.timeout(input.timeoutMs ?? 10_000);

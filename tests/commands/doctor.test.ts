@@ -129,6 +129,28 @@ describe('doctor', () => {
     expect(r.stdout).not.toContain(NGROK);
   });
 
+  it('checks the Edge Function WEBHOOK_URL points at: it answers, but holds another secret → fails naming edge deploy', async () => {
+    await healthyProject();
+    const seen: string[] = [];
+    const fn = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const ours = req.headers['x-vapi-secret'] === 'the-function-holds-this-one-000';
+      const status = req.url === '/functions/v1/voxctl/healthz' ? 200 : req.url === '/functions/v1/voxctl/api/vapi/tools' && ours ? 200 : 401;
+      res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => fn.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(fn.address() as AddressInfo).port}/functions/v1/voxctl`;
+      const r = await doctor({ WEBHOOK_URL: `${base}/api/vapi/tools` });
+      expect(r.exitCode).toBe(1);
+      expect(r.by('edge-function')).toMatchObject({ ok: false, message: `the function at ${base} refuses this project's VAPI_WEBHOOK_SECRET (it holds another one)`, hint: expect.stringContaining('voxctl edge deploy') });
+      expect(seen).toEqual(['GET /functions/v1/voxctl/healthz', 'POST /functions/v1/voxctl/api/vapi/tools']);
+      expect(r.stdout).not.toContain(SECRET);
+    } finally {
+      await new Promise<void>((resolve) => fn.close(() => resolve()));
+    }
+  });
+
   it('prints a readable report with hints for failures and a summary', async () => {
     await healthyProject();
     await writeFile(path.join(dir, '.env.local'), `VAPI_PRIVATE_KEY=${fake.apiKey}\nNGROK_AUTHTOKEN=${NGROK}\n`, { mode: 0o600 });

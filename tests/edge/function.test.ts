@@ -127,7 +127,7 @@ describe('events of the function', () => {
 describe('doctor check for a deployed function (src/doctor/edge-check.ts)', () => {
   it('passes when the function answers with our secret, fails naming the fix when it holds another', async () => {
     const { checkEdgeFunction } = await import('../../src/doctor/edge-check.js');
-    expect(await checkEdgeFunction({ functionUrl: guarded!.url, secret: SECRET })).toMatchObject({ id: 'edge_function', ok: true, message: expect.stringContaining('holds the same') });
+    expect(await checkEdgeFunction({ functionUrl: guarded!.url, secret: SECRET })).toMatchObject({ id: 'edge-function', ok: true, message: expect.stringContaining('holds the same') });
     const other = await checkEdgeFunction({ functionUrl: guarded!.url, secret: 'another-secret-0123456789' });
     expect(other).toMatchObject({ ok: false, hint: expect.stringContaining('voxctl edge deploy') });
     expect(JSON.stringify(other)).not.toContain('another-secret-0123456789');
