@@ -37,6 +37,8 @@ const schema = z.object({
   VOXCTL_DATA_DIR: optional(z.string().trim().min(1)),
   BACKEND_URL: optional(httpUrl),
   WEBHOOK_URL: optional(httpUrl),
+  SUPABASE_ACCESS_TOKEN: optional(token),
+  SUPABASE_MANAGEMENT_API_URL: optional(httpUrl),
 });
 
 export type RawSettings = z.infer<typeof schema>;

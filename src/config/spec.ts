@@ -35,6 +35,8 @@ export const SETTINGS = {
   VOXCTL_DATA_DIR: { secret: false, file: null, doc: 'embedded store and event log folder (default .voxctl/ in the project dir)' },
   BACKEND_URL: { secret: false, file: '.env', doc: 'public base URL of the receiver/backend (written by `voxctl tunnel up`)' },
   WEBHOOK_URL: { secret: false, file: '.env', doc: 'BACKEND_URL + /api/vapi/tools (written by `voxctl tunnel up`)' },
+  SUPABASE_ACCESS_TOKEN: { secret: true, file: '.env.local', doc: 'Supabase personal access token (sbp_…), for `voxctl edge deploy` only' },
+  SUPABASE_MANAGEMENT_API_URL: { secret: false, file: null, doc: 'Supabase Management API base URL (default https://api.supabase.com)' },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
