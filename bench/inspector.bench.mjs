@@ -50,6 +50,9 @@ async function serve() {
   const store = await openEmbeddedStore(tmp);
   await store.addOrg({ id: ORG, name: 'Bench Clinic', timezone: 'UTC' });
   await store.linkAgent({ orgId: ORG, type: 'inbound', vapiAssistantId: 'asst-bench' });
+  // As `tunnel up` opens it: a short lock wait, WAL checkpoints in a worker thread.
+  store.boundLockWait?.(100);
+  await store.checkpointInBackground?.();
   const redactor = new Redactor([SECRET]);
 
   const served = { raw: 0, plain: 0, inspected: 0 };
