@@ -50,6 +50,9 @@ async function serve() {
   const store = await openEmbeddedStore(tmp);
   await store.addOrg({ id: ORG, name: 'Bench Clinic', timezone: 'UTC' });
   await store.linkAgent({ orgId: ORG, type: 'inbound', vapiAssistantId: 'asst-bench' });
+  // As `tunnel up` opens it: a short lock wait, WAL checkpoints in a worker thread.
+  store.boundLockWait?.(100);
+  await store.checkpointInBackground?.();
   const redactor = new Redactor([SECRET]);
 
   const served = { raw: 0, plain: 0, inspected: 0 };
@@ -273,7 +276,11 @@ async function main() {
   console.log(`inspector alone, per event: ${alone.usPerEvent.toFixed(2)} µs CPU without a page, ${reading.usPerEvent.toFixed(2)} µs with one reading (${reading.clients} connected)`);
   console.log(`with page / without: ${ratio.toFixed(3)} (req/s), ${cpuRatio.toFixed(3)} (CPU per request) — goal ≥ 0.9`);
   console.log(JSON.stringify({ bench: 'inspector', ...sum, inspectorUsPerEvent: { alone: Number(alone.usPerEvent.toFixed(2)), reading: Number(reading.usPerEvent.toFixed(2)) }, ratio: Number(ratio.toFixed(3)), cpuRatio: Number(cpuRatio.toFixed(3)) }));
-  await ask('stop').catch(() => {});
+  // The server process exits on `stop` (it sends nothing back): wait for that, not for an answer.
+  await new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.send({ cmd: 'stop' });
+  });
   const failed = Object.values(sum).some((s) => s.failed > 0);
   if (failed) console.log('!! some requests failed');
   process.exitCode = ratio >= 0.9 && !failed ? 0 : 1;

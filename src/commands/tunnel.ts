@@ -108,6 +108,8 @@ export async function tunnelUpAction(raw: Record<string, unknown>, _args: string
 
   const store = await ctx.store();
   store.boundLockWait?.(STORE_LOCK_WAIT_MS);
+  // WAL checkpoints run in a worker thread, not inside a booking's commit (sqlite-checkpointer.ts).
+  await store.checkpointInBackground?.();
   const [orgs, agents] = await Promise.all([store.listOrgs(), store.listAgents()]);
   const orgNames = new Map(orgs.map((o) => [o.id, o.name]));
   const servedOrgs = orgs.filter((o) => agents.some((a) => a.orgId === o.id));

@@ -220,7 +220,8 @@ export function openEventLog(opts: EventLogOptions): EventLog {
   // A crash mid-write leaves a line without its newline: the next write starts on a new line,
   // so the torn line stays one unparseable line (readers skip it) instead of swallowing ours.
   let torn = endsTorn(file);
-  let pending: RequestEvent[] = [];
+  /** Lines queued for the next batch (serialised, redacted, without their newline). */
+  let pending: string[] = [];
   let oldestAt = 0;
   let fd: number | null = null;
   /** The inode `fd` refers to (another process may rotate the file under it). */
@@ -279,71 +280,70 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     torn = false;
   };
 
-  /** Lines [from, to) as one buffer, written whole (a short write is continued). */
-  const writeLines = (lines: string[], sizes: number[], from: number, to: number, bytes: number) => {
-    if (to <= from) return;
-    const lead = torn ? 1 : 0;
-    const buf = Buffer.allocUnsafe(bytes + lead);
+  /**
+   * The batch's bytes, encoded once: each line goes straight into a scratch buffer (reused from
+   * batch to batch), its UTF-8 size taken from the write itself (no separate byteLength pass).
+   */
+  let scratch = Buffer.allocUnsafe(0);
+  const encode = (lines: string[]): { buf: Buffer; ends: number[] } => {
+    // A UTF-16 unit is at most 3 UTF-8 bytes, and the newline 1: room for the worst case.
+    let room = 1;
+    for (let i = 0; i < lines.length; i++) room += 3 * lines[i]!.length + 1;
+    if (scratch.length < room) scratch = Buffer.allocUnsafe(Math.max(room, 2 * scratch.length, 64 * 1024));
+    const buf = scratch;
+    const ends: number[] = new Array<number>(lines.length);
     let at = 0;
-    if (lead) buf[at++] = 0x0a;
-    for (let i = from; i < to; i++) at += buf.write(lines[i]!, at, sizes[i]!, 'utf8');
+    for (let i = 0; i < lines.length; i++) {
+      at += buf.write(lines[i]!, at, 'utf8');
+      buf[at++] = 0x0a;
+      ends[i] = at;
+    }
+    return { buf, ends };
+  };
+
+  /** Bytes [from, to) of the encoded batch, written whole (a short write is continued). */
+  const writeBytes = (buf: Buffer, from: number, to: number) => {
+    if (to <= from) return;
     if (fd === null) {
       fd = openSync(file, 'a', 0o600);
       fdIno = fstatSync(fd).ino;
     }
+    // After a torn line, start on a new one.
+    if (torn) {
+      writeSync(fd, '\n');
+      size += 1;
+      torn = false;
+    }
     let done = 0;
     try {
-      while (done < at) done += writeSync(fd, buf, done, at - done);
+      while (done < to - from) done += writeSync(fd, buf, from + done, to - from - done);
     } finally {
       size += done;
       // A partial write leaves a torn line: the next run starts on a new line.
-      torn = done < at ? true : done > 0 ? false : torn;
+      if (done < to - from) torn = true;
     }
   };
 
   const writePending = () => {
     if (pending.length === 0) return;
-    const events = pending;
+    const lines = pending;
     pending = [];
-    const lines: string[] = [];
-    const sizes: number[] = [];
-    for (const ev of events) {
-      let line: string;
-      try {
-        line = JSON.stringify(ev);
-      } catch {
-        continue;
-      }
-      // Redacted before it can reach the disk.
-      if (redactor) line = redactor.redact(line);
-      if (opts.onLine) {
-        try {
-          opts.onLine(ev, line);
-        } catch {
-          // a broken listener must not break the log
-        }
-      }
-      line += '\n';
-      lines.push(line);
-      sizes.push(Buffer.byteLength(line));
-    }
     try {
+      const { buf, ends } = encode(lines);
       refresh();
       // As many lines as fit go into one write; the log rotates before the line that would
       // push the file past maxBytes.
       let from = 0;
-      let bytes = 0;
-      for (let i = 0; i < lines.length; i++) {
-        const n = sizes[i]!;
-        if (size + bytes > 0 && size + bytes + n > maxBytes) {
-          writeLines(lines, sizes, from, i, bytes);
-          from = i;
-          bytes = 0;
+      for (let i = 0; i < ends.length; i++) {
+        const start = i === 0 ? 0 : ends[i - 1]!;
+        const n = ends[i]! - start;
+        if (size + (start - from) > 0 && size + (start - from) + n > maxBytes) {
+          writeBytes(buf, from, start);
+          from = start;
           if (size > 0) rotate();
         }
-        bytes += n;
       }
-      writeLines(lines, sizes, from, lines.length, bytes);
+      writeBytes(buf, from, ends.length ? ends[ends.length - 1]! : 0);
     } catch (e) {
       closeFd();
       if (!reported) {
@@ -351,6 +351,30 @@ export function openEventLog(opts: EventLogOptions): EventLog {
         opts.onError?.(e as Error);
       }
     }
+  };
+
+  /**
+   * The event's line, serialised once when it is queued (redacted, then handed to `onLine`): the
+   * event object itself is not kept, and a batch's write is only the copy to disk. Null when it
+   * cannot be serialised.
+   */
+  const lineOf = (ev: RequestEvent): string | null => {
+    let line: string;
+    try {
+      line = JSON.stringify(ev);
+    } catch {
+      return null;
+    }
+    // Redacted before it can reach the disk (or a listener).
+    if (redactor) line = redactor.redact(line);
+    if (opts.onLine) {
+      try {
+        opts.onLine(ev, line);
+      } catch {
+        // a broken listener must not break the log
+      }
+    }
+    return line;
   };
 
   /** Moves the refusal window's summary line into the batch (when `force`, even if the window is still open). */
@@ -374,8 +398,11 @@ export function openEventLog(opts: EventLogOptions): EventLog {
       refused: s,
     };
     win = null;
-    if (pending.length === 0) oldestAt = t;
-    pending.push(summaryEvent);
+    const line = lineOf(summaryEvent);
+    if (line !== null) {
+      if (pending.length === 0) oldestAt = t;
+      pending.push(line);
+    }
     try {
       opts.onSummary?.(summaryEvent);
     } catch {
@@ -439,11 +466,14 @@ export function openEventLog(opts: EventLogOptions): EventLog {
         summarized.add(event);
         dueChanged = countRefusal(event, t);
       } else {
-        if (pending.length === 0) {
-          oldestAt = t;
-          dueChanged = true;
+        const line = lineOf(event);
+        if (line !== null) {
+          if (pending.length === 0) {
+            oldestAt = t;
+            dueChanged = true;
+          }
+          pending.push(line);
         }
-        pending.push(event);
       }
       if (pending.length >= maxBatch || (pending.length > 0 && t - oldestAt >= maxDelayMs)) {
         writePending();

@@ -30,6 +30,7 @@ import path from 'node:path';
 import { InternalError, NotFoundError, UsageError, VoxError } from '../errors.js';
 import { sqliteDriver, type SqliteDatabase, type SqliteDriver, type SqliteStatement } from './sqlite-driver.js';
 import { mapSqliteError, withSqliteErrors, type SqliteErrorContext } from './sqlite-errors.js';
+import type { Checkpointer } from './sqlite-checkpointer.js';
 import type {
   Agent,
   AgentLink,
@@ -294,6 +295,9 @@ export function dbSource(db: Db, owns = true): DbSource {
   };
 }
 
+/** The receiver's WAL size limit (bytes) while a worker checkpoints (see `checkpointInBackground`). */
+const RECEIVER_WAL_LIMIT = 64 * 1024 * 1024;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A point in time as the store writes it (ISO-8601 UTC with milliseconds), or a UsageError. */
@@ -335,6 +339,7 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly stmts = new Map<string, SqliteStatement>();
   private cachedFor: Db | null = null;
+  private checkpointer: Promise<Checkpointer | null> | null = null;
 
   constructor(
     private readonly source: DbSource,
@@ -368,6 +373,29 @@ export class SqliteStore implements Store {
    */
   boundLockWait(ms: number): void {
     this.source.setBusyTimeout?.(ms);
+  }
+
+  /**
+   * For the long-running receiver: WAL checkpoints move to a worker thread (sqlite-checkpointer.ts)
+   * instead of stalling a commit on the request path. Without a store file yet (nothing to book
+   * into), or when the worker cannot start, SQLite's own checkpoints stay as they are.
+   */
+  async checkpointInBackground(): Promise<void> {
+    const file = this.source.file;
+    if (!file || this.checkpointer) return;
+    const db = withSqliteErrors({ file }, () => this.reader());
+    if (!db) return;
+    this.checkpointer = import('./sqlite-checkpointer.js').then(({ startCheckpointer }) => startCheckpointer(file, db.driver)).then(
+      (c) => {
+        // A safety net only (~400 MB of WAL): the worker keeps it far smaller.
+        db.pragma('wal_autocheckpoint = 100000');
+        // Resetting the WAL after a checkpoint does not truncate it below this on the request path.
+        db.pragma(`journal_size_limit = ${RECEIVER_WAL_LIMIT}`);
+        return c;
+      },
+      () => null,
+    );
+    await this.checkpointer;
   }
 
   /** A prepared statement (prepared once per database). */
@@ -697,6 +725,8 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.stmts.clear();
+    const c = await this.checkpointer;
+    await c?.stop();
     this.source.close();
   }
 }

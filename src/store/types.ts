@@ -127,6 +127,12 @@ export interface Store {
    */
   boundLockWait?(ms: number): void;
 
+  /**
+   * The long-running receiver (`tunnel up`): the store keeps its housekeeping (the embedded
+   * store's WAL checkpoints) off the event loop. Only the embedded store has it.
+   */
+  checkpointInBackground?(): Promise<void>;
+
   /** The schema version the store has (null: no voxctl schema at all), for `voxctl doctor`. */
   schemaVersion(): Promise<number | null>;
 

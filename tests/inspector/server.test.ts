@@ -221,6 +221,25 @@ describe('the event stream', () => {
     c.close();
   });
 
+  it('sends live events in batches (one write per page per flush); a page that connects in between gets each event once', async () => {
+    // A flush far away: only close() sends the batch, so the order is fixed, not raced.
+    const i = await start({ flushMs: 60_000 });
+    const cookie = await login(i);
+    const a = await openSse(i.origin, { cookie });
+    await a.next((m) => m.event === 'reset', 'reset');
+    i.publish(ev(1));
+    i.publish(ev(2));
+    // In the ring at once (a new page gets them from there), not yet written to page a.
+    const b = await openSse(i.origin, { cookie });
+    await b.next((m) => m.data.includes('"ev-2"'), 'ev-2 from the ring');
+    expect(requestsOf(a)).toEqual([]);
+    await i.close();
+    await a.closed;
+    await b.closed;
+    expect(requestsOf(a).map((e) => e.id)).toEqual(['ev-1', 'ev-2']);
+    expect(requestsOf(b).map((e) => e.id)).toEqual(['ev-1', 'ev-2']);
+  });
+
   it('says how many events a page missed when the ring no longer holds them', async () => {
     const i = await start({ ring: new EventRing(2, 1024 * 1024) });
     const cookie = await login(i);
