@@ -474,7 +474,7 @@ Examples:
     'Run the built function under Deno on 127.0.0.1 against the configured Supabase',
     (c) =>
       c
-        .option('--port <n>', 'local port on 127.0.0.1 (0 picks a free one)', '4243')
+        .option('--port <n>', 'local port on 127.0.0.1 (default 4244: beside the receiver on 4242 and the inspector on 4243; 0 picks a free one)', '4244')
         .option('--name <fn>', 'function name', 'voxctl')
         .addHelpText(
           'after',

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { TOOLS_PATH } from '../config/spec.js';
-import { parseOptions } from './options.js';
+import { parseOptions, portFlag } from './options.js';
 
 const nameFlag = z
   .string()
@@ -47,13 +47,7 @@ export async function edgeBuildAction(raw: Record<string, unknown>, _args: strin
 
 const serveSchema = z.object({
   name: nameFlag,
-  port: z
-    .string()
-    .trim()
-    .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535 (0 picks a free port)')
-    .transform(Number)
-    .refine((n) => n <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
-    .default(4243),
+  port: portFlag.default(4244),
 });
 
 export async function edgeServeAction(raw: Record<string, unknown>, _args: string[], ctx: Context): Promise<number> {

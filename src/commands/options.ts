@@ -29,3 +29,11 @@ export const uuidFlag = (what: string) =>
       `${what} must be a uuid such as 3f2b8c1e-7a4d-4e1f-9b2a-0c5d6e7f8a9b (run \`voxctl orgs list\` to see the ids)`,
     )
     .transform((v) => v.toLowerCase());
+
+/** A TCP port flag: 0 to 65535, where 0 picks a free port. */
+export const portFlag = z
+  .string()
+  .trim()
+  .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535 (0 picks a free port)')
+  .transform(Number)
+  .refine((n) => n <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)');

@@ -16,7 +16,7 @@ import { parseForwardTarget } from '../receiver/forward.js';
 import { STORE_LOCK_WAIT_MS } from '../receiver/http.js';
 import { TOOLS_PATH } from '../config/spec.js';
 import { DEFAULT_PORT, startWebhookReceiver, type WebhookReceiver } from '../receiver/server.js';
-import { parseOptions, uuidFlag } from './options.js';
+import { parseOptions, portFlag, uuidFlag } from './options.js';
 import { orgSelection } from '../sync/orgs.js';
 import { readReceiverState, writeReceiverState } from '../receiver/state.js';
 import { DEFAULT_INSPECT_PORT, type Inspector } from '../inspector/server.js';
@@ -26,13 +26,6 @@ import type { RunSync } from '../services.js';
 export type { RunSync };
 
 const DOMAIN = /^(?!-)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$/i;
-
-const portFlag = z
-  .string()
-  .trim()
-  .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535 (0 picks a free port)')
-  .transform(Number)
-  .refine((n) => n <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)');
 
 const schema = z
   .object({

@@ -11,18 +11,12 @@ import type { Context } from '../context.js';
 import { VoxError } from '../errors.js';
 import { EVENT_LOG_NAME, followEvents, type RequestEvent } from '../receiver/event-log.js';
 import { DEFAULT_INSPECT_PORT } from '../inspector/server.js';
-import { parseOptions } from './options.js';
+import { parseOptions, portFlag } from './options.js';
 import type { StoredEvents } from '../inspector/remote.js';
 import { backendOfWebhookUrl } from '../util/url.js';
 
 const schema = z.object({
-  port: z
-    .string()
-    .trim()
-    .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535 (0 picks a free port)')
-    .transform(Number)
-    .refine((n) => n <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
-    .optional(),
+  port: portFlag.optional(),
   remote: z.boolean().default(false),
 });
 
