@@ -52,7 +52,10 @@ export interface CoreOptions {
   tools?: ReadonlyMap<string, ToolHandler>;
   /** How long org routing lookups are cached (default 5 s). */
   cacheTtlMs?: number;
-  /** How long a "not linked / no such org" answer is cached (default 1 s). */
+  /**
+   * How long a "not linked / no such org" answer is cached (default 1 s): another process may
+   * link the assistant at any moment, and the receiver should route it almost at once.
+   */
   missTtlMs?: number;
   maxBodyBytes?: number;
   /** A tool that runs longer gets an error result (default 10 s, well inside Vapi's 20 s). */

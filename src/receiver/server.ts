@@ -14,23 +14,21 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Store } from '../store/types.js';
-import type { ToolHandler } from '../clinic/booking.js';
 import type { EventLog, RequestEvent } from './event-log.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, ForwardError, forwardRequest, parseForwardTarget, type ForwardTarget } from './forward.js';
 import { createBodyReader } from './body.js';
-import { createReceiverCore, describeForLog, MAX_BODY_BYTES, MAX_LOGGED_TEXT, PendingRequest, type Answered } from './core.js';
-import { HttpError, JSON_CONTENT_TYPE, monotonic, type Clock } from './http.js';
+import { createReceiverCore, describeForLog, MAX_BODY_BYTES, MAX_LOGGED_TEXT, PendingRequest, type Answered, type CoreOptions } from './core.js';
+import { HttpError, JSON_CONTENT_TYPE, monotonic } from './http.js';
 
 export { MAX_BODY_BYTES };
 export const DEFAULT_PORT = 4242;
 
-export interface ReceiverOptions {
+/** The node:http adapter's options: the core's tuning (see CoreOptions), plus what only a server has. */
+export interface ReceiverOptions extends Pick<CoreOptions, 'store' | 'now' | 'clock' | 'tools' | 'cacheTtlMs' | 'missTtlMs' | 'maxBodyBytes' | 'toolTimeoutMs'> {
   /** Default 127.0.0.1: the tunnel reaches it locally; nothing else should. */
   host?: string;
   /** Default 4242; 0 picks a free port. */
   port?: number;
-  store: Store;
   /** VAPI_WEBHOOK_SECRET. Without it every caller is accepted (and `onWarning` says so). */
   secret?: string | undefined;
   /** Relay every webhook to this backend instead of answering it here. */
@@ -45,21 +43,6 @@ export interface ReceiverOptions {
    * loopback (`webhook test --local`) has nobody to warn.
    */
   warnWithoutSecret?: boolean;
-  now?: () => Date;
-  /** Monotonic ms for caches, the tool watchdog and latencies (default performance.now). */
-  clock?: Clock;
-  /** Tool handlers by function name (default: the built-in clinic tools). */
-  tools?: ReadonlyMap<string, ToolHandler>;
-  /** How long org routing lookups are cached (default 5 s). */
-  cacheTtlMs?: number;
-  /**
-   * How long a "not linked / no such org" answer is cached (default 1 s): another process may
-   * link the assistant at any moment, and the receiver should route it almost at once.
-   */
-  missTtlMs?: number;
-  maxBodyBytes?: number;
-  /** A tool that runs longer gets an error result (default 10 s, well inside Vapi's 20 s). */
-  toolTimeoutMs?: number;
   forwardTimeoutMs?: number;
   /** Time allowed to receive a whole request (default 15 s). */
   requestTimeoutMs?: number;
