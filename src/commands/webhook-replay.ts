@@ -7,11 +7,10 @@
 import { z } from 'zod';
 import type { Context } from '../context.js';
 import { ExitCode, NotFoundError, UsageError, VoxError } from '../errors.js';
-import { ASSISTANT_REQUEST_TIMEOUT_MS, answerVerdict, checkEventAnswer, checkToolCallsAnswer, TOOL_TIMEOUT_MS, type AnswerCheck } from '../probe/check.js';
+import { answerVerdict } from '../probe/check.js';
+import { describeMessage, replayMessage, replayTimeoutMs } from '../probe/replay.js';
 import type { RequestEvent } from '../receiver/event-log.js';
 import { readEventSource } from './event-source.js';
-import { extractToolCalls, parseEnvelope } from '../receiver/messages.js';
-import { sendServerMessage } from '../probe/send.js';
 import { parseOptions } from './options.js';
 import { startLocalReceiver } from './webhook.js';
 import { backendOfWebhookUrl, isHttpUrl, replayUrl } from '../util/url.js';
@@ -71,46 +70,15 @@ export async function webhookReplayAction(raw: Record<string, unknown>, args: st
   }
 
   // What the logged body was: tool calls are checked one by one, other messages as such.
-  let type: string | null = null;
-  let calls: Array<{ id: string; name: string }> = [];
-  try {
-    const env = parseEnvelope(JSON.parse(event.body) as unknown);
-    if (env.ok) {
-      type = env.type;
-      if (env.type === 'tool-calls') calls = extractToolCalls(env.message).map((c) => ({ id: c.id, name: c.name }));
-    }
-  } catch {
-    // not JSON: sent as it was, judged by its status
-  }
-  const timeoutMs = opts.timeout !== undefined ? opts.timeout * 1000 : type === 'assistant-request' ? ASSISTANT_REQUEST_TIMEOUT_MS : TOOL_TIMEOUT_MS;
+  const { type } = describeMessage(event.body);
+  const timeoutMs = opts.timeout !== undefined ? opts.timeout * 1000 : replayTimeoutMs(type);
 
   ctx.ui.info(`${ctx.theme.dim('→')} POST ${url}`);
   ctx.ui.info(`  replaying ${event.id} from ${event.time}: ${[type ?? 'unparsed body', event.tools.join(',')].filter(Boolean).join(' · ')} (answered ${event.status} then)`);
-  const outcome = await sendServerMessage({ url, raw: event.body, secret: settings.VAPI_WEBHOOK_SECRET, timeoutMs });
+  const { calls, outcome, problems, warnings, results, response, ok } = await replayMessage({ url, body: event.body, secret: settings.VAPI_WEBHOOK_SECRET, timeoutMs });
 
-  const problems: string[] = [];
-  const warnings: string[] = [];
-  const results: Array<{ toolCallId: string; name: string; result?: string; error?: string }> = [];
-  let response: unknown;
-  if (outcome.kind === 'network-error') {
-    problems.push(`could not reach ${url}: ${outcome.message} [${outcome.code}]`);
-  } else if (calls.length > 0) {
-    for (const call of calls) {
-      const check = checkToolCallsAnswer(outcome, { toolCallId: call.id, name: call.name, timeoutMs });
-      for (const p of check.problems) if (!problems.includes(p)) problems.push(p);
-      for (const w of check.warnings) if (!warnings.includes(w)) warnings.push(w);
-      if (check.result !== undefined) results.push({ toolCallId: call.id, name: call.name, result: check.result });
-      else if (check.error !== undefined) results.push({ toolCallId: call.id, name: call.name, error: check.error });
-    }
-  } else {
-    const check: AnswerCheck = checkEventAnswer(type ?? 'unknown', outcome);
-    problems.push(...check.problems);
-    warnings.push(...check.warnings);
-    response = check.response;
-  }
   const status = outcome.kind === 'answer' ? outcome.status : null;
   const latencyMs = Math.round(outcome.latencyMs);
-  const ok = problems.length === 0 && results.every((r) => r.error === undefined);
 
   if (ctx.flags.json) {
     const doc: Record<string, unknown> = {
