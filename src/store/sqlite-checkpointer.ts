@@ -34,7 +34,18 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { file, driver, modulePath, everyMs } = workerData;
 let run, close;
 if (driver === 'node:sqlite') {
-  const db = new (process.getBuiltinModule('node:sqlite').DatabaseSync)(file, { timeout: 0 });
+  // Node 22 announces node:sqlite with an ExperimentalWarning, which a worker prints on the
+  // parent's stderr: drop exactly that one while the module loads, as loadNodeSqlite() does.
+  const emit = process.emitWarning;
+  process.emitWarning = function (warning, type, ...rest) {
+    const t = typeof type === 'string' ? type : type && typeof type === 'object' ? type.type : warning instanceof Error ? warning.name : undefined;
+    const text = warning instanceof Error ? warning.message : String(warning);
+    if (t === 'ExperimentalWarning' && text.startsWith('SQLite is an experimental feature')) return;
+    return emit.call(this, warning, type, ...rest);
+  };
+  let sqlite;
+  try { sqlite = process.getBuiltinModule('node:sqlite'); } finally { process.emitWarning = emit; }
+  const db = new sqlite.DatabaseSync(file, { timeout: 0 });
   const st = db.prepare('pragma wal_checkpoint(PASSIVE)');
   run = () => st.get();
   close = () => db.close();

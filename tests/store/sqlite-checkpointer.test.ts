@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configure, migrateSqlite, openEmbeddedStore, STORE_FILE } from '../../src/store/sqlite.js';
 import { startCheckpointer } from '../../src/store/sqlite-checkpointer.js';
@@ -54,6 +56,22 @@ for (const [name, driver] of drivers) {
       const again = await openEmbeddedStore(dir, driver);
       expect(await again.listBookedStarts(org.id, '2030-03-05T00:00:00.000Z', '2030-03-06T00:00:00.000Z')).toEqual(['2030-03-05T10:00:00.000Z']);
       await again.close();
+    });
+
+    it('prints nothing on stderr: the worker drops node:sqlite\'s ExperimentalWarning (Node 22) like the main thread', async () => {
+      const file = path.join(dir, STORE_FILE);
+      const db = configure(driver.open(file));
+      migrateSqlite(db);
+      db.close();
+      // A process of its own, as `tunnel up` is: the worker's warnings reach that process's stderr.
+      const dist = pathToFileURL(path.join(__dirname, '..', '..', 'dist', 'store', 'sqlite-checkpointer.js')).href;
+      // (The worker is unref'd; an interval keeps this process alive as tunnel up's server does.)
+      const script = `const alive = setInterval(() => {}, 1000); const { startCheckpointer } = await import(${JSON.stringify(dist)}); const c = await startCheckpointer(${JSON.stringify(file)}, ${JSON.stringify(driver.name)}, 60000); await c.stop(); clearInterval(alive); console.log('stopped');`;
+      const entry = path.join(dir, 'checkpoint.mjs');
+      writeFileSync(entry, script);
+      const r = spawnSync(process.execPath, [entry], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stdout, r.stderr).toBe('stopped\n');
+      expect(r.stderr).toBe('');
     });
   });
 }
