@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { replayRequest } from '../../src/inspector/replay.js';
 import { SECURITY_HEADERS, startInspector, type Inspector, type InspectorOptions } from '../../src/inspector/server.js';
 import { Redactor } from '../../src/util/mask.js';
-import { request, type HttpAnswer } from '../helpers/http.js';
+import { get, loginWith } from './http.js';
 
 const TOKEN = 'attack-token-0123456789abcdefghijklmnopqrstuv';
 const SECRET = 'whsec-attack-0123456789abcdef';
@@ -31,15 +31,8 @@ async function start(o: Partial<InspectorOptions> = {}): Promise<Inspector> {
   return i;
 }
 
-function get(i: Inspector, p: string, headers: Record<string, string> = {}, method = 'GET', body?: unknown): Promise<HttpAnswer> {
-  return request(`${i.origin}${p}`, { method, headers: { host: new URL(i.origin).host, ...headers }, body, keepAlive: false });
-}
-
-async function login(i: Inspector): Promise<string> {
-  const r = await get(i, `/?token=${TOKEN}`);
-  expect(r.status).toBe(303);
-  return String(r.headers['set-cookie']![0]).split(';')[0]!;
-}
+/** The session cookie, from the token exchange. */
+const login = (i: Inspector): Promise<string> => loginWith(i, TOKEN);
 
 /** One request exactly as written, on its own connection; the whole answer as text. */
 function raw(port: number, text: string): Promise<string> {

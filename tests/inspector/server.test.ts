@@ -9,6 +9,7 @@ import { startWebhookReceiver } from '../../src/receiver/server.js';
 import { Redactor } from '../../src/util/mask.js';
 import { createTestDb, sharedStore, type TestDatabase } from '../helpers/store.js';
 import { request, type HttpAnswer } from '../helpers/http.js';
+import { get, loginWith } from './http.js';
 import { toolCallsMessage } from '../helpers/vapi-messages.js';
 import { openSse, requestsOf } from './sse.js';
 
@@ -50,17 +51,8 @@ async function start(o: Partial<InspectorOptions> = {}): Promise<Inspector> {
   return inspector;
 }
 
-/** A GET (or other method) with the Host the browser would send unless overridden. */
-function get(i: Inspector, p: string, headers: Record<string, string> = {}, method = 'GET', body?: unknown): Promise<HttpAnswer> {
-  return request(`${i.origin}${p}`, { method, headers: { host: new URL(i.origin).host, ...headers }, body, keepAlive: false });
-}
-
 /** The session cookie, from the token exchange. */
-async function login(i: Inspector): Promise<string> {
-  const r = await get(i, `/?token=${TOKEN}`);
-  expect(r.status).toBe(303);
-  return String(r.headers['set-cookie']![0]).split(';')[0]!;
-}
+const login = (i: Inspector): Promise<string> => loginWith(i, TOKEN);
 
 function expectSecurityHeaders(r: HttpAnswer) {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) expect(r.headers[k], k).toBe(v);
